@@ -1,0 +1,50 @@
+# Everything a fresh Debian machine with only Python needs: `make test`, `make demo`.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+DEBS := redis-server redis-sentinel prometheus prometheus-alertmanager prometheus-redis-exporter systemd
+PYTEST_ARGS ?=
+
+.PHONY: test lint typecheck unit demo deps venv bench soak clean docs
+
+deps:
+	@missing=""; for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+	@# Debian starts the packaged services; the tests start their own on free ports.
+	@-for s in redis-server redis-sentinel prometheus prometheus-alertmanager prometheus-redis-exporter; do \
+	  systemctl stop $$s >/dev/null 2>&1 || service $$s stop >/dev/null 2>&1 || true; done
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check exporter tests
+	$(VENV)/bin/ruff format --check exporter tests
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy
+
+test: deps $(STAMP) lint typecheck
+	$(VENV)/bin/pytest -m "not slow" $(PYTEST_ARGS)
+
+demo: deps $(STAMP)
+	$(PY) -m redis_ha_exporter.demo
+
+docs: $(STAMP)
+	$(PY) -m redis_ha_exporter.reference > docs/metrics.md
+
+bench: deps $(STAMP)
+	$(VENV)/bin/pytest -m slow -s tests/bench $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,3 @@
+"""redis-ha-exporter: Prometheus exporter for Redis replication and Redis Sentinel."""
+
+__version__ = "0.1.0"
