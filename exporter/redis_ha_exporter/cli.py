@@ -1,0 +1,51 @@
+"""Entry point: parse configuration, start the server, stop cleanly on SIGINT/SIGTERM.
+
+A bad flag, bad URI, unknown YAML key or unreadable file ends the program with one line on
+stderr and exit status 2; a port that cannot be bound, with one line and status 1.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+from collections.abc import Sequence
+
+from redis_ha_exporter.config import Config, ConfigError, environ_snapshot, load_config
+from redis_ha_exporter.logs import setup_logging
+from redis_ha_exporter.server import start
+
+PROG = "redis-ha-exporter"
+
+
+async def serve(config: Config) -> None:
+    """Run until SIGINT or SIGTERM."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    runner = await start(config)
+    try:
+        await stop.wait()
+    finally:
+        await runner.cleanup()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else list(argv)
+    try:
+        config = load_config(args, environ_snapshot())
+    except ConfigError as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 2
+    setup_logging(config.log_level, config.log_format)
+    try:
+        asyncio.run(serve(config))
+    except OSError as exc:
+        print(f"{PROG}: error: cannot serve: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,160 @@
+"""Metric families from snapshots: pure, driven by the catalogue, no I/O, no text formatting.
+
+:class:`FamilyBuilder` checks every sample against :mod:`redis_ha_exporter.catalogue` (name,
+type, label names), so a metric cannot be emitted unless it is catalogued and documented.
+"""
+
+from __future__ import annotations
+
+import platform
+from collections.abc import Iterable, Iterator, Sequence
+
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
+
+from redis_ha_exporter import __version__
+from redis_ha_exporter.catalogue import BY_NAME, Kind
+from redis_ha_exporter.parse.info import Replication
+from redis_ha_exporter.snapshot import Collection, TargetSnapshot
+
+
+class FamilyBuilder:
+    """Collects samples into one family per catalogued name, in catalogue label order."""
+
+    def __init__(self) -> None:
+        self._families: dict[str, Metric] = {}
+
+    def _family(self, name: str) -> Metric:
+        family = self._families.get(name)
+        if family is None:
+            spec = BY_NAME[name]
+            labels = list(spec.labels)
+            if spec.kind is Kind.GAUGE:
+                family = GaugeMetricFamily(name, spec.help, labels=labels)
+            elif spec.kind is Kind.COUNTER:
+                family = CounterMetricFamily(name, spec.help, labels=labels)
+            else:
+                family = HistogramMetricFamily(name, spec.help, labels=labels)
+            self._families[name] = family
+        return family
+
+    def _values(self, name: str, labels: dict[str, str]) -> list[str]:
+        expected = BY_NAME[name].labels
+        if set(labels) != set(expected):
+            raise ValueError(f"{name}: labels {sorted(labels)} != catalogue {sorted(expected)}")
+        return [str(labels[key]) for key in expected]
+
+    def add(self, name: str, value: float | None, **labels: str) -> None:
+        """Add one gauge or counter sample; ``None`` (field absent) adds nothing."""
+        if value is None:
+            return
+        family = self._family(name)
+        values = self._values(name, labels)
+        family.add_metric(values, float(value))  # type: ignore[attr-defined]
+
+    def add_histogram(
+        self,
+        name: str,
+        buckets: Sequence[tuple[float, float]],
+        total: float,
+        **labels: str,
+    ) -> None:
+        """Add one histogram: cumulative ``(upper_bound, count)`` pairs ending with +Inf."""
+        family = self._family(name)
+        values = self._values(name, labels)
+        bucket_pairs = [(_bound(upper), count) for upper, count in buckets]
+        family.add_metric(values, bucket_pairs, total)  # type: ignore[attr-defined]
+
+    def families(self) -> list[Metric]:
+        """The families that received samples, in catalogue order."""
+        return [self._families[name] for name in BY_NAME if name in self._families]
+
+
+def _bound(upper: float) -> str:
+    return "+Inf" if upper == float("inf") else repr(float(upper))
+
+
+def add_replication(out: FamilyBuilder, addr: str, repl: Replication) -> None:
+    """``INFO replication`` → the replication families (compat names, plus ours)."""
+    out.add("redis_connected_slaves", repl.connected_slaves, addr=addr)
+    out.add("redis_master_repl_offset", repl.master_repl_offset, addr=addr)
+    out.add("redis_second_repl_offset", repl.second_repl_offset, addr=addr)
+    out.add("redis_replication_backlog_bytes", repl.repl_backlog_size, addr=addr)
+    out.add("redis_repl_backlog_is_active", repl.repl_backlog_active, addr=addr)
+    out.add("redis_repl_backlog_first_byte_offset", repl.repl_backlog_first_byte_offset, addr=addr)
+    out.add("redis_repl_backlog_history_bytes", repl.repl_backlog_histlen, addr=addr)
+    out.add("redis_slave_priority", repl.slave_priority, addr=addr)
+    for replica in repl.replicas:
+        slave = {"slave_ip": replica.ip, "slave_port": replica.port}
+        state = {**slave, "slave_state": replica.state}
+        out.add("redis_connected_slave_offset_bytes", replica.offset, addr=addr, **state)
+        out.add("redis_connected_slave_lag_seconds", replica.lag, addr=addr, **state)
+        if repl.master_repl_offset is not None:
+            lag = max(repl.master_repl_offset - replica.offset, 0.0)
+            out.add("redis_connected_slave_lag_bytes", lag, addr=addr, **slave)
+    link = repl.link
+    if link is None:
+        return
+    where = {"master_host": link.host, "master_port": link.port}
+    out.add("redis_master_link_up", 1.0 if link.link_up else 0.0, addr=addr, **where)
+    out.add("redis_master_last_io_seconds_ago", link.last_io_seconds_ago, addr=addr, **where)
+    out.add("redis_master_sync_in_progress", link.sync_in_progress, addr=addr, **where)
+    out.add("redis_slave_repl_offset", link.slave_repl_offset, addr=addr, **where)
+    out.add("redis_slave_info", 1.0, addr=addr, read_only=link.read_only, **where)
+    down_since = 0.0 if link.link_up else link.link_down_since_seconds
+    out.add("redis_master_link_down_since_seconds", down_since, addr=addr)
+
+
+def add_target(out: FamilyBuilder, snap: TargetSnapshot) -> None:
+    """One target's snapshot → its families (``redis_up`` and the exporter's view always)."""
+    addr = snap.addr
+    out.add("redis_up", 1.0 if snap.up else 0.0, addr=addr)
+    out.add("redis_exporter_last_scrape_duration_seconds", snap.duration_seconds, addr=addr)
+    out.add("redis_exporter_last_scrape_error", 0.0 if snap.up else 1.0, addr=addr)
+    if not snap.up:
+        return
+    server = snap.server
+    if server is not None:
+        role = snap.replication.role if snap.replication is not None else ""
+        out.add(
+            "redis_instance_info",
+            1.0,
+            addr=addr,
+            role=role,
+            redis_version=server.redis_version,
+            redis_mode=server.redis_mode,
+            tcp_port=server.tcp_port,
+            run_id=server.run_id,
+        )
+        out.add("redis_uptime_in_seconds", server.uptime_in_seconds, addr=addr)
+    if snap.replication is not None:
+        add_replication(out, addr, snap.replication)
+
+
+def build_families(collection: Collection, extra: Iterable[TargetSnapshot] = ()) -> list[Metric]:
+    """Every family for a collection: per-target metrics, then the exporter's own."""
+    out = FamilyBuilder()
+    for snap in (*collection.targets, *extra):
+        add_target(out, snap)
+    out.add(
+        "redis_exporter_build_info",
+        1.0,
+        version=__version__,
+        python_version=platform.python_version(),
+    )
+    out.add("redis_exporter_scrapes_total", float(collection.scrapes_total))
+    return out.families()
+
+
+class StaticCollector:
+    """A collector over families built in advance: ``collect()`` does no I/O."""
+
+    def __init__(self, families: Sequence[Metric]) -> None:
+        self._families = families
+
+    def collect(self) -> Iterator[Metric]:
+        return iter(self._families)

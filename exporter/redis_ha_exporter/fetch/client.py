@@ -1,0 +1,41 @@
+"""redis-py client construction for one target: pinned protocol, small retry, no surprises.
+
+redis-py 8 defaults to RESP3, 5 s timeouts and 10 jittered retries, so a dead host could outlive
+Prometheus' scrape timeout; every client here speaks RESP2 (Redis < 6 and old Sentinels have no
+``HELLO``), retries once without backoff, and the caller bounds each target with
+``asyncio.timeout()``. ``INFO`` replies come back as raw text: the parsers own the parsing.
+"""
+
+from __future__ import annotations
+
+import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+
+from redis_ha_exporter.targets import Target
+
+RAW_REPLY_COMMANDS = ("INFO",)
+
+
+def make_client(target: Target, timeout: float) -> aioredis.Redis:
+    """A client for ``target`` whose ``INFO`` returns text and whose sockets give up in time."""
+    client = aioredis.Redis(
+        host=target.host or "localhost",
+        port=target.port or 6379,
+        unix_socket_path=target.path or None,
+        ssl=target.scheme == "rediss",
+        username=target.username,
+        password=target.password,
+        protocol=2,
+        decode_responses=True,
+        socket_timeout=timeout,
+        socket_connect_timeout=timeout,
+        retry=Retry(NoBackoff(), 1),
+        health_check_interval=0,
+        lib_name=None,
+        lib_version=None,
+        max_connections=4,
+    )
+    for command in RAW_REPLY_COMMANDS:
+        client.response_callbacks.pop(command, None)
+    return client

@@ -1,0 +1,71 @@
+"""Structured logs in logfmt (default) or JSON, on stderr.
+
+Call sites pass key/values with ``kv(...)``: ``log.warning("scrape failed", extra=kv(addr=a))``.
+Values are plain strings or numbers; never pass a password, URI with credentials or a reply.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from typing import Any
+
+_LEVELS = {
+    "debug": logging.DEBUG,
+    "info": logging.INFO,
+    "warn": logging.WARNING,
+    "warning": logging.WARNING,
+    "error": logging.ERROR,
+}
+
+
+def kv(**fields: Any) -> dict[str, Any]:
+    """``extra=`` argument carrying structured fields for the formatters below."""
+    return {"kv": fields}
+
+
+def _fields(record: logging.LogRecord) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+        + f".{int(record.msecs):03d}Z",
+        "level": record.levelname.lower().replace("warning", "warn"),
+        "logger": record.name,
+        "msg": record.getMessage(),
+    }
+    out.update(getattr(record, "kv", {}))
+    return out
+
+
+def _logfmt_value(value: Any) -> str:
+    text = str(value)
+    if text == "" or any(c in text for c in ' "=\\\n'):
+        return json.dumps(text)
+    return text
+
+
+class LogfmtFormatter(logging.Formatter):
+    """``ts=… level=info msg="…" addr=127.0.0.1:6379``"""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return " ".join(f"{k}={_logfmt_value(v)}" for k, v in _fields(record).items())
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return json.dumps(_fields(record), default=str)
+
+
+def setup_logging(level: str, fmt: str) -> None:
+    """Route the ``redis_ha_exporter`` loggers to stderr in ``fmt`` at ``level``."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter() if fmt == "json" else LogfmtFormatter())
+    root = logging.getLogger("redis_ha_exporter")
+    root.handlers[:] = [handler]
+    root.setLevel(_LEVELS.get(level, logging.INFO))
+    root.propagate = False
+    access = logging.getLogger("aiohttp.access")
+    access.disabled = True

@@ -1,0 +1,34 @@
+"""What one collection gathered: typed records per target, no I/O, no formatting.
+
+The scrape path fills these in (fetch -> parse), the metric families code reads them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from redis_ha_exporter.parse.info import Replication, ServerInfo
+from redis_ha_exporter.targets import Target
+
+
+@dataclass(frozen=True)
+class TargetSnapshot:
+    """The result of collecting one target; ``up`` is False when anything failed."""
+
+    target: Target
+    up: bool
+    duration_seconds: float
+    server: ServerInfo | None = None
+    replication: Replication | None = None
+
+    @property
+    def addr(self) -> str:
+        return self.target.addr
+
+
+@dataclass(frozen=True)
+class Collection:
+    """One collection of every target, shared by concurrent scrapes."""
+
+    targets: tuple[TargetSnapshot, ...]
+    scrapes_total: int

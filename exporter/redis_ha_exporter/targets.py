@@ -1,0 +1,101 @@
+"""Targets: which Redis or Sentinel to read, how to reach it, and its ``addr`` label.
+
+A target URI is ``redis://[user[:password]@]host:port``, ``rediss://…`` (TLS),
+``unix:///path/to/redis.sock``, or a bare ``host:port`` (as redis_exporter accepts).
+The ``addr`` label is ``host:port`` as configured, or the socket path.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field, replace
+from urllib.parse import unquote, urlsplit
+
+
+class TargetError(ValueError):
+    """A target URI that cannot be used."""
+
+
+class Kind(enum.StrEnum):
+    """What a target is: a Redis server, a Sentinel, or to be detected from ``INFO server``."""
+
+    REDIS = "redis"
+    SENTINEL = "sentinel"
+    DETECT = "detect"
+
+
+_SCHEMES = {"redis", "rediss", "unix"}
+
+
+@dataclass(frozen=True)
+class Target:
+    """One process to scrape. ``password`` never appears in ``repr``, logs or labels."""
+
+    addr: str
+    kind: Kind
+    scheme: str
+    host: str
+    port: int
+    path: str
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+
+    @property
+    def is_unix(self) -> bool:
+        return self.scheme == "unix"
+
+    def with_credentials(self, username: str | None, password: str | None) -> Target:
+        """Fill in credentials that the URI itself does not carry."""
+        return replace(
+            self,
+            username=self.username if self.username is not None else username,
+            password=self.password if self.password is not None else password,
+        )
+
+
+def parse_target(uri: str, kind: Kind) -> Target:
+    """Parse ``redis://host:6379``, ``rediss://u:p@host:6380``, ``unix:///run/redis.sock``,
+    ``[::1]:6379`` or ``host:6379`` into a :class:`Target`; raise :class:`TargetError`
+    with a message that never contains the password.
+    """
+    text = uri.strip()
+    if not text:
+        raise TargetError("empty target address")
+    if "://" not in text:
+        text = "redis://" + text
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError as exc:
+        raise TargetError(f"bad target address {_redact(uri)!r}: {exc}") from None
+    scheme = parts.scheme.lower()
+    if scheme not in _SCHEMES:
+        raise TargetError(
+            f"bad target address {_redact(uri)!r}: scheme must be redis, rediss or unix"
+        )
+    username = unquote(parts.username) if parts.username else None
+    password = unquote(parts.password) if parts.password is not None else None
+    if scheme == "unix":
+        if not parts.path:
+            raise TargetError(f"bad target address {_redact(uri)!r}: no socket path")
+        return Target(parts.path, kind, scheme, "", 0, parts.path, username, password)
+    host = parts.hostname
+    if not host:
+        raise TargetError(f"bad target address {_redact(uri)!r}: no host")
+    if port is None:
+        port = 26379 if kind is Kind.SENTINEL else 6379
+    if parts.path not in ("", "/") and kind is Kind.SENTINEL:
+        raise TargetError(f"bad target address {_redact(uri)!r}: Sentinel has no databases")
+    return Target(f"{host}:{port}", kind, scheme, host, port, "", username, password)
+
+
+def _redact(uri: str) -> str:
+    """``redis://u:secret@h:1`` -> ``redis://u:***@h:1`` for error messages."""
+    scheme, sep, rest = uri.partition("://")
+    if not sep:
+        scheme, rest = "", uri
+    userinfo, at, hostpart = rest.rpartition("@")
+    if not at:
+        return uri
+    user = userinfo.split(":", 1)[0]
+    return f"{scheme}{sep}{user}:***@{hostpart}"
