@@ -1,0 +1,1233 @@
+"""Generate the Redis HA Grafana dashboards (dashboards as code, plain Python, stdlib only).
+
+Usage::
+
+    python dashboards/generate.py            # (re)write dashboards/*.json
+    python dashboards/generate.py --check    # exit 1 if a committed JSON file is stale
+    python dashboards/generate.py --out-dir DIR
+
+Every query uses raw exporter metrics (names from ``redis_ha_exporter.catalogue``), the data
+source variable ``${datasource}`` and the ``job`` / ``instance`` / ``master_name`` variables.
+Each Sentinel exports its own copy of every Sentinel fact, so per-master values are
+aggregated with ``max by (master_name)``, never ``sum``.
+
+For tests, this module also offers :func:`panel_queries` (every query of a dashboard with its
+variables substituted), :func:`default_variables`, :func:`failover_only_titles` and
+:func:`alert_only_titles`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+JSON = dict[str, Any]
+
+HERE = Path(__file__).resolve().parent
+DATASOURCE: JSON = {"type": "prometheus", "uid": "${datasource}"}
+SCHEMA_VERSION = 39
+GRID_WIDTH = 24
+
+#: Sentences that end a panel description and mark when the panel may legitimately be empty.
+FAILOVER_NOTE = "Empty until a failover has happened."
+ALERT_NOTE = "Empty while no Redis alert fires."
+
+#: Values used by :func:`panel_queries` for Grafana's built-in interval variables.
+BUILTIN_DEFAULTS: dict[str, str] = {
+    "__rate_interval": "1m",
+    "__interval": "15s",
+    "__range": "1h",
+    "__range_s": "3600",
+}
+
+# --------------------------------------------------------------------------------------
+# PromQL helpers
+# --------------------------------------------------------------------------------------
+
+PROC = ('job=~"$job"', 'instance=~"$instance"')
+MASTER = (*PROC, 'master_name=~"$master_name"')
+REDIS_ONLY = 'redis_mode!="sentinel"'
+IS_MASTER = 'role="master"'
+NOT_MASTER = 'role!="master"'
+ALERTS_FIRING = 'ALERTS{alertname=~"Redis.*",alertstate="firing"}'
+#: Window of the failover annotation query (and its step): wide enough for a 15-60 s scrape.
+ANNOTATION_WINDOW = "2m"
+
+
+def sel(metric: str, *matchers: str, master: bool = False) -> str:
+    """Return ``metric{job=~"$job",instance=~"$instance"[,master_name=~...][,matchers]}``."""
+    base = MASTER if master else PROC
+    return f"{metric}{{{','.join((*base, *matchers))}}}"
+
+
+def by_master(func: str, metric: str, *labels: str, agg: str = "max") -> str:
+    """Aggregate a per-Sentinel metric over the Sentinels: ``max by (master_name, ...)``."""
+    return f"{agg} by ({', '.join(('master_name', *labels))}) ({func}{sel(metric, master=True)})"
+
+
+def new_or_increased(metric: str, window: str) -> str:
+    """Failovers counted in ``window``, also for a counter series born inside the window.
+
+    ``increase()`` cannot see the first value of a series that appears with the first failover,
+    so series absent ``window`` ago contribute their whole value.
+    """
+    series = sel(metric, master=True)
+    return (
+        f"max by (master_name) ((increase({series}[{window}]) and {series} offset {window}) "
+        f"or {series})"
+    )
+
+
+# --------------------------------------------------------------------------------------
+# Panel builders (id and position are assigned by :func:`layout`)
+# --------------------------------------------------------------------------------------
+
+
+def target(expr: str, legend: str = "", *, instant: bool = False, table: bool = False) -> JSON:
+    """One Prometheus query of a panel; ``refId`` is set by the panel builder."""
+    return {
+        "datasource": DATASOURCE,
+        "editorMode": "code",
+        "expr": expr,
+        "format": "table" if table else "time_series",
+        "instant": instant or table,
+        "legendFormat": legend or "__auto",
+        "range": not (instant or table),
+    }
+
+
+def thresholds(*steps: tuple[float, str], base: str = "green") -> JSON:
+    """Absolute thresholds: ``base`` below the first step."""
+    return {
+        "mode": "absolute",
+        "steps": [{"color": base, "value": None}]
+        + [{"color": color, "value": value} for value, color in steps],
+    }
+
+
+def value_map(names: Mapping[int, tuple[str, str]]) -> list[JSON]:
+    """Value mappings ``{value: (text, color)}``."""
+    options = {
+        str(value): {"color": color, "index": index, "text": text}
+        for index, (value, (text, color)) in enumerate(sorted(names.items()))
+    }
+    return [{"options": options, "type": "value"}]
+
+
+UP_DOWN = value_map({0: ("down", "red"), 1: ("up", "green")})
+YES_NO_BAD = value_map({0: ("no", "green"), 1: ("yes", "red")})
+OK_FAIL = value_map({0: ("FAIL", "red"), 1: ("OK", "green")})
+ROLE = value_map({0: ("replica", "blue"), 1: ("master", "purple")})
+
+
+def describe(text: str, *, failover_only: bool = False, alert_only: bool = False) -> str:
+    """Panel description, ending with the note that says when the panel may be empty."""
+    notes = [text]
+    if failover_only:
+        notes.append(FAILOVER_NOTE)
+    if alert_only:
+        notes.append(ALERT_NOTE)
+    return " ".join(notes)
+
+
+def panel(
+    kind: str,
+    title: str,
+    description: str,
+    targets: Sequence[JSON],
+    *,
+    size: tuple[int, int],
+    unit: str = "short",
+    mappings: Sequence[JSON] = (),
+    steps: JSON | None = None,
+    options: JSON | None = None,
+    custom: JSON | None = None,
+    transformations: Sequence[JSON] = (),
+    color_mode: str = "thresholds",
+    decimals: int | None = None,
+) -> JSON:
+    """A panel of ``kind`` with its targets lettered A, B, C, ..."""
+    defaults: JSON = {
+        "color": {"mode": color_mode},
+        "mappings": list(mappings),
+        "thresholds": steps or thresholds(),
+        "unit": unit,
+    }
+    if decimals is not None:
+        defaults["decimals"] = decimals
+    if custom:
+        defaults["custom"] = custom
+    result: JSON = {
+        "datasource": DATASOURCE,
+        "description": description,
+        "fieldConfig": {"defaults": defaults, "overrides": []},
+        "gridPos": {"h": size[1], "w": size[0], "x": 0, "y": 0},
+        "options": options or {},
+        "targets": [{**t, "refId": chr(ord("A") + index)} for index, t in enumerate(targets)],
+        "title": title,
+        "type": kind,
+    }
+    if transformations:
+        result["transformations"] = list(transformations)
+    return result
+
+
+def timeseries(
+    title: str,
+    description: str,
+    targets: Sequence[JSON],
+    *,
+    size: tuple[int, int] = (12, 8),
+    unit: str = "short",
+    steps: JSON | None = None,
+    stepped: bool = False,
+) -> JSON:
+    """A time series graph, legend as a table with last and max values."""
+    return panel(
+        "timeseries",
+        title,
+        description,
+        targets,
+        size=size,
+        unit=unit,
+        steps=steps,
+        color_mode="palette-classic",
+        custom={
+            "drawStyle": "line",
+            "fillOpacity": 10,
+            "lineInterpolation": "stepAfter" if stepped else "linear",
+            "lineWidth": 1,
+            "showPoints": "never",
+            "spanNulls": False,
+        },
+        options={
+            "legend": {
+                "calcs": ["lastNotNull", "max"],
+                "displayMode": "table",
+                "placement": "bottom",
+                "showLegend": True,
+            },
+            "tooltip": {"mode": "multi", "sort": "desc"},
+        },
+    )
+
+
+def stat(
+    title: str,
+    description: str,
+    targets: Sequence[JSON],
+    *,
+    size: tuple[int, int] = (6, 4),
+    unit: str = "short",
+    mappings: Sequence[JSON] = (),
+    steps: JSON | None = None,
+    graph: bool = False,
+    decimals: int | None = None,
+) -> JSON:
+    """A stat panel showing the last value of every series (one tile per series)."""
+    return panel(
+        "stat",
+        title,
+        description,
+        targets,
+        size=size,
+        unit=unit,
+        mappings=mappings,
+        steps=steps,
+        decimals=decimals,
+        options={
+            "colorMode": "background",
+            "graphMode": "area" if graph else "none",
+            "justifyMode": "auto",
+            "orientation": "auto",
+            "reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": False},
+            "textMode": "value_and_name",
+        },
+    )
+
+
+def state_timeline(
+    title: str,
+    description: str,
+    targets: Sequence[JSON],
+    *,
+    mappings: Sequence[JSON],
+    size: tuple[int, int] = (12, 6),
+) -> JSON:
+    """A state timeline: one lane per series, coloured by value mapping."""
+    return panel(
+        "state-timeline",
+        title,
+        description,
+        targets,
+        size=size,
+        mappings=mappings,
+        custom={"fillOpacity": 80, "lineWidth": 0},
+        options={
+            "alignValue": "left",
+            "legend": {"displayMode": "list", "placement": "bottom", "showLegend": False},
+            "mergeValues": True,
+            "rowHeight": 0.9,
+            "showValue": "auto",
+            "tooltip": {"mode": "single", "sort": "none"},
+        },
+    )
+
+
+def table(
+    title: str,
+    description: str,
+    columns: Sequence[tuple[str, str]],
+    *,
+    size: tuple[int, int] = (24, 8),
+    mappings: Sequence[JSON] = (),
+    hide: Sequence[str] = (),
+) -> JSON:
+    """A table joining instant queries ``(column title, expr)`` on their common labels.
+
+    ``hide`` names fields as the queries return them (``Value #A`` for the first query).
+    """
+    targets = [target(expr, table=True) for _, expr in columns]
+    rename = {f"Value #{chr(ord('A') + i)}": name for i, (name, _) in enumerate(columns)}
+    return panel(
+        "table",
+        title,
+        description,
+        targets,
+        size=size,
+        mappings=mappings,
+        options={"cellHeight": "sm", "footer": {"show": False}, "showHeader": True},
+        transformations=[
+            {"id": "merge", "options": {}},
+            {
+                "id": "organize",
+                "options": {
+                    "excludeByName": {"Time": True, **dict.fromkeys(hide, True)},
+                    "indexByName": {},
+                    "renameByName": rename,
+                },
+            },
+        ],
+    )
+
+
+def row(title: str) -> JSON:
+    """A (non-collapsed) row header."""
+    return {
+        "collapsed": False,
+        "gridPos": {"h": 1, "w": GRID_WIDTH, "x": 0, "y": 0},
+        "panels": [],
+        "title": title,
+        "type": "row",
+    }
+
+
+def layout(panels: Sequence[JSON]) -> list[JSON]:
+    """Number panels 1, 2, ... and place them left to right, wrapping at 24 columns.
+
+    A row header always starts a new line.
+    """
+    placed: list[JSON] = []
+    x = y = line_height = 0
+    for number, item in enumerate(panels, start=1):
+        width, height = item["gridPos"]["w"], item["gridPos"]["h"]
+        if item["type"] == "row" or x + width > GRID_WIDTH:
+            x, y, line_height = 0, y + line_height, 0
+        placed.append({**item, "gridPos": {"h": height, "w": width, "x": x, "y": y}, "id": number})
+        x += width
+        line_height = max(line_height, height)
+        if item["type"] == "row":
+            x, y, line_height = 0, y + height, 0
+    return placed
+
+
+# --------------------------------------------------------------------------------------
+# Dashboard frame: inputs, variables, annotations, links
+# --------------------------------------------------------------------------------------
+
+
+def query_variable(name: str, label: str, definition: str) -> JSON:
+    """A multi-value query variable with an ``All`` option matching every value."""
+    return {
+        "allValue": ".*",
+        "current": {"selected": True, "text": ["All"], "value": ["$__all"]},
+        "datasource": DATASOURCE,
+        "definition": definition,
+        "hide": 0,
+        "includeAll": True,
+        "label": label,
+        "multi": True,
+        "name": name,
+        "options": [],
+        "query": definition,
+        "refresh": 2,
+        "regex": "",
+        "skipUrlSync": False,
+        "sort": 1,
+        "type": "query",
+    }
+
+
+def templating() -> JSON:
+    """The data source variable and the job / instance / master_name variables.
+
+    ``current`` names the data source "Prometheus" with the import placeholder as value: an
+    import replaces ``${DS_PROMETHEUS}`` by the chosen data source; a provisioned dashboard
+    keeps the placeholder, and Grafana then selects the data source by its name, "Prometheus"
+    (or falls back to the default Prometheus data source).
+    """
+    datasource = {
+        "current": {"selected": False, "text": "Prometheus", "value": "${DS_PROMETHEUS}"},
+        "hide": 0,
+        "includeAll": False,
+        "label": "Data source",
+        "multi": False,
+        "name": "datasource",
+        "options": [],
+        "query": "prometheus",
+        "refresh": 1,
+        "regex": "",
+        "skipUrlSync": False,
+        "type": "datasource",
+    }
+    return {
+        "list": [
+            datasource,
+            query_variable("job", "Job", "label_values(redis_up, job)"),
+            query_variable("instance", "Instance", 'label_values(redis_up{job=~"$job"}, instance)'),
+            query_variable(
+                "master_name",
+                "Master",
+                "label_values(redis_sentinel_master_status"
+                '{job=~"$job",instance=~"$instance"}, master_name)',
+            ),
+        ]
+    }
+
+
+def failover_annotation() -> JSON:
+    """Failovers (``redis_sentinel_failovers_total`` went up) drawn on every graph."""
+    return {
+        "datasource": DATASOURCE,
+        "enable": True,
+        "expr": f"{new_or_increased('redis_sentinel_failovers_total', ANNOTATION_WINDOW)} > 0",
+        "hide": False,
+        "iconColor": "red",
+        "name": "Failovers",
+        "step": "60s",
+        "tagKeys": "master_name",
+        "textFormat": "Sentinel switched the master of {{master_name}}",
+        "titleFormat": "Failover: {{master_name}}",
+        "useValueForTime": False,
+    }
+
+
+PANEL_PLUGINS = {
+    "bargauge": "Bar gauge",
+    "stat": "Stat",
+    "state-timeline": "State timeline",
+    "table": "Table",
+    "timeseries": "Time series",
+}
+
+
+def dashboard(uid: str, title: str, description: str, panels: Sequence[JSON]) -> JSON:
+    """A complete import-ready dashboard around ``panels``."""
+    placed = layout(panels)
+    used = sorted({p["type"] for p in placed if p["type"] != "row"})
+    return {
+        "__inputs": [
+            {
+                "description": "Prometheus scraping the redis-ha-exporter",
+                "label": "Prometheus",
+                "name": "DS_PROMETHEUS",
+                "pluginId": "prometheus",
+                "pluginName": "Prometheus",
+                "type": "datasource",
+            }
+        ],
+        "__requires": [
+            {"id": "grafana", "name": "Grafana", "type": "grafana", "version": "10.0.0"},
+            {"id": "prometheus", "name": "Prometheus", "type": "datasource", "version": "1.0.0"},
+            *({"id": t, "name": PANEL_PLUGINS[t], "type": "panel", "version": ""} for t in used),
+        ],
+        "annotations": {"list": [failover_annotation()]},
+        "description": description,
+        "editable": True,
+        "fiscalYearStartMonth": 0,
+        "graphTooltip": 1,
+        "id": None,
+        "links": [
+            {
+                "asDropdown": False,
+                "icon": "external link",
+                "includeVars": True,
+                "keepTime": True,
+                "tags": ["redis-ha"],
+                "targetBlank": False,
+                "title": "Redis HA",
+                "type": "dashboards",
+            }
+        ],
+        "panels": placed,
+        "refresh": "30s",
+        "schemaVersion": SCHEMA_VERSION,
+        "tags": ["redis", "redis-ha", "sentinel"],
+        "templating": templating(),
+        "time": {"from": "now-6h", "to": "now"},
+        "timepicker": {},
+        "timezone": "browser",
+        "title": title,
+        "uid": uid,
+        "version": 1,
+        "weekStart": "",
+    }
+
+
+# --------------------------------------------------------------------------------------
+# The three dashboards
+# --------------------------------------------------------------------------------------
+
+
+def overview() -> JSON:
+    """Redis HA overview: one glance per replication group."""
+    group = ("master_address",)
+    spare = (
+        f"{by_master('', 'redis_sentinel_master_ok_sentinels')}"
+        f" - {by_master('', 'redis_sentinel_master_setting_ckquorum')}"
+    )
+    panels = [
+        row("Replication groups"),
+        table(
+            "Replication groups and current master",
+            "One line per master name and the address the Sentinels report as its master. "
+            "Two lines for one master name mean the Sentinels disagree (failover in progress "
+            "or split brain). Counts are the best view of any Sentinel (max).",
+            [
+                ("Master ok", by_master("", "redis_sentinel_master_status", *group)),
+                ("Sentinels ok", by_master("", "redis_sentinel_master_ok_sentinels", *group)),
+                ("Quorum", by_master("", "redis_sentinel_master_setting_ckquorum", *group)),
+                ("Sentinels known", by_master("", "redis_sentinel_master_sentinels", *group)),
+                ("Replicas ok", by_master("", "redis_sentinel_master_ok_slaves", *group)),
+                ("Replicas known", by_master("", "redis_sentinel_master_slaves", *group)),
+                ("Config epoch", by_master("", "redis_sentinel_master_config_epoch", *group)),
+                (
+                    "Sentinels agreeing",
+                    by_master("", "redis_sentinel_master_status", *group, agg="count"),
+                ),
+            ],
+            size=(24, 7),
+        ),
+        stat(
+            "Sentinels ok vs quorum",
+            "Sentinels that see the master ok minus the configured quorum. Below 0 no "
+            "failover can be authorised; 0 means one more Sentinel lost blocks failover.",
+            [target(spare, "{{master_name}}")],
+            steps=thresholds((0, "orange"), (1, "green"), base="red"),
+        ),
+        stat(
+            "Replicas up (Sentinel view)",
+            "Replicas each master has that the Sentinels see up (not s_down, o_down or "
+            "disconnected), deduplicated over Sentinels.",
+            [
+                target(
+                    "sum by (master_name) ("
+                    + by_master("", "redis_sentinel_replica_up", "replica_address")
+                    + ")",
+                    "{{master_name}}",
+                )
+            ],
+            steps=thresholds((1, "green"), base="red"),
+        ),
+        stat(
+            "Replicas linked (Sentinel view)",
+            "Replicas whose link to their master is up, as reported to the Sentinels, "
+            "deduplicated over Sentinels.",
+            [
+                target(
+                    "sum by (master_name) ("
+                    + by_master("", "redis_sentinel_replica_master_link_up", "replica_address")
+                    + ")",
+                    "{{master_name}}",
+                )
+            ],
+            steps=thresholds((1, "green"), base="red"),
+        ),
+        stat(
+            "Failovers in range",
+            describe(
+                "Failovers of each master in the selected time range (+switch-master, counted "
+                "once however many Sentinels saw it).",
+                failover_only=True,
+            ),
+            [
+                target(
+                    new_or_increased("redis_sentinel_failovers_total", "$__range"),
+                    "{{master_name}}",
+                    instant=True,
+                )
+            ],
+            steps=thresholds((1, "orange")),
+            decimals=0,
+        ),
+        row("Lag and links (Redis view)"),
+        stat(
+            "Worst replica lag (bytes)",
+            "For every master, the largest number of bytes one of its replicas is behind "
+            "(master offset minus acknowledged offset).",
+            [target(f"max by (addr) ({sel('redis_connected_slave_lag_bytes')})", "{{addr}}")],
+            unit="bytes",
+            steps=thresholds((1048576, "orange"), (16777216, "red")),
+            graph=True,
+        ),
+        stat(
+            "Worst replica lag (seconds)",
+            "For every master, the longest time since one of its replicas acknowledged.",
+            [target(f"max by (addr) ({sel('redis_connected_slave_lag_seconds')})", "{{addr}}")],
+            unit="s",
+            steps=thresholds((5, "orange"), (30, "red")),
+            graph=True,
+        ),
+        stat(
+            "Replicas connected (Redis view)",
+            "Replicas connected to each Redis that is a master right now.",
+            [
+                target(
+                    f"max by (addr) ({sel('redis_connected_slaves')}) and on (addr) "
+                    f"max by (addr) ({sel('redis_instance_info', IS_MASTER, REDIS_ONLY)})",
+                    "{{addr}}",
+                )
+            ],
+            steps=thresholds((1, "green"), base="red"),
+        ),
+        stat(
+            "Replica links down",
+            "Replicas whose link to their master is down (0 is good).",
+            [
+                target(
+                    f"count(max by (addr) ({sel('redis_master_link_up')}) == 0) or vector(0)",
+                    "links down",
+                )
+            ],
+            steps=thresholds((1, "red")),
+        ),
+        row("Health"),
+        stat(
+            "Alerts firing",
+            "Redis alerts firing right now (any alert whose name starts with Redis).",
+            [target(f"count({ALERTS_FIRING}) or vector(0)", "firing")],
+            steps=thresholds((1, "red")),
+        ),
+        table(
+            "Firing alerts",
+            describe("The Redis alerts firing right now.", alert_only=True),
+            [("Firing", f"max by (alertname, severity, master_name, addr) ({ALERTS_FIRING})")],
+            size=(18, 6),
+        ),
+        state_timeline(
+            "Targets up",
+            "Whether the exporter could read each Redis and Sentinel at its last scrape.",
+            [target(f"max by (addr) ({sel('redis_up')})", "{{addr}}")],
+            mappings=UP_DOWN,
+        ),
+        state_timeline(
+            "Sentinel event streams",
+            "Whether the exporter is subscribed to each Sentinel's event stream (events "
+            "published while it is down are lost; counts are reconciled afterwards).",
+            [target(f"max by (addr) ({sel('redis_sentinel_event_stream_up')})", "{{addr}}")],
+            mappings=UP_DOWN,
+        ),
+    ]
+    return dashboard(
+        "redis-ha-overview",
+        "Redis HA overview",
+        "Every Redis replication group: current master, replicas, lag, Sentinel quorum, "
+        "failovers and alerts.",
+        panels,
+    )
+
+
+def replication() -> JSON:
+    """Replication: per instance role, link, offsets, lag and backlog."""
+    redis_info = sel("redis_instance_info", REDIS_ONLY)
+    role_value = (
+        f"max by (addr) ({sel('redis_instance_info', IS_MASTER, REDIS_ONLY)}) or "
+        f"max by (addr) (0 * {sel('redis_instance_info', NOT_MASTER, REDIS_ONLY)})"
+    )
+    panels = [
+        row("Roles and links"),
+        table(
+            "Instances",
+            "Every Redis with its role, version, connected replicas, link to its master "
+            "(replicas only), replica priority and uptime.",
+            [
+                ("Info", f"max by (addr, role, redis_version) ({redis_info})"),
+                ("Replicas", f"max by (addr) ({sel('redis_connected_slaves')})"),
+                ("Link up", f"max by (addr) ({sel('redis_master_link_up')})"),
+                ("Priority", f"max by (addr) ({sel('redis_slave_priority')})"),
+                (
+                    "Uptime (s)",
+                    f"max by (addr) ({sel('redis_uptime_in_seconds')}) and on (addr) {redis_info}",
+                ),
+            ],
+            size=(24, 7),
+            hide=("Value #A",),
+        ),
+        state_timeline(
+            "Role over time",
+            "Which Redis was master when: a failover shows as a lane turning from replica "
+            "to master and another the other way.",
+            [target(role_value, "{{addr}}")],
+            mappings=ROLE,
+        ),
+        state_timeline(
+            "Master link status",
+            "For each replica, whether its replication link to its master is up.",
+            [target(f"max by (addr) ({sel('redis_master_link_up')})", "{{addr}}")],
+            mappings=UP_DOWN,
+        ),
+        timeseries(
+            "Link down for",
+            "Seconds the replica's link to its master has been down (0 while up).",
+            [target(f"max by (addr) ({sel('redis_master_link_down_since_seconds')})", "{{addr}}")],
+            unit="s",
+        ),
+        timeseries(
+            "Last I/O from master",
+            "Seconds since each replica last heard from its master (-1: never).",
+            [target(f"max by (addr) ({sel('redis_master_last_io_seconds_ago')})", "{{addr}}")],
+            unit="s",
+        ),
+        row("Offsets and lag"),
+        timeseries(
+            "Replication offsets",
+            "Replication offset of every instance; replicas track their master's line.",
+            [target(f"max by (addr) ({sel('redis_master_repl_offset')})", "{{addr}}")],
+            unit="bytes",
+        ),
+        timeseries(
+            "Replication write rate",
+            "Bytes per second written to the replication stream by each instance.",
+            [
+                target(
+                    f"max by (addr) (rate({sel('redis_master_repl_offset')}[$__rate_interval]))",
+                    "{{addr}}",
+                )
+            ],
+            unit="Bps",
+        ),
+        timeseries(
+            "Replica lag (bytes)",
+            "Bytes each replica is behind its master, seen from the master.",
+            [
+                target(
+                    f"max by (addr, slave_ip, slave_port) "
+                    f"({sel('redis_connected_slave_lag_bytes')})",
+                    "{{addr}} -> {{slave_ip}}:{{slave_port}}",
+                )
+            ],
+            unit="bytes",
+        ),
+        timeseries(
+            "Replica lag (seconds)",
+            "Seconds since each replica last acknowledged its master, seen from the master.",
+            [
+                target(
+                    f"max by (addr, slave_ip, slave_port) "
+                    f"({sel('redis_connected_slave_lag_seconds')})",
+                    "{{addr}} -> {{slave_ip}}:{{slave_port}}",
+                )
+            ],
+            unit="s",
+        ),
+        row("Backlog and resyncs"),
+        timeseries(
+            "Replication backlog",
+            "Configured backlog size and the bytes of history it holds: a replica further "
+            "behind than the history needs a full resync.",
+            [
+                target(
+                    f"max by (addr) ({sel('redis_replication_backlog_bytes')})", "{{addr}} size"
+                ),
+                target(
+                    f"max by (addr) ({sel('redis_repl_backlog_history_bytes')})", "{{addr}} history"
+                ),
+            ],
+            unit="bytes",
+        ),
+        timeseries(
+            "Worst lag / backlog history",
+            "Largest replica lag of each master as a fraction of its backlog history; above "
+            "1 a reconnecting replica cannot partially resync.",
+            [
+                target(
+                    f"max by (addr) ({sel('redis_connected_slave_lag_bytes')}) / on (addr) "
+                    f"max by (addr) ({sel('redis_repl_backlog_history_bytes')} > 0)",
+                    "{{addr}}",
+                )
+            ],
+            unit="percentunit",
+            steps=thresholds((0.5, "orange"), (1, "red")),
+        ),
+        state_timeline(
+            "Backlog active",
+            "Whether each instance keeps a replication backlog (needed for partial resync).",
+            [target(f"max by (addr) ({sel('redis_repl_backlog_is_active')})", "{{addr}}")],
+            mappings=value_map({0: ("inactive", "orange"), 1: ("active", "green")}),
+        ),
+        state_timeline(
+            "Full sync in progress",
+            "Replicas receiving a full resync (RDB transfer) from their master.",
+            [target(f"max by (addr) ({sel('redis_master_sync_in_progress')})", "{{addr}}")],
+            mappings=YES_NO_BAD,
+        ),
+        stat(
+            "Replication ID switches in range",
+            "Times each instance's second replication offset changed in the range: it "
+            "changes when the instance is promoted or follows a new master (the exporter has "
+            "no full/partial resync counter).",
+            [
+                target(
+                    f"max by (addr) (changes({sel('redis_second_repl_offset')}[$__range]))",
+                    "{{addr}}",
+                    instant=True,
+                )
+            ],
+            size=(12, 6),
+            steps=thresholds((1, "orange")),
+            decimals=0,
+        ),
+    ]
+    return dashboard(
+        "redis-ha-replication",
+        "Redis HA replication",
+        "Per Redis instance: role, replication link, offsets, lag, backlog and resyncs.",
+        panels,
+    )
+
+
+def sentinel() -> JSON:
+    """Sentinel: master status, down flags, quorum, epochs, events and failovers."""
+    duration = "redis_sentinel_failover_duration_seconds"
+    panels = [
+        row("Masters"),
+        stat(
+            "Master status",
+            "OK when at least one Sentinel reports the master ok.",
+            [target(by_master("", "redis_sentinel_master_status"), "{{master_name}}")],
+            mappings=OK_FAIL,
+            steps=thresholds((1, "green"), base="red"),
+        ),
+        stat(
+            "CKQUORUM",
+            "Whether SENTINEL CKQUORUM says the quorum and the majority needed to authorise "
+            "a failover are reachable.",
+            [target(by_master("", "redis_sentinel_master_ckquorum_ok"), "{{master_name}}")],
+            mappings=OK_FAIL,
+            steps=thresholds((1, "green"), base="red"),
+        ),
+        stat(
+            "Config epoch",
+            "Configuration epoch of each master: it goes up by one with every failover.",
+            [target(by_master("", "redis_sentinel_master_config_epoch"), "{{master_name}}")],
+            steps=thresholds(base="blue"),
+            graph=True,
+        ),
+        stat(
+            "Failover in progress",
+            "Whether a Sentinel is running a failover of the master right now.",
+            [
+                target(
+                    by_master("", "redis_sentinel_master_failover_in_progress"), "{{master_name}}"
+                )
+            ],
+            mappings=YES_NO_BAD,
+            steps=thresholds((1, "red")),
+        ),
+        table(
+            "Master address per Sentinel",
+            "The master each Sentinel reports for every master name, with its status. More "
+            "than one address for one name means the Sentinels disagree.",
+            [
+                (
+                    "Status",
+                    "max by (master_name, master_address, master_status, addr) "
+                    f"({sel('redis_sentinel_master_status', master=True)})",
+                ),
+            ],
+            size=(24, 7),
+            mappings=OK_FAIL,
+        ),
+        state_timeline(
+            "Subjectively down (sdown)",
+            "Master name marked s_down by at least one Sentinel.",
+            [target(by_master("", "redis_sentinel_master_sdown"), "{{master_name}}")],
+            mappings=YES_NO_BAD,
+            size=(8, 6),
+        ),
+        state_timeline(
+            "Objectively down (odown)",
+            "Master name marked o_down: a quorum of Sentinels agree it is down.",
+            [target(by_master("", "redis_sentinel_master_odown"), "{{master_name}}")],
+            mappings=YES_NO_BAD,
+            size=(8, 6),
+        ),
+        state_timeline(
+            "Failover running",
+            "When a failover of each master was in progress.",
+            [
+                target(
+                    by_master("", "redis_sentinel_master_failover_in_progress"), "{{master_name}}"
+                )
+            ],
+            mappings=YES_NO_BAD,
+            size=(8, 6),
+        ),
+        timeseries(
+            "Sentinels ok vs quorum",
+            "Sentinels that see each master ok, against the configured quorum.",
+            [
+                target(by_master("", "redis_sentinel_master_ok_sentinels"), "{{master_name}} ok"),
+                target(
+                    by_master("", "redis_sentinel_master_setting_ckquorum"),
+                    "{{master_name}} quorum",
+                ),
+            ],
+            stepped=True,
+        ),
+        timeseries(
+            "Replicas ok vs known",
+            "Replicas of each master the Sentinels see ok, against all they know.",
+            [
+                target(by_master("", "redis_sentinel_master_ok_slaves"), "{{master_name}} ok"),
+                target(by_master("", "redis_sentinel_master_slaves"), "{{master_name}} known"),
+            ],
+            stepped=True,
+        ),
+        table(
+            "Replicas as the Sentinels see them",
+            "Every replica of each master: up, link to the master, offset last reported.",
+            [
+                ("Up", by_master("", "redis_sentinel_replica_up", "replica_address")),
+                (
+                    "Link up",
+                    by_master("", "redis_sentinel_replica_master_link_up", "replica_address"),
+                ),
+                ("Offset", by_master("", "redis_sentinel_replica_offset_bytes", "replica_address")),
+            ],
+            size=(24, 7),
+        ),
+        row("Events and failovers"),
+        timeseries(
+            "Event rate by type",
+            describe(
+                "Sentinel events per second by master and event (+sdown, +odown, "
+                "+switch-master, ...), the busiest Sentinel's count.",
+                failover_only=True,
+            ),
+            [
+                target(
+                    "max by (master_name, event) "
+                    f"(rate({sel('redis_sentinel_events_total', master=True)}"
+                    "[$__rate_interval]))",
+                    "{{master_name}} {{event}}",
+                )
+            ],
+            unit="ops",
+        ),
+        stat(
+            "Failovers in range",
+            describe("Failovers of each master in the selected time range.", failover_only=True),
+            [
+                target(
+                    new_or_increased("redis_sentinel_failovers_total", "$__range"),
+                    "{{master_name}}",
+                    instant=True,
+                )
+            ],
+            steps=thresholds((1, "orange")),
+            decimals=0,
+        ),
+        stat(
+            "Last failover",
+            describe("When each master last failed over.", failover_only=True),
+            [
+                target(
+                    f"max by (master_name) "
+                    f"({sel('redis_sentinel_last_failover_timestamp_seconds', master=True)})"
+                    " * 1000",
+                    "{{master_name}}",
+                )
+            ],
+            unit="dateTimeFromNow",
+            steps=thresholds(base="blue"),
+        ),
+        stat(
+            "Failover duration in range (p90)",
+            describe(
+                "90th percentile of failover durations (+try-failover to "
+                "+switch-master) in the selected range.",
+                failover_only=True,
+            ),
+            [
+                target(
+                    f"max by (master_name) (histogram_quantile(0.9, "
+                    f"increase({sel(duration + '_bucket', master=True)}[$__range])))",
+                    "{{master_name}}",
+                    instant=True,
+                )
+            ],
+            unit="s",
+            steps=thresholds((10, "orange"), (60, "red")),
+        ),
+        stat(
+            "Failover duration (mean, since exporter start)",
+            describe(
+                "Mean failover duration each Sentinel measured since the exporter started.",
+                failover_only=True,
+            ),
+            [
+                target(
+                    f"max by (master_name) ({sel(duration + '_sum', master=True)} / "
+                    f"{sel(duration + '_count', master=True)} > 0)",
+                    "{{master_name}}",
+                )
+            ],
+            unit="s",
+            steps=thresholds((10, "orange"), (60, "red")),
+        ),
+        timeseries(
+            "Failover durations (quantiles since exporter start)",
+            describe(
+                "Median and 90th percentile of all failovers each master had since "
+                "the exporter started.",
+                failover_only=True,
+            ),
+            [
+                target(
+                    f"max by (master_name) (histogram_quantile(0.5, "
+                    f"{sel(duration + '_bucket', master=True)}))",
+                    "{{master_name}} p50",
+                ),
+                target(
+                    f"max by (master_name) (histogram_quantile(0.9, "
+                    f"{sel(duration + '_bucket', master=True)}))",
+                    "{{master_name}} p90",
+                ),
+            ],
+            unit="s",
+        ),
+        row("Sentinel processes"),
+        state_timeline(
+            "TILT mode",
+            "Sentinels in TILT mode (they stop acting, e.g. after a clock jump or stall).",
+            [target(f"max by (addr) ({sel('redis_sentinel_tilt')})", "{{addr}}")],
+            mappings=YES_NO_BAD,
+            size=(8, 6),
+        ),
+        state_timeline(
+            "Event stream",
+            "Whether the exporter is subscribed to each Sentinel's event stream.",
+            [target(f"max by (addr) ({sel('redis_sentinel_event_stream_up')})", "{{addr}}")],
+            mappings=UP_DOWN,
+            size=(8, 6),
+        ),
+        stat(
+            "Event stream reconnects in range",
+            "Times the event stream subscription was re-established; events published "
+            "while disconnected are lost.",
+            [
+                target(
+                    f"max by (addr) (increase("
+                    f"{sel('redis_sentinel_event_stream_reconnects_total')}[$__range]))",
+                    "{{addr}}",
+                    instant=True,
+                )
+            ],
+            size=(8, 6),
+            steps=thresholds((1, "orange")),
+            decimals=0,
+        ),
+    ]
+    return dashboard(
+        "redis-ha-sentinel",
+        "Redis HA Sentinel",
+        "Per master as the Sentinels see it: status, down flags, quorum, epochs, the event "
+        "stream and failovers.",
+        panels,
+    )
+
+
+DASHBOARDS = {
+    "redis-ha-overview.json": overview,
+    "redis-replication.json": replication,
+    "redis-sentinel.json": sentinel,
+}
+
+
+def build_all() -> dict[str, JSON]:
+    """Every dashboard, keyed by its file name."""
+    return {name: build() for name, build in DASHBOARDS.items()}
+
+
+def render(board: Mapping[str, Any]) -> str:
+    """The committed text form of a dashboard."""
+    return json.dumps(board, indent=2, ensure_ascii=False) + "\n"
+
+
+# --------------------------------------------------------------------------------------
+# Helpers for tests (live and structural)
+# --------------------------------------------------------------------------------------
+
+VARIABLE_RE = re.compile(
+    r"\$\{(?P<braced>\w+)(?::[^}]*)?\}|\[\[(?P<old>\w+)(?::[^\]]*)?\]\]|\$(?P<plain>\w+)"
+)
+LABEL_VALUES_RE = re.compile(r"^\s*label_values\((?P<expr>.*),\s*(?P<label>\w+)\s*\)\s*$")
+
+
+def referenced_variables(text: str) -> set[str]:
+    """Names of the variables in ``text``: ``$x``, ``${x}``, ``${x:regex}``, ``[[x]]``."""
+    return {next(g for g in m.groups() if g) for m in VARIABLE_RE.finditer(text)}
+
+
+def substitute(text: str, variables: Mapping[str, str]) -> str:
+    """Replace every variable reference in ``text``; built-in intervals have defaults.
+
+    Raises ``KeyError`` naming a variable that has no value.
+    """
+    values = {**BUILTIN_DEFAULTS, **variables}
+
+    def value(match: re.Match[str]) -> str:
+        name = next(g for g in match.groups() if g)
+        if name not in values:
+            raise KeyError(f"no value for variable ${name} in {text!r}")
+        return values[name]
+
+    return VARIABLE_RE.sub(value, text)
+
+
+def iter_panels(board: Mapping[str, Any]) -> Iterator[JSON]:
+    """Every panel of a dashboard, rows and the panels of collapsed rows included."""
+    for item in board.get("panels", []):
+        yield item
+        yield from item.get("panels", [])
+
+
+def variable_selector(variable: Mapping[str, Any]) -> str:
+    """The PromQL series selector behind ``label_values(selector, label)``."""
+    query = variable["query"]
+    text = query if isinstance(query, str) else query["query"]
+    match = LABEL_VALUES_RE.match(text)
+    if match is None:
+        raise ValueError(f"variable {variable['name']}: not a label_values() query: {text!r}")
+    return match["expr"]
+
+
+def raw_queries(board: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """``(title, expr)`` for every panel target, annotation and query variable, unsubstituted.
+
+    Annotations are titled ``annotation: NAME`` and variables ``variable: NAME``.
+    """
+    found: list[tuple[str, str]] = [
+        (str(p["title"]), str(t["expr"]))
+        for p in iter_panels(board)
+        for t in p.get("targets", [])
+        if "expr" in t
+    ]
+    found += [
+        (f"annotation: {a['name']}", str(a["expr"]))
+        for a in board.get("annotations", {}).get("list", [])
+        if "expr" in a
+    ]
+    found += [
+        (f"variable: {v['name']}", variable_selector(v))
+        for v in board.get("templating", {}).get("list", [])
+        if v.get("type") == "query"
+    ]
+    return found
+
+
+def panel_queries(
+    dashboard: Mapping[str, Any], variables: Mapping[str, str]
+) -> list[tuple[str, str]]:
+    """``(panel title, PromQL)`` for every target, annotation and variable of ``dashboard``.
+
+    ``$x``, ``${x}``, ``${x:fmt}`` and ``[[x]]`` are replaced from ``variables``;
+    ``$__rate_interval``, ``$__interval``, ``$__range`` and ``$__range_s`` default to
+    :data:`BUILTIN_DEFAULTS` unless ``variables`` sets them (keys without ``$``).
+    Start from :func:`default_variables` to get the ``All`` value of every variable.
+    """
+    return [(title, substitute(expr, variables)) for title, expr in raw_queries(dashboard)]
+
+
+def default_variables(dashboard: Mapping[str, Any]) -> dict[str, str]:
+    """Every query variable set to its ``All`` value (a regex matching everything)."""
+    return {
+        str(v["name"]): str(v.get("allValue") or ".*")
+        for v in dashboard.get("templating", {}).get("list", [])
+        if v.get("type") == "query"
+    }
+
+
+def _titles_with(board: Mapping[str, Any], note: str) -> set[str]:
+    return {
+        str(p["title"]) for p in iter_panels(board) if str(p.get("description", "")).endswith(note)
+    }
+
+
+def failover_only_titles(dashboard: Mapping[str, Any]) -> set[str]:
+    """Panels that may be empty until a failover happened (evaluate them after one).
+
+    The failover annotation (``annotation: Failovers``) is also failover-only.
+    """
+    annotations = {
+        f"annotation: {a['name']}" for a in dashboard.get("annotations", {}).get("list", [])
+    }
+    return _titles_with(dashboard, FAILOVER_NOTE) | annotations
+
+
+def alert_only_titles(dashboard: Mapping[str, Any]) -> set[str]:
+    """Panels that are empty while no Redis alert fires."""
+    return _titles_with(dashboard, ALERT_NOTE)
+
+
+# --------------------------------------------------------------------------------------
+# Command line
+# --------------------------------------------------------------------------------------
+
+
+def stale_files(out_dir: Path) -> list[str]:
+    """Names of the dashboard files in ``out_dir`` that differ from the generator's output."""
+    return [
+        name
+        for name, board in build_all().items()
+        if not (out_dir / name).is_file()
+        or (out_dir / name).read_text(encoding="utf-8") != render(board)
+    ]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Write the dashboards, or with ``--check`` report stale ones and return 1."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--check", action="store_true", help="exit 1 if a file is stale")
+    parser.add_argument("--out-dir", type=Path, default=HERE, help="default: %(default)s")
+    args = parser.parse_args(argv)
+    out_dir: Path = args.out_dir
+    if args.check:
+        stale = stale_files(out_dir)
+        for name in stale:
+            print(f"{out_dir / name} is stale: run python dashboards/generate.py", file=sys.stderr)
+        return 1 if stale else 0
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for name, board in build_all().items():
+        (out_dir / name).write_text(render(board), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

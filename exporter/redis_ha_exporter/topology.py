@@ -1,0 +1,354 @@
+"""Topology launcher: real ``redis-server`` and ``redis-sentinel`` processes on loopback.
+
+Used by the tests, ``make demo`` and the benchmarks. It reproduces the seeds' layout — per
+replication group one master and N replicas, and a set of Sentinels monitoring every group with
+a quorum — on free loopback ports in a scratch directory, waits until the Sentinels agree, and
+tears everything down (``SIGKILL`` after a short grace) even when the caller failed::
+
+    with Topology(tmp_path, groups=("app-cache",)) as topo:
+        topo.redis[0].addr       # "127.0.0.1:40123", the first master
+        topo.sentinel_failover("app-cache")
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+
+import redis
+
+HOST = "127.0.0.1"
+
+
+class TopologyError(RuntimeError):
+    """The topology did not come up (or settle) in time."""
+
+
+def free_port(host: str = HOST) -> int:
+    """A TCP port that was free on ``host`` a moment ago."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def binary(name: str) -> str:
+    """Path of a Debian-packaged binary (``redis-server``, ``redis-sentinel``)."""
+    found = shutil.which(name) or shutil.which(name, path="/usr/sbin:/usr/bin:/sbin:/bin")
+    if found is None:
+        raise TopologyError(f"{name} not found: install the Debian package ({name})")
+    return found
+
+
+@dataclass
+class Node:
+    """One running process of the topology."""
+
+    name: str
+    kind: str  # "redis" or "sentinel"
+    port: int
+    workdir: Path
+    group: str = ""
+    proc: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+    stopped: bool = False
+
+    @property
+    def addr(self) -> str:
+        return f"{HOST}:{self.port}"
+
+    @property
+    def uri(self) -> str:
+        return f"redis://{HOST}:{self.port}"
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+    def client(self, timeout: float = 2.0) -> redis.Redis:
+        return redis.Redis(
+            host=HOST,
+            port=self.port,
+            protocol=2,
+            decode_responses=True,
+            socket_timeout=timeout,
+            socket_connect_timeout=timeout,
+        )
+
+    @property
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+
+class Topology:
+    """Replication groups and Sentinels on loopback; a context manager."""
+
+    def __init__(
+        self,
+        workdir: Path | str,
+        *,
+        groups: Sequence[str] = ("mymaster",),
+        replicas: int = 2,
+        sentinels: int = 3,
+        quorum: int = 2,
+        down_after_ms: int = 1000,
+        failover_timeout_ms: int = 6000,
+        redis_args: Sequence[str] = (),
+    ) -> None:
+        self.workdir = Path(workdir)
+        self.groups = tuple(groups)
+        self.replicas_per_group = replicas
+        self.quorum = quorum
+        self.down_after_ms = down_after_ms
+        self.failover_timeout_ms = failover_timeout_ms
+        self.redis_args = tuple(redis_args)
+        self.redis: list[Node] = []
+        self.sentinels: list[Node] = []
+        for g, group in enumerate(self.groups):
+            for i in range(replicas + 1):
+                name = f"redis-{g}-{i}"
+                self.redis.append(Node(name, "redis", free_port(), self.workdir / name, group))
+        for i in range(sentinels):
+            name = f"sentinel-{i}"
+            self.sentinels.append(Node(name, "sentinel", free_port(), self.workdir / name))
+
+    # --- lifecycle --------------------------------------------------------------------
+    def __enter__(self) -> Topology:
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def start(self, timeout: float = 30.0) -> None:
+        """Start every process, then wait for replication and Sentinel agreement."""
+        for node in self.redis:
+            self._write_redis_conf(node)
+            self._spawn(node)
+        for node in self.sentinels:
+            self._write_sentinel_conf(node)
+            self._spawn(node)
+        self.wait_ready(timeout)
+
+    def stop(self) -> None:
+        """Stop everything: SIGCONT (a stopped process cannot die), SIGTERM, then SIGKILL."""
+        nodes = [n for n in (*self.sentinels, *self.redis) if n.proc is not None]
+        for node in nodes:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(node.pid, signal.SIGCONT)
+                node.proc.terminate()  # type: ignore[union-attr]
+        deadline = time.monotonic() + 3.0
+        for node in nodes:
+            proc = node.proc
+            assert proc is not None
+            try:
+                proc.wait(max(deadline - time.monotonic(), 0.01))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(5)
+            node.proc = None
+
+    def _spawn(self, node: Node) -> None:
+        conf = node.workdir / f"{node.kind}.conf"
+        log = (node.workdir / "stdout.log").open("ab")
+        command = (
+            [binary("redis-sentinel"), str(conf)]
+            if node.kind == "sentinel"
+            else [
+                binary("redis-server"),
+                str(conf),
+            ]
+        )
+        node.proc = subprocess.Popen(
+            command,
+            cwd=node.workdir,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        log.close()
+        node.stopped = False
+        self._wait_ping(node, 10.0)
+
+    def _wait_ping(self, node: Node, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            if not node.alive:
+                raise TopologyError(f"{node.name} exited: see {node.workdir}/stdout.log")
+            try:
+                with node.client(0.5) as client:
+                    client.ping()
+                return
+            except redis.RedisError:
+                if time.monotonic() > deadline:
+                    raise TopologyError(f"{node.name} does not answer PING") from None
+                time.sleep(0.05)
+
+    def _write_redis_conf(self, node: Node) -> None:
+        node.workdir.mkdir(parents=True, exist_ok=True)
+        master = self.master_of_group(node.group, initial=True)
+        lines = [
+            f"bind {HOST}",
+            f"port {node.port}",
+            f"dir {node.workdir}",
+            "save ''",
+            "appendonly no",
+            "daemonize no",
+            "enable-debug-command local",
+            f"logfile {node.workdir}/redis.log",
+            "repl-diskless-sync yes",
+            "repl-diskless-sync-delay 0",
+            *self.redis_args,
+        ]
+        if node is not master:
+            lines.append(f"replicaof {HOST} {master.port}")
+        (node.workdir / "redis.conf").write_text("\n".join(lines) + "\n")
+
+    def _write_sentinel_conf(self, node: Node) -> None:
+        node.workdir.mkdir(parents=True, exist_ok=True)
+        lines = [
+            f"bind {HOST}",
+            f"port {node.port}",
+            f"dir {node.workdir}",
+            "daemonize no",
+            f"logfile {node.workdir}/sentinel.log",
+        ]
+        for group in self.groups:
+            master = self.master_of_group(group, initial=True)
+            lines += [
+                f"sentinel monitor {group} {HOST} {master.port} {self.quorum}",
+                f"sentinel down-after-milliseconds {group} {self.down_after_ms}",
+                f"sentinel failover-timeout {group} {self.failover_timeout_ms}",
+                f"sentinel parallel-syncs {group} 1",
+            ]
+        (node.workdir / "sentinel.conf").write_text("\n".join(lines) + "\n")
+
+    # --- queries ----------------------------------------------------------------------
+    def master_of_group(self, group: str, *, initial: bool = False) -> Node:
+        """The group's master: the configured first node, or (default) what Sentinels say now."""
+        members = [n for n in self.redis if n.group == group]
+        if initial:
+            return members[0]
+        address = self.sentinel_master_address(group)
+        for node in members:
+            if node.addr == address:
+                return node
+        raise TopologyError(f"{group}: Sentinels name unknown master {address}")
+
+    def group_members(self, group: str) -> list[Node]:
+        return [n for n in self.redis if n.group == group]
+
+    def sentinel_master_address(self, group: str, sentinel: Node | None = None) -> str:
+        """``host:port`` of the group's master according to one Sentinel (the first running)."""
+        node = sentinel or next(s for s in self.sentinels if s.alive and not s.stopped)
+        with node.client() as client:
+            host, port = client.execute_command("SENTINEL", "GET-MASTER-ADDR-BY-NAME", group)
+        return f"{host}:{port}"
+
+    def _group_settled(self, group: str, sentinels: Sequence[Node], replicas: int) -> bool:
+        addresses = set() if sentinels else {self.master_of_group(group, initial=True).addr}
+        for sentinel in sentinels:
+            with sentinel.client() as client:
+                state = client.execute_command("SENTINEL", "MASTER", group)
+            info = dict(zip(state[::2], state[1::2], strict=False))
+            if info.get("flags") != "master":
+                return False
+            if int(info.get("num-other-sentinels", -1)) != len(sentinels) - 1:
+                return False
+            if int(info.get("num-slaves", -1)) < replicas:
+                return False
+            addresses.add(f"{info['ip']}:{info['port']}")
+        if len(addresses) != 1:
+            return False
+        master = next(n for n in self.group_members(group) if n.addr in addresses)
+        with master.client() as client:
+            repl = client.info("replication")
+        online = [
+            k
+            for k, v in repl.items()
+            if k.startswith("slave") and isinstance(v, dict) and v.get("state") == "online"
+        ]
+        return repl.get("role") == "master" and len(online) >= replicas
+
+    def wait_ready(self, timeout: float = 30.0, *, replicas: int | None = None) -> None:
+        """Wait until every running Sentinel knows the others, sees the same healthy master of
+        each group with ``replicas`` (default: all) replicas, and those replicas are online."""
+        want = self.replicas_per_group if replicas is None else replicas
+        deadline = time.monotonic() + timeout
+        running = [s for s in self.sentinels if s.alive and not s.stopped]
+        while True:
+            try:
+                if all(self._group_settled(g, running, want) for g in self.groups):
+                    return
+            except (redis.RedisError, StopIteration, KeyError, ValueError):
+                pass
+            if time.monotonic() > deadline:
+                raise TopologyError(f"Sentinels did not agree within {timeout:.0f}s")
+            time.sleep(0.1)
+
+    # --- faults -----------------------------------------------------------------------
+    def sentinel_failover(self, group: str, timeout: float = 30.0) -> str:
+        """``SENTINEL FAILOVER`` and wait for a new master; returns its address."""
+        before = self.sentinel_master_address(group)
+        with self.sentinels[0].client() as client:
+            client.execute_command("SENTINEL", "FAILOVER", group)
+        return self.wait_new_master(group, before, timeout)
+
+    def wait_new_master(self, group: str, old: str, timeout: float = 30.0) -> str:
+        """Wait until every running Sentinel names a master other than ``old``."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with contextlib.suppress(redis.RedisError):
+                seen = {
+                    self.sentinel_master_address(group, s)
+                    for s in self.sentinels
+                    if s.alive and not s.stopped
+                }
+                if len(seen) == 1 and old not in seen:
+                    return seen.pop()
+            time.sleep(0.1)
+        raise TopologyError(f"{group}: no new master within {timeout:.0f}s")
+
+    def kill(self, node: Node, sig: signal.Signals = signal.SIGKILL) -> None:
+        """Send ``sig`` (SIGKILL, SIGSTOP, SIGCONT, …) to one process."""
+        os.kill(node.pid, sig)
+        if sig == signal.SIGSTOP:
+            node.stopped = True
+        elif sig == signal.SIGCONT:
+            node.stopped = False
+        elif sig in (signal.SIGKILL, signal.SIGTERM):
+            assert node.proc is not None
+            node.proc.wait(5)
+
+    def debug_sleep(self, node: Node, seconds: float) -> None:
+        """Block ``node`` with ``DEBUG SLEEP`` (returns when the server wakes up)."""
+        with node.client(timeout=seconds + 10) as client:
+            client.execute_command("DEBUG", "SLEEP", str(seconds))
+
+    def restart(self, node: Node) -> None:
+        """Start a killed process again with its (possibly rewritten) config."""
+        if node.alive:
+            self.kill(node, signal.SIGKILL)
+        self._spawn(node)
+
+    def nodes(self) -> Iterator[Node]:
+        yield from self.redis
+        yield from self.sentinels

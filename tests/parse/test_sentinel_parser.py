@@ -1,0 +1,831 @@
+"""Tests for redis_ha_exporter.parse.sentinel.
+
+Table tests run on replies recorded from real redis-server/redis-sentinel 7.0.15 processes
+(tests/fixtures/sentinel/, see its README), in RESP2 and RESP3 shapes, plus the Redis 3.2
+``INFO sentinel`` lines of the seed walkthrough; hypothesis checks that no input makes a
+parser raise anything but SentinelParseError.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+from hypothesis import given
+from hypothesis import strategies as st
+
+from redis_ha_exporter.parse.sentinel import (
+    CkQuorum,
+    SentinelMaster,
+    SentinelParseError,
+    SentinelPeer,
+    SentinelReplica,
+    count_ok_sentinels,
+    count_ok_slaves,
+    normalise_flags,
+    parse_ckquorum,
+    parse_info_sentinel,
+    parse_sentinel_master,
+    parse_sentinel_masters,
+    parse_sentinel_sentinels,
+    parse_sentinel_slaves,
+)
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "sentinel"
+SCENARIOS = (
+    "healthy",
+    "replica_sdown",
+    "master_sdown",
+    "master_odown",
+    "failover",
+    "after_failover",
+    "noquorum",
+    "tilt",
+    "two_masters",
+)
+PROTOCOLS = (2, 3)
+
+
+def load(scenario: str, protocol: int) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((FIXTURES / f"{scenario}.resp{protocol}.json").read_text())
+    return data
+
+
+def load_info(scenario: str, protocol: int) -> bytes:
+    return (FIXTURES / f"{scenario}.resp{protocol}.info.txt").read_bytes()
+
+
+def as_dict(entry: Any) -> dict[str, str]:
+    """Test oracle: one raw entry (RESP2 flat list or RESP3 dict) as a plain dict."""
+    if isinstance(entry, dict):
+        return dict(entry)
+    return dict(zip(entry[0::2], entry[1::2], strict=True))
+
+
+def ckquorum_reply(raw: Any) -> str | Exception:
+    """A recorded CKQUORUM reply as the fetch layer hands it over (errors as exceptions)."""
+    if isinstance(raw, dict):
+        return redis.ResponseError(raw["error"])
+    assert isinstance(raw, str)
+    return raw
+
+
+def all_fixtures() -> list[tuple[str, int]]:
+    return [(s, p) for s in SCENARIOS for p in PROTOCOLS]
+
+
+def test_every_fixture_file_is_used() -> None:
+    recorded = {p.name.split(".")[0] for p in FIXTURES.glob("*.json")}
+    assert recorded == set(SCENARIOS)
+    for scenario, protocol in all_fixtures():
+        assert (FIXTURES / f"{scenario}.resp{protocol}.info.txt").is_file()
+
+
+def test_fixtures_have_both_reply_shapes() -> None:
+    for scenario in SCENARIOS:
+        assert all(isinstance(e, list) for e in load(scenario, 2)["masters"])
+        assert all(isinstance(e, dict) for e in load(scenario, 3)["masters"])
+
+
+# --- field mapping against the raw replies ---------------------------------------------
+
+
+@pytest.mark.parametrize(("scenario", "protocol"), all_fixtures())
+def test_masters_fields_match_raw_reply(scenario: str, protocol: int) -> None:
+    raw = load(scenario, protocol)["masters"]
+    masters = parse_sentinel_masters(raw)
+    assert len(masters) == len(raw)
+    for m, entry in zip(masters, map(as_dict, raw), strict=True):
+        assert m.name == entry["name"]
+        assert m.ip == entry["ip"]
+        assert m.port == int(entry["port"])
+        assert m.address == f"{entry['ip']}:{entry['port']}"
+        assert m.runid == entry["runid"]
+        assert m.flags == frozenset(entry["flags"].split(","))
+        assert m.config_epoch == int(entry["config-epoch"])
+        assert m.quorum == int(entry["quorum"])
+        assert m.num_slaves == int(entry["num-slaves"])
+        assert m.num_other_sentinels == int(entry["num-other-sentinels"])
+        assert m.down_after_ms == int(entry["down-after-milliseconds"])
+        assert m.failover_timeout_ms == int(entry["failover-timeout"])
+        assert m.parallel_syncs == int(entry["parallel-syncs"])
+        assert m.last_ok_ping_reply_ms == int(entry["last-ok-ping-reply"])
+        assert m.failover_state == entry.get("failover-state")
+        assert m.sdown == ("s_down" in entry["flags"])
+        assert m.odown == ("o_down" in entry["flags"])
+        assert m.failover_in_progress == ("failover_in_progress" in entry["flags"])
+        if "s-down-time" in entry:
+            assert m.s_down_time_ms == int(entry["s-down-time"])
+        else:
+            assert m.s_down_time_ms is None
+
+
+@pytest.mark.parametrize(("scenario", "protocol"), all_fixtures())
+def test_slaves_fields_match_raw_reply(scenario: str, protocol: int) -> None:
+    data = load(scenario, protocol)
+    for name, raw in data["slaves"].items():
+        replicas = parse_sentinel_slaves(raw)
+        assert len(replicas) == len(raw)
+        for r, entry in zip(replicas, map(as_dict, raw), strict=True):
+            flags = set(entry["flags"].split(","))
+            assert r.name == entry["name"], name
+            assert r.address == f"{entry['ip']}:{entry['port']}"
+            assert r.flags == flags
+            assert r.up == (not flags & {"s_down", "o_down", "disconnected"})
+            assert r.master_link_ok == (entry["master-link-status"] == "ok")
+            assert r.repl_offset == int(entry["slave-repl-offset"])
+            assert r.master_link_down_time_ms == int(entry["master-link-down-time"])
+            assert r.slave_priority == int(entry["slave-priority"])
+            assert r.replica_announced is (entry["replica-announced"] == "1")
+            assert r.master_port == int(entry["master-port"])
+
+
+@pytest.mark.parametrize(("scenario", "protocol"), all_fixtures())
+def test_sentinels_fields_match_raw_reply(scenario: str, protocol: int) -> None:
+    data = load(scenario, protocol)
+    for raw in data["sentinels"].values():
+        peers = parse_sentinel_sentinels(raw)
+        assert len(peers) == len(raw)
+        for p, entry in zip(peers, map(as_dict, raw), strict=True):
+            flags = set(entry["flags"].split(","))
+            assert p.name == entry["name"]
+            assert p.runid == entry["runid"]
+            assert p.address == f"{entry['ip']}:{entry['port']}"
+            assert p.flags == flags
+            assert p.ok == (not flags & {"s_down", "o_down"})
+            assert p.voted_leader_epoch == int(entry["voted-leader-epoch"])
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_resp2_and_resp3_parse_alike(scenario: str) -> None:
+    def stable(scenario: str, protocol: int) -> list[tuple[object, ...]]:
+        data = load(scenario, protocol)
+        rows: list[tuple[object, ...]] = []
+        for m in parse_sentinel_masters(data["masters"]):
+            rows.append((m.name, m.address, m.flags, m.config_epoch, m.quorum, m.num_slaves))
+            for r in parse_sentinel_slaves(data["slaves"][m.name]):
+                rows.append((r.address, r.flags, r.master_link_status, r.slave_priority))
+            for p in parse_sentinel_sentinels(data["sentinels"][m.name]):
+                rows.append((p.address, p.runid, p.flags))
+            ck = parse_ckquorum(ckquorum_reply(data["ckquorum"][m.name]))
+            rows.append((ck.ok, ck.usable_sentinels))
+        return rows
+
+    assert stable(scenario, 2) == stable(scenario, 3)
+
+
+# --- scenario table -----------------------------------------------------------------------
+
+# scenario -> master m1: (sdown, odown, failover_in_progress, info status,
+#                          ok slaves (compat), replicas up (ours), ok sentinels (compat), ckquorum)
+M1_TABLE = {
+    "healthy": (False, False, False, "ok", 2, 2, 3, True),
+    "replica_sdown": (False, False, False, "ok", 1, 1, 3, True),
+    "master_sdown": (True, False, False, "sdown", 2, 2, 3, True),
+    "master_odown": (True, True, True, "odown", 2, 2, 3, True),
+    "failover": (True, True, True, "odown", 2, 2, 3, True),
+    "after_failover": (False, False, False, "ok", 1, 1, 3, True),
+    "noquorum": (False, False, False, "ok", 1, 1, 1, False),
+    "tilt": (False, False, False, "ok", 1, 1, 3, True),
+    "two_masters": (False, False, False, "ok", 1, 1, 3, True),
+}
+
+
+@pytest.mark.parametrize(("scenario", "protocol"), all_fixtures())
+def test_scenario_table(scenario: str, protocol: int) -> None:
+    sdown, odown, failover, status, ok_slaves, up, ok_sentinels, ck_ok = M1_TABLE[scenario]
+    data = load(scenario, protocol)
+    m1 = {m.name: m for m in parse_sentinel_masters(data["masters"])}["m1"]
+    replicas = parse_sentinel_slaves(data["slaves"]["m1"])
+    peers = parse_sentinel_sentinels(data["sentinels"]["m1"])
+    info = {im.name: im for im in parse_info_sentinel(load_info(scenario, protocol)).monitored}
+    assert (m1.sdown, m1.odown, m1.failover_in_progress) == (sdown, odown, failover)
+    assert info["m1"].status == status
+    assert info["m1"].ok == (status == "ok")
+    assert info["m1"].address == m1.address
+    assert count_ok_slaves(replicas) == ok_slaves
+    assert sum(r.up for r in replicas) == up
+    assert count_ok_sentinels(peers) == ok_sentinels
+    assert parse_ckquorum(ckquorum_reply(data["ckquorum"]["m1"])).ok is ck_ok
+
+
+def test_failover_fixture_shows_state_and_new_master() -> None:
+    during = parse_sentinel_masters(load("failover", 2)["masters"])[0]
+    after = parse_sentinel_masters(load("after_failover", 2)["masters"])[0]
+    assert during.failover_state not in (None, "wait_start")
+    assert during.o_down_time_ms is not None
+    assert after.failover_state is None
+    assert after.config_epoch == during.config_epoch + 1
+    assert after.address != during.address
+    old = parse_sentinel_slaves(load("after_failover", 2)["slaves"]["m1"])
+    assert [r.address for r in old if not r.up] == [during.address]
+
+
+def test_sigstopped_replica_is_down_though_its_last_link_report_is_ok() -> None:
+    replicas = parse_sentinel_slaves(load("replica_sdown", 3)["slaves"]["m1"])
+    stopped = [r for r in replicas if "s_down" in r.flags]
+    assert len(stopped) == 1
+    assert not stopped[0].up
+    assert stopped[0].master_link_ok
+
+
+def test_two_masters_are_reported_separately() -> None:
+    data = load("two_masters", 3)
+    masters = parse_sentinel_masters(data["masters"])
+    info = parse_info_sentinel(load_info("two_masters", 3))
+    assert sorted(m.name for m in masters) == ["m1", "m2"]
+    assert info.masters == 2
+    assert {(i.name, i.address, i.slaves) for i in info.monitored} == {
+        (m.name, m.address, m.num_slaves) for m in masters
+    }
+    assert len({m.address for m in masters}) == 2
+
+
+def test_noquorum_fixture() -> None:
+    ck = parse_ckquorum(ckquorum_reply(load("noquorum", 2)["ckquorum"]["m1"]))
+    assert ck == CkQuorum(
+        ok=False,
+        usable_sentinels=1,
+        quorum_reachable=False,
+        majority_reachable=False,
+        message=load("noquorum", 2)["ckquorum"]["m1"]["error"],
+    )
+
+
+@pytest.mark.parametrize(("scenario", "protocol"), all_fixtures())
+def test_info_fixture(scenario: str, protocol: int) -> None:
+    info = parse_info_sentinel(load_info(scenario, protocol))
+    masters = parse_sentinel_masters(load(scenario, protocol)["masters"])
+    assert info.masters == len(masters) == len(info.monitored)
+    assert info.running_scripts == 0
+    assert info.scripts_queue_length == 0
+    assert info.simulate_failure_flags == 0
+    if scenario == "tilt":
+        assert info.tilt == 1
+        assert info.tilt_since_seconds is not None
+        assert info.tilt_since_seconds >= 0
+    else:
+        assert (info.tilt, info.tilt_since_seconds) == (0, -1)
+    for im in info.monitored:
+        assert im.sentinels == 3
+
+
+# --- INFO sentinel: seed (Redis 3.2) and edge cases ---------------------------------------
+
+SEED_32 = (
+    "# Sentinel\n"
+    "sentinel_masters:1\n"
+    "sentinel_tilt:0\n"
+    "sentinel_running_scripts:0\n"
+    "sentinel_scripts_queue_length:0\n"
+    "sentinel_simulate_failure_flags:0\n"
+    "master0:name={name},status=ok,address={address},slaves={slaves},sentinels={sentinels}\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "address", "slaves", "sentinels"),
+    [
+        # The seed walkthrough (redis 3.2.12), as each host joins.
+        ("mymaster", "127.0.0.1:6379", 0, 1),
+        ("app-cache", "192.168.0.61:6379", 2, 1),
+        ("mymaster", "127.0.0.1:6379", 0, 2),
+        ("app-cache", "192.168.0.61:6379", 0, 2),
+        ("app-cache", "192.168.0.61:6379", 0, 3),
+        ("app-cache", "192.168.0.61:6379", 2, 3),
+        ("app-cache", "192.168.0.62:6379", 2, 3),
+    ],
+)
+def test_seed_redis_32_info(name: str, address: str, slaves: int, sentinels: int) -> None:
+    text = SEED_32.format(name=name, address=address, slaves=slaves, sentinels=sentinels)
+    info = parse_info_sentinel(text)
+    assert (info.masters, info.tilt, info.running_scripts, info.scripts_queue_length) == (
+        1,
+        0,
+        0,
+        0,
+    )
+    assert info.simulate_failure_flags == 0
+    assert info.tilt_since_seconds is None  # Redis 3.2 does not send it
+    (m,) = info.monitored
+    assert (m.name, m.status, m.address, m.slaves, m.sentinels) == (
+        name,
+        "ok",
+        address,
+        slaves,
+        sentinels,
+    )
+
+
+def test_seed_redis_32_no_masters() -> None:
+    info = parse_info_sentinel(
+        "# Sentinel\r\nsentinel_masters:0\r\nsentinel_tilt:0\r\nsentinel_running_scripts:0\r\n"
+        "sentinel_scripts_queue_length:0\r\nsentinel_simulate_failure_flags:0\r\n"
+    )
+    assert info.masters == 0
+    assert info.monitored == ()
+
+
+def test_info_without_simulate_failure_flags() -> None:
+    info = parse_info_sentinel(
+        "sentinel_masters:0\nsentinel_tilt:1\nsentinel_running_scripts:2\n"
+        "sentinel_scripts_queue_length:3\n"
+    )
+    assert (info.tilt, info.running_scripts, info.scripts_queue_length) == (1, 2, 3)
+    assert info.simulate_failure_flags is None
+
+
+HEAD = (
+    "sentinel_masters:1\r\nsentinel_tilt:0\r\nsentinel_running_scripts:0\r\n"
+    "sentinel_scripts_queue_length:0\r\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("line", "name", "address"),
+    [
+        (
+            "name=a,b=c,status=ok,address=10.0.0.1:6379,slaves=1,sentinels=3",
+            "a,b=c",
+            "10.0.0.1:6379",
+        ),
+        ("name=x:y,status=ok,address=10.0.0.1:6379,slaves=1,sentinels=3", "x:y", "10.0.0.1:6379"),
+        ("name=1,status=ok,address=10.0.0.1:6379,slaves=1,sentinels=3", "1", "10.0.0.1:6379"),
+        ("name=,status=ok,address=::1:6379,slaves=1,sentinels=3", "", "::1:6379"),
+        (
+            "name=n,status=ok,address=fe80::1:2:26379,slaves=1,sentinels=3",
+            "n",
+            "fe80::1:2:26379",
+        ),
+        (
+            "name=a,status=ok,address=1.1.1.1:1,slaves=0,sentinels=1,status=sdown,"
+            "address=redis-1.example:6380,slaves=1,sentinels=3",
+            "a,status=ok,address=1.1.1.1:1,slaves=0,sentinels=1",
+            "redis-1.example:6380",
+        ),
+        ("name=sp ace,status=ok,address=h:1,slaves=1,sentinels=3", "sp ace", "h:1"),
+    ],
+)
+def test_info_master_names_as_redis_prints_them(line: str, name: str, address: str) -> None:
+    info = parse_info_sentinel(HEAD + "master0:" + line + "\r\n")
+    (m,) = info.monitored
+    assert (m.name, m.address) == (name, address)
+
+
+def test_info_full_reply_other_sections_ignored_and_bytes_accepted() -> None:
+    text = (
+        "# Server\r\nredis_version:7.0.15\r\nredis_mode:sentinel\r\nmaster_repl_offset:5\r\n\r\n"
+        "#Sentinel\r\n" + HEAD + "sentinel_tilt_since_seconds:-1\r\n"
+        "master0:name=m,status=odown,address=10.0.0.1:6379,slaves=2,sentinels=3\r\n"
+        "master1:name=n,status=sdown,address=10.0.0.2:6379,slaves=0,sentinels=1\r\n"
+    )
+    info = parse_info_sentinel(text.encode())
+    assert [(m.name, m.status, m.ok) for m in info.monitored] == [
+        ("m", "odown", False),
+        ("n", "sdown", False),
+    ]
+    assert info.tilt_since_seconds == -1
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "# Sentinel\r\n",
+        HEAD.replace("sentinel_tilt:0\r\n", ""),
+        HEAD + "garbage without colon\r\n",
+        HEAD.replace("sentinel_tilt:0", "sentinel_tilt:zero"),
+        HEAD.replace("sentinel_masters:1", "sentinel_masters:1.5"),
+        HEAD.replace("sentinel_masters:1", "sentinel_masters:"),
+        HEAD + "sentinel_simulate_failure_flags:x\r\n",
+        HEAD + "master0:name=m,status=ok,address=10.0.0.1:6379,slaves=2\r\n",
+        HEAD + "master0:name=m,status=ok,address=10.0.0.1,slaves=2,sentinels=3\r\n",
+        HEAD + "master0:name=m,status=ok,address=10.0.0.1:6379,slaves=-1,sentinels=3\r\n",
+        HEAD + "master0:status=ok,address=10.0.0.1:6379,slaves=2,sentinels=3\r\n",
+        # a name holding a newline (SENTINEL MONITOR accepts it) splits the line in two
+        HEAD + "master0:name=a\r\nb,status=ok,address=10.0.0.1:6379,slaves=2,sentinels=3\r\n",
+    ],
+)
+def test_info_malformed(text: str) -> None:
+    with pytest.raises(SentinelParseError):
+        parse_info_sentinel(text)
+
+
+# --- SENTINEL MASTERS / SLAVES / SENTINELS: edge cases ------------------------------------
+
+
+def healthy_master_entry() -> list[Any]:
+    entry: list[Any] = load("healthy", 2)["masters"][0]
+    return list(entry)
+
+
+def test_bytes_replies_are_decoded() -> None:
+    entry = [x.encode() for x in healthy_master_entry()]
+    entry[entry.index(b"name") + 1] = b"caf\xc3\xa9\xff"
+    m = parse_sentinel_master(entry)
+    assert m.name == "café\ufffd"
+    assert m.flags == frozenset({"master"})
+    assert m.port == int(as_dict(healthy_master_entry())["port"])
+
+
+def test_integer_values_and_flag_sets_are_accepted() -> None:
+    d: dict[str, Any] = as_dict(healthy_master_entry())
+    d["port"] = 6379
+    d["quorum"] = 2
+    d["flags"] = {"master", "s_down"}
+    d["name"] = 1  # a parse_info-style number: kept as text
+    m = parse_sentinel_master(d)
+    assert (m.port, m.quorum, m.name, m.sdown) == (6379, 2, "1", True)
+
+
+def test_tuple_reply_and_empty_reply() -> None:
+    assert parse_sentinel_slaves(()) == ()
+    assert parse_sentinel_sentinels([]) == ()
+    masters = parse_sentinel_masters((tuple(healthy_master_entry()),))
+    assert masters[0].name == "m1"
+
+
+def test_unknown_fields_are_ignored_and_optional_fields_default_to_none() -> None:
+    d: dict[str, Any] = as_dict(healthy_master_entry())
+    d["some-future-field"] = "x"
+    for key in ("last-ok-ping-reply", "role-reported", "runid"):
+        del d[key]
+    m = parse_sentinel_master(d)
+    assert (m.last_ok_ping_reply_ms, m.role_reported, m.runid) == (None, None, "")
+
+
+def test_old_replica_entry_without_offset_or_announced() -> None:
+    entry = as_dict(load("healthy", 3)["slaves"]["m1"][0])
+    del entry["slave-repl-offset"]
+    del entry["replica-announced"]
+    entry["master-host"] = "?"
+    (r,) = parse_sentinel_slaves([entry])
+    assert (r.repl_offset, r.replica_announced, r.master_host) == (None, None, None)
+
+
+def test_peer_voted_leader() -> None:
+    entry = as_dict(load("healthy", 3)["sentinels"]["m1"][0])
+    assert parse_sentinel_sentinels([entry])[0].voted_leader is None
+    entry["voted-leader"] = "abc"
+    assert parse_sentinel_sentinels([entry])[0].voted_leader == "abc"
+
+
+@pytest.mark.parametrize(
+    "mutate",
+    [
+        lambda d: d.pop("name"),
+        lambda d: d.pop("ip"),
+        lambda d: d.pop("port"),
+        lambda d: d.pop("flags"),
+        lambda d: d.pop("quorum"),
+        lambda d: d.pop("config-epoch"),
+        lambda d: d.update(port="63a79"),
+        lambda d: d.update(port="\uff16\uff13\uff17\uff19"),  # int() would accept these digits
+        lambda d: d.update(quorum=" 2"),
+        lambda d: d.update(quorum=True),
+        lambda d: d.update(quorum=2.0),
+        lambda d: d.update(quorum=None),
+        lambda d: d.update(quorum="9" * 5000),
+        lambda d: d.update(name=["m1"]),
+        lambda d: d.update(flags=7),
+        lambda d: d.update(flags=["master", ["s_down"]]),
+        lambda d: d.update({"last-ok-ping-reply": "soon"}),
+    ],
+)
+def test_master_entry_malformed(mutate: Any) -> None:
+    d: dict[Any, Any] = as_dict(healthy_master_entry())
+    mutate(d)
+    with pytest.raises(SentinelParseError):
+        parse_sentinel_master(d)
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        None,
+        "OK",
+        {"name": "m1"},
+        [["name", "m1", "ip"]],
+        [[1, "m1"]],
+        [None],
+        [{None: "x"}],
+    ],
+)
+def test_reply_shape_malformed(reply: Any) -> None:
+    for parse in (parse_sentinel_masters, parse_sentinel_slaves, parse_sentinel_sentinels):
+        with pytest.raises(SentinelParseError):
+            parse(reply)
+
+
+@pytest.mark.parametrize("key", ["master-link-status", "master-link-down-time", "slave-priority"])
+def test_replica_required_fields(key: str) -> None:
+    entry = as_dict(load("healthy", 2)["slaves"]["m1"][0])
+    del entry[key]
+    with pytest.raises(SentinelParseError):
+        parse_sentinel_slaves([entry])
+
+
+# --- flags --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("s_down,master,disconnected", {"s_down", "master", "disconnected"}),
+        (b"slave", {"slave"}),
+        ("", set()),
+        ("master,", {"master"}),
+        ({"master", "o_down"}, {"master", "o_down"}),
+        (frozenset({b"sentinel"}), {"sentinel"}),
+        (["s_down", "slave"], {"s_down", "slave"}),
+        (("a,b", "c"), {"a", "b", "c"}),
+    ],
+)
+def test_normalise_flags(value: object, expected: set[str]) -> None:
+    assert normalise_flags(value) == expected
+
+
+@pytest.mark.parametrize("value", [None, 3, 1.5, {"a": "b"}, [1], [None]])
+def test_normalise_flags_rejects(value: object) -> None:
+    with pytest.raises(SentinelParseError):
+        normalise_flags(value)
+
+
+# --- redis_exporter-compatible counts -----------------------------------------------------
+
+
+def replica(flags: str) -> SentinelReplica:
+    return SentinelReplica(
+        name="r",
+        ip="10.0.0.1",
+        port=6379,
+        runid="",
+        flags=normalise_flags(flags),
+        master_link_status="ok",
+        master_link_down_time_ms=0,
+        slave_priority=100,
+    )
+
+
+def peer(flags: str) -> SentinelPeer:
+    return SentinelPeer(name="p", ip="10.0.0.1", port=26379, runid="", flags=normalise_flags(flags))
+
+
+def test_ok_slaves_counts_disconnected_like_redis_exporter_but_up_does_not() -> None:
+    replicas = [
+        replica("slave"),
+        replica("slave,disconnected"),
+        replica("s_down,slave"),
+        replica("s_down,o_down,slave,disconnected"),
+    ]
+    assert count_ok_slaves(replicas) == 2
+    assert [r.up for r in replicas] == [True, False, False, False]
+
+
+def test_ok_sentinels_includes_this_sentinel() -> None:
+    assert count_ok_sentinels([]) == 1
+    assert count_ok_sentinels([peer("sentinel"), peer("sentinel,master_down")]) == 3
+    assert count_ok_sentinels([peer("s_down,sentinel"), peer("sentinel,disconnected")]) == 2
+    assert count_ok_sentinels([peer("o_down,sentinel")]) == 1
+
+
+FLAG_NAMES = st.sampled_from(
+    [
+        "s_down",
+        "o_down",
+        "master",
+        "slave",
+        "sentinel",
+        "disconnected",
+        "master_down",
+        "failover_in_progress",
+        "promoted",
+        "reconf_sent",
+        "reconf_inprog",
+        "reconf_done",
+        "force_failover",
+        "script_kill_sent",
+        "xs_downx",
+        "no_down",
+    ]
+)
+
+
+@given(st.lists(st.lists(FLAG_NAMES, max_size=5, unique=True), max_size=6))
+def test_counts_equal_redis_exporter_substring_rule(flag_lists: list[list[str]]) -> None:
+    # redis_exporter: strings.Contains(flagsString, "o_down") / "s_down" on the string Redis
+    # sends, i.e. the names joined with ",".
+    joined = [",".join(f) for f in flag_lists]
+    expected = sum(1 for s in joined if "o_down" not in s and "s_down" not in s)
+    assert count_ok_slaves([replica(s) for s in joined]) == expected
+    assert count_ok_sentinels([peer(s) for s in joined]) == 1 + expected
+
+
+# --- CKQUORUM -----------------------------------------------------------------------------
+
+NOQ = "Not enough available Sentinels to reach the specified quorum for this master"
+NOMAJ = "Not enough available Sentinels to reach the majority and authorize a failover"
+
+
+@pytest.mark.parametrize(
+    ("reply", "expected"),
+    [
+        (
+            "OK 3 usable Sentinels. Quorum and failover authorization can be reached",
+            (True, 3, True, True),
+        ),
+        (
+            b"OK 1 usable Sentinels. Quorum and failover authorization can be reached",
+            (True, 1, True, True),
+        ),
+        (redis.ResponseError(f"NOQUORUM 1 usable Sentinels. {NOQ}"), (False, 1, False, True)),
+        (redis.ResponseError(f"NOQUORUM 2 usable Sentinels. {NOMAJ}"), (False, 2, True, False)),
+        (
+            redis.ResponseError(f"NOQUORUM 1 usable Sentinels. {NOQ}. {NOMAJ}"),
+            (False, 1, False, False),
+        ),
+        (f"NOQUORUM 1 usable Sentinels. {NOQ}", (False, 1, False, True)),
+        (redis.ResponseError("No such master with that name"), (False, None, None, None)),
+        (redis.ConnectionError("Connection closed by server."), (False, None, None, None)),
+        (TimeoutError(), (False, None, None, None)),
+    ],
+)
+def test_ckquorum(reply: str | bytes | BaseException, expected: tuple[object, ...]) -> None:
+    ck = parse_ckquorum(reply)
+    assert (ck.ok, ck.usable_sentinels, ck.quorum_reachable, ck.majority_reachable) == expected
+    assert ck.message == (reply.decode() if isinstance(reply, bytes) else str(reply))
+
+
+@pytest.mark.parametrize("reply", ["", "OK", "QUEUED", "OK x usable Sentinels."])
+def test_ckquorum_unexpected_text(reply: str) -> None:
+    with pytest.raises(SentinelParseError):
+        parse_ckquorum(reply)
+
+
+# --- properties: only SentinelParseError, ever ---------------------------------------------
+
+
+def check_info(text: str | bytes) -> None:
+    """Parse; on success the required keys were there and every master line was whole."""
+    try:
+        info = parse_info_sentinel(text)
+    except SentinelParseError:
+        return
+    body = text if isinstance(text, str) else text.decode("utf-8", errors="replace")
+    assert "sentinel_masters:" in body
+    assert "sentinel_scripts_queue_length:" in body
+    assert all(m.slaves >= 0 and m.sentinels >= 0 for m in info.monitored)
+    assert all(":" in m.address for m in info.monitored)
+
+
+@given(st.text())
+def test_info_arbitrary_text(text: str) -> None:
+    check_info(text)
+
+
+INFO_LINE = st.one_of(
+    st.sampled_from(
+        [
+            "# Sentinel",
+            "",
+            "sentinel_masters:1",
+            "sentinel_tilt:0",
+            "sentinel_running_scripts:0",
+            "sentinel_scripts_queue_length:0",
+            "sentinel_simulate_failure_flags:0",
+            "sentinel_tilt_since_seconds:-1",
+        ]
+    ),
+    st.builds(lambda k, v: f"{k}:{v}", st.sampled_from(["sentinel_tilt", "master0"]), st.text()),
+    st.builds(
+        lambda name, st_, addr, a, b: (
+            f"master0:name={name},status={st_},address={addr},slaves={a},sentinels={b}"
+        ),
+        st.text(),
+        st.text(),
+        st.text(),
+        st.text(),
+        st.text(),
+    ),
+    st.text(),
+)
+
+
+@given(st.lists(INFO_LINE, max_size=12), st.sampled_from(["\n", "\r\n"]))
+def test_info_structured_text(lines: list[str], eol: str) -> None:
+    check_info(eol.join(lines))
+
+
+@given(st.binary())
+def test_info_arbitrary_bytes(data: bytes) -> None:
+    check_info(data)
+
+
+NO_NEWLINE = st.text().filter(lambda s: "\n" not in s)
+HOSTS = st.sampled_from(["127.0.0.1", "::1", "fe80::1", "redis-1.example", "10.0.0.7"])
+
+
+@given(NO_NEWLINE, st.sampled_from(["ok", "sdown", "odown"]), HOSTS, st.integers(0, 65535))
+def test_info_master_name_round_trip(name: str, status: str, host: str, port: int) -> None:
+    # Printed as sentinel.c prints it, with the name verbatim: any name without a newline
+    # comes back unchanged.
+    line = f"master0:name={name},status={status},address={host}:{port},slaves=2,sentinels=3"
+    (m,) = parse_info_sentinel(HEAD + line + "\r\n").monitored
+    assert (m.name, m.status, m.address) == (name, status, f"{host}:{port}")
+
+
+SCALARS = st.one_of(
+    st.text(max_size=20),
+    st.binary(max_size=20),
+    st.integers(),
+    st.none(),
+    st.booleans(),
+    st.floats(),
+)
+NESTED = st.recursive(
+    SCALARS,
+    lambda children: st.one_of(
+        st.lists(children, max_size=8),
+        st.dictionaries(st.one_of(st.text(max_size=10), st.binary(max_size=10)), children),
+        st.frozensets(st.text(max_size=5), max_size=3),
+    ),
+    max_leaves=30,
+)
+
+
+def check_parse(parse: Callable[[object], object], reply: object) -> None:
+    """Parse; on success every record has clean flag names and an ``ip:port`` address."""
+    try:
+        result = parse(reply)
+    except SentinelParseError:
+        return
+    records = result if isinstance(result, tuple) else (result,)
+    for record in records:
+        if isinstance(record, frozenset):
+            flags: frozenset[object] = record
+        else:
+            assert isinstance(record, SentinelMaster | SentinelReplica | SentinelPeer)
+            assert record.address == f"{record.ip}:{record.port}"
+            flags = frozenset(record.flags)
+        assert all(isinstance(f, str) and f and "," not in f for f in flags)
+
+
+@given(NESTED)
+def test_entries_arbitrary_nested(reply: object) -> None:
+    for parse in (
+        parse_sentinel_masters,
+        parse_sentinel_slaves,
+        parse_sentinel_sentinels,
+        parse_sentinel_master,
+        normalise_flags,
+    ):
+        check_parse(parse, reply)
+
+
+def real_entries() -> list[tuple[str, Any]]:
+    data = load("failover", 3)
+    return [
+        ("masters", as_dict(data["masters"][0])),
+        ("slaves", as_dict(data["slaves"]["m1"][0])),
+        ("sentinels", as_dict(data["sentinels"]["m1"][0])),
+    ]
+
+
+@given(st.sampled_from(real_entries()), st.data())
+def test_mutated_real_entries(kind_entry: tuple[str, Any], data: st.DataObject) -> None:
+    kind, entry = kind_entry
+    entry = dict(entry)
+    key = data.draw(st.sampled_from(sorted(entry)))
+    if data.draw(st.booleans()):
+        del entry[key]
+    else:
+        entry[key] = data.draw(NESTED)
+    parse = {
+        "masters": parse_sentinel_masters,
+        "slaves": parse_sentinel_slaves,
+        "sentinels": parse_sentinel_sentinels,
+    }[kind]
+    as_list = [x for pair in entry.items() for x in pair]
+    for shape in (entry, as_list):
+        check_parse(parse, [shape])
+
+
+@given(st.one_of(st.text(), st.binary()))
+def test_ckquorum_arbitrary_text(text: str | bytes) -> None:
+    try:
+        ck = parse_ckquorum(text)
+    except SentinelParseError:
+        return
+    assert ck.ok == (ck.quorum_reachable is True and ck.majority_reachable is True)
+    assert ck.ok == ck.message.startswith("OK ")
+
+
+@given(st.text())
+def test_ckquorum_any_exception_is_not_ok(message: str) -> None:
+    ck = parse_ckquorum(redis.ResponseError(message))
+    assert not ck.ok
+    assert ck.message == message

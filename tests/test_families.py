@@ -1,0 +1,69 @@
+"""Families are built only from catalogued names with catalogued labels."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from prometheus_client import CollectorRegistry
+from prometheus_client.exposition import generate_latest
+
+from redis_ha_exporter.families import FamilyBuilder, StaticCollector, build_families
+from redis_ha_exporter.parse.info import parse_info_fields, parse_replication, parse_server
+from redis_ha_exporter.snapshot import Collection, TargetSnapshot
+from redis_ha_exporter.targets import Kind, parse_target
+
+INFO = Path(__file__).parent / "fixtures" / "info"
+
+
+def render(collection: Collection) -> str:
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(StaticCollector(build_families(collection)))
+    return generate_latest(registry).decode()
+
+
+def snapshot(repl_fixture: str, up: bool = True) -> TargetSnapshot:
+    target = parse_target("redis://10.0.0.1:6379", Kind.REDIS)
+    if not up:
+        return TargetSnapshot(target, up=False, duration_seconds=0.5)
+    return TargetSnapshot(
+        target,
+        up=True,
+        duration_seconds=0.01,
+        server=parse_server(parse_info_fields((INFO / "redis32-server.txt").read_text())),
+        replication=parse_replication(parse_info_fields((INFO / repl_fixture).read_text())),
+    )
+
+
+def test_uncatalogued_name_or_wrong_labels_are_refused() -> None:
+    out = FamilyBuilder()
+    with pytest.raises(KeyError):
+        out.add("redis_made_up", 1.0, addr="x")
+    with pytest.raises(ValueError, match="labels"):
+        out.add("redis_up", 1.0, addr="x", extra="y")
+
+
+def test_master_lag_bytes_is_master_offset_minus_replica_offset() -> None:
+    text = render(Collection((snapshot("redis7-master-ipv6.txt"),), scrapes_total=1))
+    assert 'redis_connected_slave_lag_bytes{addr="10.0.0.1:6379",slave_ip="::1",' in text
+    assert (
+        'redis_connected_slave_offset_bytes{addr="10.0.0.1:6379",slave_ip="::1",'
+        'slave_port="18002",slave_state="online"} 50.0' in text
+    )
+
+
+def test_replica_link_metrics_carry_master_host_and_port() -> None:
+    text = render(Collection((snapshot("redis32-replica.txt"),), scrapes_total=1))
+    link = 'addr="10.0.0.1:6379",master_host="192.168.0.61",master_port="6379"'
+    assert f"redis_master_link_up{{{link}}} 1.0" in text
+    assert f"redis_slave_repl_offset{{{link}}} 126519.0" in text
+    assert f'redis_slave_info{{{link},read_only="1"}} 1.0' in text
+    assert "redis_connected_slave_offset_bytes" not in text
+
+
+def test_a_down_target_gives_up_zero_and_error_one_only() -> None:
+    text = render(Collection((snapshot("", up=False),), scrapes_total=3))
+    assert 'redis_up{addr="10.0.0.1:6379"} 0.0' in text
+    assert 'redis_exporter_last_scrape_error{addr="10.0.0.1:6379"} 1.0' in text
+    assert "redis_instance_info" not in text
+    assert "redis_exporter_scrapes_total 3.0" in text
