@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -146,3 +147,30 @@ def wait_for(predicate: object, timeout: float = 30.0, interval: float = 0.2) ->
             last = exc
         time.sleep(interval)
     raise AssertionError(f"condition not met within {timeout}s: {last}")
+
+
+@contextlib.contextmanager
+def reference_exporter(redis_uri: str, workdir: Path) -> Iterator[str]:
+    """Debian's prometheus-redis-exporter (oliver006/redis_exporter 1.45) on ``redis_uri``;
+    yields its /metrics URL."""
+    binary = shutil.which("prometheus-redis-exporter")
+    assert binary, "prometheus-redis-exporter missing: make test installs the Debian package"
+    port = free_port()
+    log = (workdir / f"reference-{port}.log").open("w")
+    proc = subprocess.Popen(
+        [binary, "--redis.addr", redis_uri, "--web.listen-address", f"{HOST}:{port}"],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://{HOST}:{port}/metrics"
+    try:
+        for _ in range(100):
+            with contextlib.suppress(OSError):
+                if http_get(url, timeout=1)[0] == 200:
+                    break
+            time.sleep(0.05)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        log.close()

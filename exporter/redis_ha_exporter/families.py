@@ -19,7 +19,8 @@ from prometheus_client.core import (
 from redis_ha_exporter import __version__
 from redis_ha_exporter.catalogue import BY_NAME, Kind
 from redis_ha_exporter.parse.info import Replication
-from redis_ha_exporter.snapshot import Collection, TargetSnapshot
+from redis_ha_exporter.parse.sentinel import count_ok_sentinels, count_ok_slaves
+from redis_ha_exporter.snapshot import Collection, SentinelState, TargetSnapshot
 
 
 class FamilyBuilder:
@@ -109,6 +110,65 @@ def add_replication(out: FamilyBuilder, addr: str, repl: Replication) -> None:
     out.add("redis_master_link_down_since_seconds", down_since, addr=addr)
 
 
+def add_sentinel(out: FamilyBuilder, addr: str, state: SentinelState) -> None:
+    """A Sentinel's INFO and SENTINEL replies → the Sentinel families (compat, plus ours)."""
+    info = state.info
+    out.add("redis_sentinel_masters", info.masters, addr=addr)
+    out.add("redis_sentinel_tilt", info.tilt, addr=addr)
+    out.add("redis_sentinel_running_scripts", info.running_scripts, addr=addr)
+    out.add("redis_sentinel_scripts_queue_length", info.scripts_queue_length, addr=addr)
+    out.add("redis_sentinel_simulate_failure_flags", info.simulate_failure_flags, addr=addr)
+    out.add("redis_sentinel_masters_dropped_total", state.dropped, addr=addr)
+    for monitored in state.masters:
+        master = monitored.master
+        name = master.name
+        where = {"addr": addr, "master_name": name, "master_address": master.address}
+        if monitored.info is not None:
+            line = monitored.info
+            out.add(
+                "redis_sentinel_master_status",
+                1.0 if line.ok else 0.0,
+                master_status=line.status,
+                **where,
+            )
+            out.add("redis_sentinel_master_slaves", line.slaves, **where)
+            out.add("redis_sentinel_master_sentinels", line.sentinels, **where)
+        out.add(
+            "redis_sentinel_master_ok_slaves", count_ok_slaves(monitored.replicas or ()), **where
+        )
+        out.add(
+            "redis_sentinel_master_ok_sentinels", count_ok_sentinels(monitored.peers or ()), **where
+        )
+        out.add("redis_sentinel_master_config_epoch", master.config_epoch, **where)
+        out.add("redis_sentinel_master_setting_ckquorum", master.quorum, **where)
+        out.add(
+            "redis_sentinel_master_setting_failover_timeout", master.failover_timeout_ms, **where
+        )
+        out.add("redis_sentinel_master_setting_parallel_syncs", master.parallel_syncs, **where)
+        out.add(
+            "redis_sentinel_master_setting_down_after_milliseconds", master.down_after_ms, **where
+        )
+        out.add("redis_sentinel_master_sdown", float(master.sdown), addr=addr, master_name=name)
+        out.add("redis_sentinel_master_odown", float(master.odown), addr=addr, master_name=name)
+        out.add(
+            "redis_sentinel_master_failover_in_progress",
+            float(master.failover_in_progress),
+            addr=addr,
+            master_name=name,
+        )
+        out.add(
+            "redis_sentinel_master_ckquorum_ok",
+            float(monitored.ckquorum.ok),
+            addr=addr,
+            master_name=name,
+        )
+        for replica in monitored.replicas or ():
+            at = {"addr": addr, "master_name": name, "replica_address": replica.address}
+            out.add("redis_sentinel_replica_up", float(replica.up), **at)
+            out.add("redis_sentinel_replica_master_link_up", float(replica.master_link_ok), **at)
+            out.add("redis_sentinel_replica_offset_bytes", replica.repl_offset, **at)
+
+
 def add_target(out: FamilyBuilder, snap: TargetSnapshot) -> None:
     """One target's snapshot → its families (``redis_up`` and the exporter's view always)."""
     addr = snap.addr
@@ -133,6 +193,8 @@ def add_target(out: FamilyBuilder, snap: TargetSnapshot) -> None:
         out.add("redis_uptime_in_seconds", server.uptime_in_seconds, addr=addr)
     if snap.replication is not None:
         add_replication(out, addr, snap.replication)
+    if snap.sentinel is not None:
+        add_sentinel(out, addr, snap.sentinel)
 
 
 def build_families(collection: Collection, extra: Iterable[TargetSnapshot] = ()) -> list[Metric]:

@@ -11,12 +11,20 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
+from typing import TypeVar
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from redis_ha_exporter.fetch.client import make_client
 from redis_ha_exporter.fetch.redis import fetch_redis
+from redis_ha_exporter.fetch.sentinel import (
+    MasterReplies,
+    SentinelOverview,
+    fetch_masters,
+    fetch_overview,
+)
 from redis_ha_exporter.logs import kv
 from redis_ha_exporter.parse.info import (
     InfoParseError,
@@ -24,13 +32,35 @@ from redis_ha_exporter.parse.info import (
     parse_replication,
     parse_server,
 )
-from redis_ha_exporter.snapshot import Collection, TargetSnapshot
-from redis_ha_exporter.targets import Target
+from redis_ha_exporter.parse.sentinel import (
+    SentinelParseError,
+    parse_ckquorum,
+    parse_info_sentinel,
+    parse_sentinel_masters,
+    parse_sentinel_sentinels,
+    parse_sentinel_slaves,
+)
+from redis_ha_exporter.snapshot import (
+    Collection,
+    MonitoredMaster,
+    SentinelState,
+    TargetSnapshot,
+)
+from redis_ha_exporter.targets import Kind, Target
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 # Failures that mean "this target is down or broken", as opposed to a bug of ours.
-TARGET_ERRORS = (RedisError, OSError, TimeoutError, InfoParseError, UnicodeError, ValueError)
+TARGET_ERRORS = (
+    RedisError,
+    OSError,
+    TimeoutError,
+    InfoParseError,
+    SentinelParseError,
+    UnicodeError,
+    ValueError,
+)
 
 
 def deadline_from_header(header: str | None, default: float) -> float:
@@ -45,16 +75,68 @@ def deadline_from_header(header: str | None, default: float) -> float:
     return max(budget - min(0.5, budget * 0.1), 0.05)
 
 
-async def collect_target(target: Target, client: aioredis.Redis, timeout: float) -> TargetSnapshot:
-    """Fetch and parse one target within ``timeout`` seconds; never raises for target faults."""
+def assemble_sentinel(
+    overview: SentinelOverview, details: Sequence[MasterReplies], total: int
+) -> SentinelState:
+    """Parsed Sentinel replies → :class:`SentinelState` (pure; parse errors propagate)."""
+    info = parse_info_sentinel(overview.info)
+    by_name = {m.name: m for m in parse_sentinel_masters(overview.masters)}
+    info_by_name = {m.name: m for m in info.monitored}
+    masters = []
+    for replies in details:
+        master = by_name[replies.name]
+        masters.append(
+            MonitoredMaster(
+                master=master,
+                info=info_by_name.get(master.name),
+                replicas=_unless_error(replies.slaves, parse_sentinel_slaves),
+                peers=_unless_error(replies.sentinels, parse_sentinel_sentinels),
+                ckquorum=parse_ckquorum(
+                    replies.ckquorum
+                    if isinstance(replies.ckquorum, BaseException | str | bytes)
+                    else str(replies.ckquorum)
+                ),
+            )
+        )
+    return SentinelState(info=info, masters=tuple(masters), dropped=total - len(details))
+
+
+def _unless_error(reply: object, parse: Callable[[object], _T]) -> _T | None:
+    return None if isinstance(reply, BaseException) else parse(reply)
+
+
+async def fetch_sentinel_state(
+    client: aioredis.Redis, max_masters: int
+) -> tuple[str, SentinelState]:
+    """Two round trips: overview, then the kept masters' details. Returns (INFO server, state)."""
+    overview = await fetch_overview(client)
+    names = sorted(m.name for m in parse_sentinel_masters(overview.masters))
+    details = await fetch_masters(client, names[:max_masters])
+    return overview.server, assemble_sentinel(overview, details, len(names))
+
+
+async def collect_target(
+    target: Target, client: aioredis.Redis, timeout: float, max_masters: int = 500
+) -> TargetSnapshot:
+    """Fetch and parse one target within ``timeout`` seconds; never raises for target faults.
+
+    A Redis whose ``INFO server`` says ``redis_mode:sentinel`` is read as a Sentinel, so
+    ``/scrape?target=`` and a Sentinel configured under ``--redis.addr`` both work.
+    """
     started = time.monotonic()
+    replication = sentinel = None
     try:
         async with asyncio.timeout(timeout):
-            replies = await fetch_redis(client)
-        server = parse_server(parse_info_fields(replies.server))
-        replication = None
-        if server.redis_mode != "sentinel":
-            replication = parse_replication(parse_info_fields(replies.replication))
+            if target.kind is Kind.SENTINEL:
+                server_text, sentinel = await fetch_sentinel_state(client, max_masters)
+                server = parse_server(parse_info_fields(server_text))
+            else:
+                replies = await fetch_redis(client)
+                server = parse_server(parse_info_fields(replies.server))
+                if server.redis_mode == "sentinel":
+                    _, sentinel = await fetch_sentinel_state(client, max_masters)
+                else:
+                    replication = parse_replication(parse_info_fields(replies.replication))
     except TARGET_ERRORS as exc:
         reason = "timeout" if isinstance(exc, TimeoutError) else type(exc).__name__
         log.warning(
@@ -68,6 +150,7 @@ async def collect_target(target: Target, client: aioredis.Redis, timeout: float)
         duration_seconds=time.monotonic() - started,
         server=server,
         replication=replication,
+        sentinel=sentinel,
     )
 
 
@@ -78,6 +161,7 @@ class Scraper:
         self,
         targets: Sequence[Target],
         default_timeout: float,
+        max_masters: int = 500,
         client_factory: Callable[[Target, float], aioredis.Redis] = make_client,
     ) -> None:
         self.targets = tuple(targets)
@@ -85,6 +169,8 @@ class Scraper:
         self._clients = {t: client_factory(t, default_timeout) for t in self.targets}
         self._inflight: asyncio.Task[Collection] | None = None
         self._scrapes = 0
+        self._max_masters = max_masters
+        self._dropped: dict[str, int] = {}
 
     async def collect(self, timeout: float) -> Collection:
         """Collect every target; a scrape arriving meanwhile shares the running collection."""
@@ -95,15 +181,25 @@ class Scraper:
     async def _collect(self, timeout: float) -> Collection:
         self._scrapes += 1
         snaps = await asyncio.gather(
-            *(collect_target(t, self._clients[t], timeout) for t in self.targets)
+            *(collect_target(t, self._clients[t], timeout, self._max_masters) for t in self.targets)
         )
-        return Collection(targets=tuple(snaps), scrapes_total=self._scrapes)
+        return Collection(
+            targets=tuple(self._count_dropped(s) for s in snaps), scrapes_total=self._scrapes
+        )
+
+    def _count_dropped(self, snap: TargetSnapshot) -> TargetSnapshot:
+        """Turn "masters dropped this scrape" into the running total the counter exposes."""
+        if snap.sentinel is None:
+            return snap
+        total = self._dropped.get(snap.addr, 0) + snap.sentinel.dropped
+        self._dropped[snap.addr] = total
+        return replace(snap, sentinel=replace(snap.sentinel, dropped=total))
 
     async def collect_adhoc(self, target: Target, timeout: float) -> TargetSnapshot:
         """Collect one target named by ``/scrape?target=`` with a short-lived client."""
         client = self._factory(target, timeout)
         try:
-            return await collect_target(target, client, timeout)
+            return await collect_target(target, client, timeout, self._max_masters)
         finally:
             await _close(client)
 

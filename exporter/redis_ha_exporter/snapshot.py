@@ -8,7 +8,38 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from redis_ha_exporter.parse.info import Replication, ServerInfo
+from redis_ha_exporter.parse.sentinel import (
+    CkQuorum,
+    InfoMaster,
+    SentinelInfo,
+    SentinelMaster,
+    SentinelPeer,
+    SentinelReplica,
+)
 from redis_ha_exporter.targets import Target
+
+
+@dataclass(frozen=True)
+class MonitoredMaster:
+    """Everything one Sentinel says about one master it monitors.
+
+    ``replicas``/``peers`` are None when the Sentinel refused ``SENTINEL SLAVES``/``SENTINELS``.
+    """
+
+    master: SentinelMaster
+    info: InfoMaster | None
+    replicas: tuple[SentinelReplica, ...] | None
+    peers: tuple[SentinelPeer, ...] | None
+    ckquorum: CkQuorum
+
+
+@dataclass(frozen=True)
+class SentinelState:
+    """A Sentinel's view: its INFO, and the masters kept under ``--sentinel.max-masters``."""
+
+    info: SentinelInfo
+    masters: tuple[MonitoredMaster, ...]
+    dropped: int
 
 
 @dataclass(frozen=True)
@@ -20,6 +51,7 @@ class TargetSnapshot:
     duration_seconds: float
     server: ServerInfo | None = None
     replication: Replication | None = None
+    sentinel: SentinelState | None = None
 
     @property
     def addr(self) -> str:

@@ -3,18 +3,14 @@ replication metric has the same name, labels (plus ``addr``) and value."""
 
 from __future__ import annotations
 
-import contextlib
-import shutil
-import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from redis_ha_exporter.catalogue import CATALOGUE
-from redis_ha_exporter.topology import HOST, Topology, free_port
-from support import Samples, http_get, run_exporter
+from redis_ha_exporter.topology import Topology
+from support import Samples, http_get, reference_exporter, run_exporter
 
 pytestmark = pytest.mark.e2e
 
@@ -22,31 +18,6 @@ COMPAT_REDIS = [s for s in CATALOGUE if s.compat and s.group == "redis"]
 # Labels of redis_instance_info that redis_exporter adds and we leave out (os, pids, build ids):
 # we keep the documented subset so no series carries free text.
 INFO_ONLY_THEIRS = {"maxmemory_policy", "os", "process_id", "redis_build_id"}
-
-
-@contextlib.contextmanager
-def reference_exporter(redis_uri: str, workdir: Path) -> Iterator[str]:
-    binary = shutil.which("prometheus-redis-exporter")
-    assert binary, "prometheus-redis-exporter missing: make test installs the Debian package"
-    port = free_port()
-    log = (workdir / f"reference-{port}.log").open("w")
-    proc = subprocess.Popen(
-        [binary, "--redis.addr", redis_uri, "--web.listen-address", f"{HOST}:{port}"],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://{HOST}:{port}/metrics"
-    try:
-        for _ in range(100):
-            with contextlib.suppress(OSError):
-                if http_get(url, timeout=1)[0] == 200:
-                    break
-            time.sleep(0.05)
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(10)
-        log.close()
 
 
 def comparable(

@@ -1,0 +1,342 @@
+"""State built from one Sentinel's event stream: counters, failover tracker, recent events.
+
+Pure: no I/O, no asyncio, no clock (``now`` is always passed in, as Unix seconds, e.g.
+``time.time()``), no locks (one instance is written and read from the same event loop).
+One ``EventState`` per Sentinel target.
+
+Writers (the subscriber task): ``apply()`` for each parsed event, ``record_parse_error()`` for
+each message ``parse_event()`` rejected, ``mark_connected()`` / ``mark_disconnected()`` around
+each subscription, ``reconcile()`` with ``SENTINEL MASTERS`` after each (re)connection.
+Readers (the scrape path, ``/events``): ``snapshot()`` and ``recent()``.
+
+Failover accounting, per master:
+
+* A failover starts at ``+try-failover`` (restarting any earlier start) or at the first
+  ``+failover-state-*`` when no start is known (only the leader Sentinel publishes these).
+* Its duration is observed at the first of ``+failover-end`` / ``+switch-master`` (the leader
+  publishes ``+failover-end`` just before its ``+switch-master``), when a start is known.
+* It is counted once per ``+switch-master`` (every Sentinel publishes one), which also sets the
+  last failover time and the master's known address.
+* ``-failover-abort-*`` clears the start without counting.  ``+failover-end-for-timeout`` does
+  not: in sentinel.c it is always followed by ``+failover-end`` and ``+switch-master`` (the
+  failover completes even though some replicas were not reconfigured in time).
+* ``mark_disconnected()`` clears every start (events of the gap are lost; a start carried over
+  the gap would give a wrong duration).
+* ``reconcile()`` counts a failover the stream missed: address changed and config epoch grew.
+  Such a failover is counted in ``failovers`` (not in ``events``: no event was received), gets
+  ``last_failover`` = the reconcile time, and appears in ``recent()`` as a ``+switch-master``
+  entry with ``reconciled: True`` and an empty payload.  If the ``+switch-master`` of that very
+  failover still arrives afterwards on the same connection (it was in flight while
+  ``SENTINEL MASTERS`` was read), it is not counted a second time.
+  Limitation: two failovers in one gap that bring the master back to its old address
+  (A -> B -> A) are not visible in ``SENTINEL MASTERS`` and are not counted.
+
+Bounded memory: ``events`` keys are (master_name, label) with label in ``KNOWN_EVENTS`` or
+``other`` and master_name among the masters seen in known events or in ``reconcile()``
+(at most ``max_masters`` of them, further ones are counted under master_name "") plus "" for
+events without a master: at most (max_masters + 1) x (len(KNOWN_EVENTS) + 1) keys.  Unknown
+events name a master only if it is already known, so garbage cannot add keys.  The failover
+maps hold at most one entry per known master; the ring holds ``ring_size`` events.
+``apply()`` is O(1) apart from a histogram bisect on failover ends.
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+import math
+from collections import deque
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from types import MappingProxyType
+
+from ..parse.events import SentinelEvent
+
+__all__ = [
+    "DEFAULT_FAILOVER_BUCKETS",
+    "DurationHistogram",
+    "EventSnapshot",
+    "EventState",
+]
+
+DEFAULT_FAILOVER_BUCKETS: tuple[float, ...] = (
+    1.0, 2.0, 5.0, 10.0, 15.0, 20.0, 30.0, 45.0, 60.0, 90.0, 120.0, 180.0, 300.0, 600.0,
+)  # fmt: skip
+"""Upper bounds (seconds) of the failover duration histogram; ``+Inf`` is implied."""
+
+
+@dataclass(frozen=True, slots=True)
+class DurationHistogram:
+    """Failover durations of one master, ready for a Prometheus histogram.
+
+    ``buckets`` are cumulative ``(upper_bound, count)`` pairs ending with ``(math.inf, count)``
+    (``HistogramMetricFamily(buckets=[(str(le) / "+Inf", n), ...], sum_value=sum)``).
+    """
+
+    buckets: tuple[tuple[float, int], ...]
+    sum: float
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class EventSnapshot:
+    """A consistent, immutable copy of everything the metrics need.
+
+    ``events`` maps (master_name, event label) to a count; ``failovers``/``last_failover``/
+    ``durations`` are keyed by master name; ``failovers_in_progress`` maps master name to the
+    start time of the failover being tracked.
+    """
+
+    events: Mapping[tuple[str, str], int]
+    parse_errors: int
+    failovers: Mapping[str, int]
+    reconciled_failovers: Mapping[str, int]
+    last_failover: Mapping[str, float]
+    durations: Mapping[str, DurationHistogram]
+    failovers_in_progress: Mapping[str, float]
+    stream_up: bool
+    reconnects: int
+
+
+class _Histogram:
+    __slots__ = ("bounds", "count", "counts", "total")
+
+    def __init__(self, bounds: tuple[float, ...]) -> None:
+        self.bounds = bounds
+        self.counts = [0] * (len(bounds) + 1)  # per bucket, not cumulative; last is +Inf
+        self.total = 0.0
+        self.count = 0
+
+    def observe(self, value: float) -> None:
+        self.counts[bisect.bisect_left(self.bounds, value)] += 1
+        self.total += value
+        self.count += 1
+
+    def freeze(self) -> DurationHistogram:
+        running = 0
+        cumulative: list[tuple[float, int]] = []
+        for bound, n in zip((*self.bounds, math.inf), self.counts, strict=True):
+            running += n
+            cumulative.append((bound, running))
+        return DurationHistogram(tuple(cumulative), self.total, self.count)
+
+
+_RingEntry = tuple[float, SentinelEvent, bool]  # (time, event, reconciled)
+
+
+class EventState:
+    """Counters, failover tracker and recent-events ring of one Sentinel's event stream."""
+
+    def __init__(
+        self,
+        ring_size: int = 100,
+        *,
+        buckets: Sequence[float] = DEFAULT_FAILOVER_BUCKETS,
+        max_masters: int = 1024,
+    ) -> None:
+        if ring_size < 1:
+            raise ValueError("ring_size must be at least 1")
+        if max_masters < 1:
+            raise ValueError("max_masters must be at least 1")
+        bounds = tuple(float(b) for b in buckets)
+        if (
+            not bounds
+            or any(not math.isfinite(b) for b in bounds)
+            or any(a >= b for a, b in itertools.pairwise(bounds))
+        ):
+            raise ValueError("buckets must be finite and strictly increasing")
+        self._bounds = bounds
+        self._max_masters = max_masters
+        self._masters: set[str] = set()
+        self._events: dict[tuple[str, str], int] = {}
+        self._parse_errors = 0
+        self._failovers: dict[str, int] = {}
+        self._reconciled: dict[str, int] = {}
+        self._last_failover: dict[str, float] = {}
+        self._durations: dict[str, _Histogram] = {}
+        self._started: dict[str, float] = {}
+        self._known: dict[str, tuple[str, int | None]] = {}  # master -> (address, config epoch)
+        self._pending: dict[str, tuple[str, str]] = {}  # master -> reconciled (old, new) address
+        self._ring: deque[_RingEntry] = deque(maxlen=ring_size)
+        self._stream_up = False
+        self._ever_connected = False
+        self._reconnects = 0
+        self._version = 0
+        self._snapshot: EventSnapshot | None = None
+        self._snapshot_version = -1
+
+    # --- writers ------------------------------------------------------------------------
+
+    def apply(self, event: SentinelEvent, now: float) -> None:
+        """Count one parsed event and update the failover tracker and the ring."""
+        master = self._master_label(event)
+        key = (master, event.label)
+        self._events[key] = self._events.get(key, 0) + 1
+        self._ring.append((now, event, False))
+        self._version += 1
+        if not event.known or not master:
+            return
+        name = event.event
+        if name == "+try-failover":
+            self._started[master] = now
+        elif name.startswith("+failover-state-"):
+            self._started.setdefault(master, now)
+        elif name == "+failover-end":
+            self._finish(master, now)
+        elif name == "+switch-master":
+            self._switch(master, event, now)
+        elif name.startswith("-failover-abort-"):
+            self._started.pop(master, None)
+        elif name == "-monitor":
+            self._started.pop(master, None)
+            self._known.pop(master, None)
+            self._pending.pop(master, None)
+
+    def record_parse_error(self) -> None:
+        """Count one message that ``parse_event()`` rejected."""
+        self._parse_errors += 1
+        self._version += 1
+
+    def mark_connected(self, now: float) -> None:
+        """The subscription is (re-)established; every connection after the first counts.
+
+        Called while already up (the loss went unnoticed), it also does what
+        ``mark_disconnected()`` does.
+        """
+        if self._stream_up:
+            self.mark_disconnected(now)
+        if self._ever_connected:
+            self._reconnects += 1
+        self._ever_connected = True
+        self._stream_up = True
+        self._version += 1
+
+    def mark_disconnected(self, now: float) -> None:
+        """The subscription is lost: stream down, failover starts and in-flight marks dropped."""
+        self._stream_up = False
+        self._started.clear()
+        self._pending.clear()
+        self._version += 1
+
+    def reconcile(self, masters: Mapping[str, tuple[str, int]], now: float) -> list[str]:
+        """Compare ``SENTINEL MASTERS`` with what the stream told us; count missed failovers.
+
+        ``masters`` maps every monitored master name to ``(address, config_epoch)`` with the
+        address as ``format_address(ip, port)``.  A master whose address differs from the last
+        known one (previous reconcile or ``+switch-master``) while its config epoch grew since
+        the last reconcile is counted as one failover; its name is returned.  A master seen
+        for the first time only sets the baseline.  Masters no longer listed are forgotten.
+        """
+        reconciled: list[str] = []
+        for name, (address, epoch) in masters.items():
+            master = self._admit(name)
+            if master != name:
+                continue  # beyond max_masters: not tracked
+            previous = self._known.get(name)
+            if previous is not None:
+                old_address, old_epoch = previous
+                if address != old_address and old_epoch is not None and epoch > old_epoch:
+                    self._count_failover(name, now)
+                    self._reconciled[name] = self._reconciled.get(name, 0) + 1
+                    self._pending[name] = (old_address, address)
+                    synthetic = SentinelEvent(
+                        "+switch-master",
+                        "",
+                        True,
+                        master_name=name,
+                        master_address=address,
+                        old_address=old_address,
+                        new_address=address,
+                    )
+                    self._ring.append((now, synthetic, True))
+                    reconciled.append(name)
+            self._known[name] = (address, epoch)
+        for name in [n for n in self._known if n not in masters]:
+            del self._known[name]
+            self._pending.pop(name, None)
+        self._version += 1
+        return reconciled
+
+    # --- readers ------------------------------------------------------------------------
+
+    def snapshot(self) -> EventSnapshot:
+        """An immutable copy of the counters; cached until the next change."""
+        if self._snapshot is not None and self._snapshot_version == self._version:
+            return self._snapshot
+        snap = EventSnapshot(
+            events=MappingProxyType(dict(self._events)),
+            parse_errors=self._parse_errors,
+            failovers=MappingProxyType(dict(self._failovers)),
+            reconciled_failovers=MappingProxyType(dict(self._reconciled)),
+            last_failover=MappingProxyType(dict(self._last_failover)),
+            durations=MappingProxyType({m: h.freeze() for m, h in self._durations.items()}),
+            failovers_in_progress=MappingProxyType(dict(self._started)),
+            stream_up=self._stream_up,
+            reconnects=self._reconnects,
+        )
+        self._snapshot, self._snapshot_version = snap, self._version
+        return snap
+
+    def recent(self) -> list[dict[str, object]]:
+        """The ring, newest first, as JSON-ready dicts (fresh copies)."""
+        return [
+            {
+                "time": when,
+                "event": ev.event,
+                "known": ev.known,
+                "master_name": ev.master_name,
+                "master_address": ev.master_address,
+                "instance_type": ev.instance_type,
+                "instance_name": ev.instance_name,
+                "instance_address": ev.instance_address,
+                "old_address": ev.old_address,
+                "new_address": ev.new_address,
+                "payload": ev.payload,
+                "reconciled": reconciled,
+            }
+            for when, ev, reconciled in reversed(self._ring)
+        ]
+
+    @property
+    def stream_up(self) -> bool:
+        return self._stream_up
+
+    # --- internals ----------------------------------------------------------------------
+
+    def _admit(self, master: str) -> str:
+        """``master`` if it is or can become a tracked master, else "" (over max_masters)."""
+        if master in self._masters:
+            return master
+        if len(self._masters) >= self._max_masters:
+            return ""
+        self._masters.add(master)
+        return master
+
+    def _master_label(self, event: SentinelEvent) -> str:
+        master = event.master_name
+        if not master:
+            return ""
+        if event.known:
+            return self._admit(master)
+        return master if master in self._masters else ""
+
+    def _finish(self, master: str, now: float) -> None:
+        started = self._started.pop(master, None)
+        if started is None:
+            return
+        histogram = self._durations.get(master)
+        if histogram is None:
+            histogram = self._durations[master] = _Histogram(self._bounds)
+        histogram.observe(max(0.0, now - started))
+
+    def _count_failover(self, master: str, now: float) -> None:
+        self._failovers[master] = self._failovers.get(master, 0) + 1
+        self._last_failover[master] = now
+
+    def _switch(self, master: str, event: SentinelEvent, now: float) -> None:
+        self._finish(master, now)
+        pending = self._pending.pop(master, None)
+        if pending != (event.old_address, event.new_address):
+            self._count_failover(master, now)
+        previous = self._known.get(master)
+        self._known[master] = (event.new_address, previous[1] if previous else None)

@@ -1,0 +1,59 @@
+"""Read a Sentinel's state: two pipelined round trips, raw replies, no parsing.
+
+1. ``INFO server``, ``INFO sentinel``, ``SENTINEL MASTERS``;
+2. for every monitored master kept: ``SENTINEL SLAVES``, ``SENTINEL SENTINELS``,
+   ``SENTINEL CKQUORUM`` (errors kept in place, so one master's failure spoils nothing else).
+
+Sentinel has no ``SELECT`` and no databases; commands are sent as ``SENTINEL <SUB>`` so redis-py
+applies none of its reply callbacks and the parsers see RESP2 lists (or RESP3 maps) as sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import redis.asyncio as aioredis
+
+
+@dataclass(frozen=True)
+class SentinelOverview:
+    """Replies of the first round trip."""
+
+    server: str
+    info: str
+    masters: object
+
+
+@dataclass(frozen=True)
+class MasterReplies:
+    """Replies about one monitored master; each may be the exception the Sentinel answered."""
+
+    name: str
+    slaves: object
+    sentinels: object
+    ckquorum: object
+
+
+async def fetch_overview(client: aioredis.Redis) -> SentinelOverview:
+    async with client.pipeline(transaction=False) as pipe:
+        pipe.execute_command("INFO", "server")
+        pipe.execute_command("INFO", "sentinel")
+        pipe.execute_command("SENTINEL", "MASTERS")
+        server, info, masters = await pipe.execute()
+    return SentinelOverview(server=str(server), info=str(info), masters=masters)
+
+
+async def fetch_masters(client: aioredis.Redis, names: Sequence[str]) -> list[MasterReplies]:
+    if not names:
+        return []
+    async with client.pipeline(transaction=False) as pipe:
+        for name in names:
+            pipe.execute_command("SENTINEL", "SLAVES", name)
+            pipe.execute_command("SENTINEL", "SENTINELS", name)
+            pipe.execute_command("SENTINEL", "CKQUORUM", name)
+        replies = await pipe.execute(raise_on_error=False)
+    return [
+        MasterReplies(name, replies[3 * i], replies[3 * i + 1], replies[3 * i + 2])
+        for i, name in enumerate(names)
+    ]

@@ -1,0 +1,231 @@
+"""End to end: Sentinel state from real Sentinels, through real failures."""
+
+from __future__ import annotations
+
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from redis_ha_exporter.catalogue import CATALOGUE
+from redis_ha_exporter.topology import Topology
+from support import (
+    ExporterProcess,
+    Samples,
+    http_get,
+    reference_exporter,
+    run_exporter,
+    wait_for,
+)
+
+pytestmark = pytest.mark.e2e
+
+GROUPS = ("app-cache", "sessions")
+
+
+@pytest.fixture
+def topo(tmp_path: Path) -> Iterator[Topology]:
+    with Topology(tmp_path / "topo", groups=GROUPS) as topology:
+        yield topology
+
+
+@pytest.fixture
+def exporter(topo: Topology, tmp_path: Path) -> Iterator[ExporterProcess]:
+    """One host's exporter: its Redis and its Sentinel, as in the seeds."""
+    args = [
+        "--redis.addr",
+        topo.redis[0].uri,
+        "--sentinel.addr",
+        topo.sentinels[0].uri,
+        "--no-sentinel.events",
+    ]
+    with run_exporter(args, tmp_path) as process:
+        yield process
+
+
+def sentinel_masters(topo: Topology) -> dict[str, dict[str, Any]]:
+    with topo.sentinels[0].client() as client:
+        return {m["name"]: m for m in client.sentinel_masters().values()}
+
+
+def test_healthy_state_matches_sentinel_masters(topo: Topology, exporter: ExporterProcess) -> None:
+    samples = exporter.scrape()
+    s = topo.sentinels[0].addr
+    # One process serves the host's Redis and its Sentinel in one scrape.
+    assert samples.value("redis_up", addr=topo.redis[0].addr) == 1
+    assert samples.value("redis_up", addr=s) == 1
+    assert samples.value("redis_connected_slaves", addr=topo.redis[0].addr) == 2
+    assert samples.value("redis_sentinel_masters", addr=s) == 2
+    for name, master in sentinel_masters(topo).items():
+        where = {"addr": s, "master_name": name}
+        address = f"{master['ip']}:{master['port']}"
+        assert (
+            samples.value(
+                "redis_sentinel_master_status", master_address=address, master_status="ok", **where
+            )
+            == 1
+        )
+        assert samples.value("redis_sentinel_master_setting_ckquorum", **where) == master["quorum"]
+        assert (
+            samples.value("redis_sentinel_master_config_epoch", **where) == master["config-epoch"]
+        )
+        assert (
+            samples.value("redis_sentinel_master_setting_down_after_milliseconds", **where)
+            == master["down-after-milliseconds"]
+        )
+        assert samples.value("redis_sentinel_master_slaves", **where) == master["num-slaves"]
+        assert samples.value("redis_sentinel_master_ok_slaves", **where) == 2
+        assert samples.value("redis_sentinel_master_sentinels", **where) == 3
+        assert samples.value("redis_sentinel_master_ok_sentinels", **where) == 3
+        assert samples.value("redis_sentinel_master_ckquorum_ok", **where) == 1
+        assert samples.value("redis_sentinel_master_sdown", **where) == 0
+        assert samples.value("redis_sentinel_master_odown", **where) == 0
+        replicas = samples.find("redis_sentinel_replica_up", **where)
+        assert {lab["replica_address"] for lab, _ in replicas} == {
+            n.addr for n in topo.group_members(name)[1:]
+        }
+        assert all(value == 1 for _, value in replicas)
+
+
+def test_two_masters_monitored_by_the_same_sentinels_are_separate(
+    topo: Topology, exporter: ExporterProcess
+) -> None:
+    samples = exporter.scrape()
+    statuses = samples.find("redis_sentinel_master_status", addr=topo.sentinels[0].addr)
+    by_name = {lab["master_name"]: lab["master_address"] for lab, _ in statuses}
+    assert by_name == {g: topo.master_of_group(g, initial=True).addr for g in GROUPS}
+
+
+def test_master_kill_shows_sdown_then_odown_then_the_new_master(
+    topo: Topology, exporter: ExporterProcess
+) -> None:
+    old = topo.master_of_group("app-cache", initial=True)
+    where = {"addr": topo.sentinels[0].addr, "master_name": "app-cache"}
+    topo.kill(old, signal.SIGKILL)
+    seen: list[tuple[float, float, str]] = []
+    deadline = time.monotonic() + 40
+    while time.monotonic() < deadline:
+        samples = exporter.scrape()
+        ((labels, _),) = samples.find("redis_sentinel_master_status", **where)
+        seen.append(
+            (
+                samples.value("redis_sentinel_master_sdown", **where),
+                samples.value("redis_sentinel_master_odown", **where),
+                labels["master_address"],
+            )
+        )
+        if labels["master_address"] != old.addr:
+            break
+        time.sleep(0.1)
+    first_sdown = next(i for i, (sdown, _, _) in enumerate(seen) if sdown == 1)
+    first_odown = next(i for i, (_, odown, _) in enumerate(seen) if odown == 1)
+    new_address = seen[-1][2]
+    assert first_sdown <= first_odown
+    assert new_address != old.addr
+    assert new_address in {n.addr for n in topo.group_members("app-cache")[1:]}
+    # The other group is untouched.
+    samples = exporter.scrape()
+    assert (
+        samples.value("redis_sentinel_master_sdown", addr=where["addr"], master_name="sessions")
+        == 0
+    )
+
+
+def test_stopped_replica_is_not_up(topo: Topology, exporter: ExporterProcess) -> None:
+    replica = topo.group_members("app-cache")[1]
+    where = {
+        "addr": topo.sentinels[0].addr,
+        "master_name": "app-cache",
+        "replica_address": replica.addr,
+    }
+    topo.kill(replica, signal.SIGSTOP)
+    try:
+        wait_for(
+            lambda: exporter.scrape().value("redis_sentinel_replica_up", **where) == 0, timeout=20
+        )
+        samples = exporter.scrape()
+        assert (
+            samples.value(
+                "redis_sentinel_master_ok_slaves",
+                addr=where["addr"],
+                master_name="app-cache",
+                master_address=topo.redis[0].addr,
+            )
+            == 1
+        )
+    finally:
+        topo.kill(replica, signal.SIGCONT)
+    wait_for(lambda: exporter.scrape().value("redis_sentinel_replica_up", **where) == 1, timeout=20)
+
+
+def test_a_down_sentinel_is_down_for_its_addr_only(topo: Topology, tmp_path: Path) -> None:
+    args = [a for s in topo.sentinels for a in ("--sentinel.addr", s.uri)]
+    with run_exporter([*args, "--redis.addr=", "--no-sentinel.events"], tmp_path) as exporter:
+        dead = topo.sentinels[2]
+        topo.kill(dead, signal.SIGKILL)
+        samples = exporter.scrape(timeout_header=3)
+    assert samples.value("redis_up", addr=dead.addr) == 0
+    assert not samples.find("redis_sentinel_masters", addr=dead.addr)
+    for alive in topo.sentinels[:2]:
+        assert samples.value("redis_up", addr=alive.addr) == 1
+        assert samples.value("redis_sentinel_masters", addr=alive.addr) == 2
+
+
+def test_sentinel_is_detected_behind_scrape_target(
+    topo: Topology, exporter: ExporterProcess
+) -> None:
+    sentinel = topo.sentinels[1]
+    samples = exporter.scrape(f"/scrape?target={sentinel.uri}")
+    assert samples.value("redis_sentinel_masters", addr=sentinel.addr) == 2
+    assert samples.find("redis_instance_info", addr=sentinel.addr, redis_mode="sentinel")
+
+
+def test_max_masters_bounds_the_exposition_and_counts_the_rest(
+    topo: Topology, tmp_path: Path
+) -> None:
+    sentinel = topo.sentinels[0]
+    args = [
+        "--sentinel.addr",
+        sentinel.uri,
+        "--redis.addr=",
+        "--sentinel.max-masters",
+        "1",
+        "--no-sentinel.events",
+    ]
+    with run_exporter(args, tmp_path) as exporter:
+        first = exporter.scrape()
+        second = exporter.scrape()
+    exported = {lab["master_name"] for lab, _ in first.find("redis_sentinel_master_sdown")}
+    assert exported == {"app-cache"}  # sorted by name, first N kept
+    assert first.value("redis_sentinel_masters", addr=sentinel.addr) == 2
+    assert first.value("redis_sentinel_masters_dropped_total", addr=sentinel.addr) == 1
+    assert second.value("redis_sentinel_masters_dropped_total", addr=sentinel.addr) == 2
+
+
+def test_compat_sentinel_metrics_match_redis_exporter(topo: Topology, tmp_path: Path) -> None:
+    compat = {s.name for s in CATALOGUE if s.compat and s.group == "sentinel"}
+    sentinel = topo.sentinels[0]
+
+    def pick(samples: Samples, with_addr: bool) -> dict[object, float]:
+        out: dict[object, float] = {}
+        for name, labels, value in samples.rows:
+            if name not in compat:
+                continue
+            if with_addr:
+                assert labels.pop("addr") == sentinel.addr
+            out[(name, frozenset(labels.items()))] = value
+        return out
+
+    args = ["--sentinel.addr", sentinel.uri, "--redis.addr=", "--no-sentinel.events"]
+    with run_exporter(args, tmp_path) as ours, reference_exporter(sentinel.uri, tmp_path) as url:
+        theirs = pick(Samples.parse(http_get(url)[1]), with_addr=False)
+        mine = pick(ours.scrape(), with_addr=True)
+    shared = {key for key in theirs if key[0] in {k[0] for k in mine}}  # type: ignore[index]
+    assert len({k[0] for k in shared}) >= 9  # type: ignore[index]
+    assert {k: theirs[k] for k in shared} == {k: mine[k] for k in shared}
+    # Names only this newer exporter and redis_exporter >= 1.56 have are not in 1.45 (Debian):
+    newer = {k[0] for k in mine} - {k[0] for k in theirs}  # type: ignore[index]
+    assert newer <= {n for n in compat if "setting" in n or "config_epoch" in n}
