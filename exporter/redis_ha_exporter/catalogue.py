@@ -466,8 +466,8 @@ CATALOGUE: tuple[MetricSpec, ...] = (
     MetricSpec(
         "redis_sentinel_failover_duration_seconds",
         H,
-        "Duration of failovers, from "
-        "+try-failover (or the first +failover-state-*) to +switch-master.",
+        "Duration of failovers led by this Sentinel, from +try-failover (or the first "
+        "+failover-state-*) to +failover-end or +switch-master, whichever comes first.",
         MASTER_NAME,
         "pub/sub +try-failover .. +switch-master",
         EVENTS,

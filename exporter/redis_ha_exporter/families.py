@@ -7,7 +7,7 @@ type, label names), so a metric cannot be emitted unless it is catalogued and do
 from __future__ import annotations
 
 import platform
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 from prometheus_client.core import (
     CounterMetricFamily,
@@ -18,6 +18,7 @@ from prometheus_client.core import (
 
 from redis_ha_exporter import __version__
 from redis_ha_exporter.catalogue import BY_NAME, Kind
+from redis_ha_exporter.events.state import DEFAULT_FAILOVER_BUCKETS, EventSnapshot
 from redis_ha_exporter.parse.info import Replication
 from redis_ha_exporter.parse.sentinel import count_ok_sentinels, count_ok_slaves
 from redis_ha_exporter.snapshot import Collection, SentinelState, TargetSnapshot
@@ -169,6 +170,51 @@ def add_sentinel(out: FamilyBuilder, addr: str, state: SentinelState) -> None:
             out.add("redis_sentinel_replica_offset_bytes", replica.repl_offset, **at)
 
 
+def add_events(
+    out: FamilyBuilder, addr: str, events: EventSnapshot, masters: Iterable[str] = ()
+) -> None:
+    """A Sentinel's event state → the event-stream families.
+
+    Failover counters and duration histograms start at zero for every master the Sentinel
+    monitors, so ``increase()`` sees the first failover too.
+    """
+    out.add("redis_sentinel_event_stream_up", float(events.stream_up), addr=addr)
+    out.add("redis_sentinel_event_stream_reconnects_total", events.reconnects, addr=addr)
+    out.add("redis_sentinel_event_parse_errors_total", events.parse_errors, addr=addr)
+    for (master_name, event), count in sorted(events.events.items()):
+        out.add(
+            "redis_sentinel_events_total", count, addr=addr, master_name=master_name, event=event
+        )
+    names = sorted({*masters, *events.failovers, *events.durations})
+    empty = [(bound, 0.0) for bound in (*DEFAULT_FAILOVER_BUCKETS, float("inf"))]
+    for name in names:
+        out.add(
+            "redis_sentinel_failovers_total",
+            events.failovers.get(name, 0),
+            addr=addr,
+            master_name=name,
+        )
+        out.add(
+            "redis_sentinel_last_failover_timestamp_seconds",
+            events.last_failover.get(name),
+            addr=addr,
+            master_name=name,
+        )
+        histogram = events.durations.get(name)
+        if histogram is None:
+            out.add_histogram(
+                "redis_sentinel_failover_duration_seconds", empty, 0.0, addr=addr, master_name=name
+            )
+        else:
+            out.add_histogram(
+                "redis_sentinel_failover_duration_seconds",
+                [(b, float(n)) for b, n in histogram.buckets],
+                histogram.sum,
+                addr=addr,
+                master_name=name,
+            )
+
+
 def add_target(out: FamilyBuilder, snap: TargetSnapshot) -> None:
     """One target's snapshot → its families (``redis_up`` and the exporter's view always)."""
     addr = snap.addr
@@ -197,11 +243,18 @@ def add_target(out: FamilyBuilder, snap: TargetSnapshot) -> None:
         add_sentinel(out, addr, snap.sentinel)
 
 
-def build_families(collection: Collection, extra: Iterable[TargetSnapshot] = ()) -> list[Metric]:
-    """Every family for a collection: per-target metrics, then the exporter's own."""
+def build_families(
+    collection: Collection, events: Mapping[str, EventSnapshot] | None = None
+) -> list[Metric]:
+    """Every family for a collection: per-target metrics, event streams, the exporter's own."""
     out = FamilyBuilder()
-    for snap in (*collection.targets, *extra):
+    monitored: dict[str, list[str]] = {}
+    for snap in collection.targets:
         add_target(out, snap)
+        if snap.sentinel is not None:
+            monitored[snap.addr] = [m.master.name for m in snap.sentinel.masters]
+    for addr, snapshot in (events or {}).items():
+        add_events(out, addr, snapshot, monitored.get(addr, ()))
     out.add(
         "redis_exporter_build_info",
         1.0,

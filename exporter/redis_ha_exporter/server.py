@@ -20,6 +20,7 @@ from prometheus_client.exposition import choose_encoder
 
 from redis_ha_exporter import __version__
 from redis_ha_exporter.config import Config
+from redis_ha_exporter.events.subscriber import EventStreams
 from redis_ha_exporter.families import StaticCollector, build_families
 from redis_ha_exporter.logs import kv
 from redis_ha_exporter.scrape import Scraper, deadline_from_header
@@ -32,6 +33,7 @@ TIMEOUT_HEADER = "X-Prometheus-Scrape-Timeout-Seconds"
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 SCRAPER_KEY = web.AppKey("scraper", Scraper)
+EVENTS_KEY = web.AppKey("events", EventStreams)
 CONFIG_KEY = web.AppKey("config", Config)
 
 
@@ -51,7 +53,7 @@ async def metrics(request: web.Request) -> web.Response:
     config = request.app[CONFIG_KEY]
     timeout = deadline_from_header(request.headers.get(TIMEOUT_HEADER), config.scrape_timeout)
     collection = await request.app[SCRAPER_KEY].collect(timeout)
-    return exposition(request, build_families(collection))
+    return exposition(request, build_families(collection, request.app[EVENTS_KEY].snapshots()))
 
 
 async def scrape_target(request: web.Request) -> web.Response:
@@ -68,6 +70,16 @@ async def scrape_target(request: web.Request) -> web.Response:
     return exposition(request, build_families(Collection(targets=(snap,), scrapes_total=0)))
 
 
+async def recent_events(request: web.Request) -> web.Response:
+    """``/events``: the last events of every Sentinel as JSON, newest first (``?limit=N``)."""
+    try:
+        limit = int(request.query.get("limit", "100"))
+    except ValueError:
+        raise web.HTTPBadRequest(text="limit must be an integer\n") from None
+    events = request.app[EVENTS_KEY].recent(max(limit, 0))
+    return web.json_response({"events": events})
+
+
 async def health(_: web.Request) -> web.Response:
     return web.Response(text="ok\n")
 
@@ -80,6 +92,7 @@ async def landing(request: web.Request) -> web.Response:
     links = [(config.telemetry_path, "metrics of every configured target")]
     if config.scrape_endpoint:
         links.append(("/scrape?target=redis://localhost:6379", "one target, multi-target pattern"))
+    links.append(("/events", "recent Sentinel events, newest first (JSON)"))
     links.append(("/health", "liveness"))
     items = "".join(
         f'<li><a href="{html.escape(href)}">{html.escape(href)}</a> — {html.escape(what)}</li>'
@@ -121,10 +134,18 @@ def _authorised(header: str, check: Callable[[str, str], bool]) -> bool:
 
 
 def build_app(config: Config, scraper: Scraper) -> web.Application:
-    """The aiohttp application; the caller owns the scraper's lifetime."""
+    """The aiohttp application; it closes the scraper and runs the event streams."""
     app = web.Application(middlewares=[auth_middleware])
     app[CONFIG_KEY] = config
     app[SCRAPER_KEY] = scraper
+    sentinels = [t for t in config.targets if t.kind is Kind.SENTINEL]
+    streams = EventStreams(
+        sentinels if config.events_enabled else [],
+        config.events_ring_size,
+        config.max_sentinel_masters,
+    )
+    app[EVENTS_KEY] = streams
+    app.router.add_get("/events", recent_events)
     app.router.add_get(config.telemetry_path, metrics)
     if config.scrape_endpoint:
         app.router.add_get("/scrape", scrape_target)
@@ -132,10 +153,15 @@ def build_app(config: Config, scraper: Scraper) -> web.Application:
     if config.telemetry_path != "/":
         app.router.add_get("/", landing)
 
-    async def close_scraper(_: web.Application) -> None:
+    async def start_streams(_: web.Application) -> None:
+        streams.start()
+
+    async def stop_everything(_: web.Application) -> None:
+        await streams.stop()
         await scraper.close()
 
-    app.on_cleanup.append(close_scraper)
+    app.on_startup.append(start_streams)
+    app.on_cleanup.append(stop_everything)
     return app
 
 

@@ -28,6 +28,7 @@ def make_client(target: Target, timeout: float) -> aioredis.Redis:
         password=target.password,
         protocol=2,
         decode_responses=True,
+        encoding_errors="replace",
         socket_timeout=timeout,
         socket_connect_timeout=timeout,
         retry=Retry(NoBackoff(), 1),

@@ -1,0 +1,198 @@
+"""One long-lived subscriber task per Sentinel: subscribe → parse → :class:`EventState`.
+
+The task ``PSUBSCRIBE *`` on the Sentinel, reads with ``get_message(timeout=…)`` (never the
+spinning default), and on any failure marks the stream down, waits a capped, jittered backoff
+and starts again — forever, until stopped. After every (re)subscription it reads
+``SENTINEL MASTERS`` and reconciles, so a failover that happened while it was disconnected is
+still counted once (and logged as reconciled). It subscribes *before* reading ``SENTINEL
+MASTERS``, so an in-flight ``+switch-master`` is seen by one or the other and counted once.
+
+A silent Sentinel (``SIGSTOP``, a cut network) is noticed by our own ``PING`` every
+``ping_interval`` seconds: a bare ``PING``, since the ``PING <arg>`` of redis-py's health check
+is rejected by Sentinels before 7.0 while subscribed. The scrape path only reads
+``EventState.snapshot()``; nothing here can block a scrape.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections.abc import Mapping, Sequence
+
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError, ResponseError
+
+from redis_ha_exporter.events.state import EventSnapshot, EventState
+from redis_ha_exporter.fetch.client import make_client
+from redis_ha_exporter.logs import kv
+from redis_ha_exporter.parse.events import (
+    EventParseError,
+    is_event_channel,
+    parse_event,
+)
+from redis_ha_exporter.parse.sentinel import SentinelParseError, parse_sentinel_masters
+from redis_ha_exporter.targets import Target
+
+log = logging.getLogger(__name__)
+
+STREAM_ERRORS = (RedisError, OSError, TimeoutError, SentinelParseError, ConnectionError)
+
+
+class StreamStalled(ConnectionError):
+    """The Sentinel did not answer our PING in time."""
+
+
+class EventSubscriber:
+    """Keeps one Sentinel's event stream flowing into ``state``."""
+
+    def __init__(
+        self,
+        target: Target,
+        state: EventState,
+        *,
+        connect_timeout: float = 5.0,
+        ping_interval: float = 5.0,
+        backoff_initial: float = 0.2,
+        backoff_max: float = 15.0,
+    ) -> None:
+        self.target = target
+        self.state = state
+        self.connect_timeout = connect_timeout
+        self.ping_interval = ping_interval
+        self.backoff_initial = backoff_initial
+        self.backoff_max = backoff_max
+        self._task: asyncio.Task[None] | None = None
+        self._subscribed = False
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self.run(), name=f"events {self.target.addr}")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def run(self) -> None:
+        """Subscribe, consume, and reconnect with capped jittered backoff, forever."""
+        backoff = self.backoff_initial
+        while True:
+            self._subscribed = False
+            try:
+                await self._session()
+            except STREAM_ERRORS as exc:
+                if self.state.stream_up:
+                    self.state.mark_disconnected(time.time())
+                log.warning(
+                    "event stream lost",
+                    extra=kv(
+                        addr=self.target.addr,
+                        reason=type(exc).__name__,
+                        err=str(exc)[:200],
+                        retry_in=round(backoff, 2),
+                    ),
+                )
+            if self._subscribed:  # a healthy session resets the backoff
+                backoff = self.backoff_initial
+            await asyncio.sleep(backoff * random.uniform(0.5, 1.0))
+            backoff = min(backoff * 2, self.backoff_max)
+
+    async def _session(self) -> None:
+        """One subscription, until it fails (it ends only by raising or being cancelled)."""
+        client = make_client(self.target, self.connect_timeout)
+        # Reads block in get_message(timeout=…), not on the socket timeout.
+        client.connection_pool.connection_kwargs["socket_timeout"] = None
+        pubsub = client.pubsub()
+        try:
+            async with asyncio.timeout(self.connect_timeout):
+                await pubsub.psubscribe("*")
+                try:
+                    masters = await client.execute_command("SENTINEL", "MASTERS")  # type: ignore[no-untyped-call]
+                except ResponseError as exc:  # not a Sentinel after all
+                    masters = None
+                    log.warning(
+                        "cannot reconcile: SENTINEL MASTERS refused",
+                        extra=kv(addr=self.target.addr, err=str(exc)[:200]),
+                    )
+            self.state.mark_connected(time.time())
+            self._subscribed = True
+            if masters is not None:
+                self._reconcile(masters)
+            log.info("event stream subscribed", extra=kv(addr=self.target.addr))
+            await self._consume(pubsub)
+        finally:
+            with contextlib.suppress(*STREAM_ERRORS):
+                await pubsub.aclose()  # type: ignore[no-untyped-call]
+            with contextlib.suppress(*STREAM_ERRORS):
+                await client.aclose()
+
+    def _reconcile(self, reply: object) -> None:
+        masters: Mapping[str, tuple[str, int]] = {
+            m.name: (m.address, m.config_epoch) for m in parse_sentinel_masters(reply)
+        }
+        for name in self.state.reconcile(masters, time.time()):
+            log.warning(
+                "failover reconciled: it happened while the event stream was down",
+                extra=kv(addr=self.target.addr, master_name=name, master_address=masters[name][0]),
+            )
+
+    async def _consume(self, pubsub: aioredis.client.PubSub) -> None:
+        last_heard = time.monotonic()
+        ping_sent: float | None = None
+        while True:
+            message = await pubsub.get_message(timeout=1.0)
+            now = time.monotonic()
+            if message is not None:
+                last_heard, ping_sent = now, None
+                if message.get("type") == "pmessage":
+                    self.handle(str(message["channel"]), str(message["data"]))
+                continue
+            if ping_sent is not None and now - ping_sent > self.ping_interval:
+                raise StreamStalled(f"no reply to PING within {self.ping_interval:.0f}s")
+            if ping_sent is None and now - last_heard > self.ping_interval:
+                await pubsub.ping()
+                ping_sent = now
+
+    def handle(self, channel: str, payload: str) -> None:
+        """One published message → event state (non-event channels are ignored)."""
+        if not is_event_channel(channel):
+            return
+        try:
+            event = parse_event(channel, payload)
+        except EventParseError:
+            self.state.record_parse_error()
+            log.debug("unparsable event", extra=kv(addr=self.target.addr, channel=channel[:64]))
+            return
+        self.state.apply(event, time.time())
+
+
+class EventStreams:
+    """The event state and subscriber of every configured Sentinel."""
+
+    def __init__(self, targets: Sequence[Target], ring_size: int, max_masters: int) -> None:
+        self.states = {t.addr: EventState(ring_size, max_masters=max_masters) for t in targets}
+        self.subscribers = [EventSubscriber(t, self.states[t.addr]) for t in targets]
+
+    def start(self) -> None:
+        for subscriber in self.subscribers:
+            subscriber.start()
+
+    async def stop(self) -> None:
+        await asyncio.gather(*(s.stop() for s in self.subscribers))
+
+    def snapshots(self) -> dict[str, EventSnapshot]:
+        return {addr: state.snapshot() for addr, state in self.states.items()}
+
+    def recent(self, limit: int) -> list[dict[str, object]]:
+        """The newest ``limit`` events of all Sentinels, newest first, with their ``sentinel``."""
+        merged = [
+            {"sentinel": addr, **event}
+            for addr, state in self.states.items()
+            for event in state.recent()
+        ]
+        merged.sort(key=lambda e: float(e["time"]), reverse=True)  # type: ignore[arg-type]
+        return merged[:limit]
