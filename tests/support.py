@@ -5,8 +5,10 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -135,7 +137,8 @@ def run_exporter(
 
 
 def wait_for(predicate: object, timeout: float = 30.0, interval: float = 0.2) -> None:
-    """Poll ``predicate()`` until truthy (assertion errors count as false)."""
+    """Poll ``predicate()`` until truthy (assertion errors and refused connections count as
+    false)."""
     assert callable(predicate)
     deadline = time.monotonic() + timeout
     last: BaseException | None = None
@@ -143,7 +146,7 @@ def wait_for(predicate: object, timeout: float = 30.0, interval: float = 0.2) ->
         try:
             if predicate():
                 return
-        except AssertionError as exc:
+        except (AssertionError, OSError) as exc:
             last = exc
         time.sleep(interval)
     raise AssertionError(f"condition not met within {timeout}s: {last}")
@@ -174,3 +177,134 @@ def reference_exporter(redis_uri: str, workdir: Path) -> Iterator[str]:
         proc.terminate()
         proc.wait(10)
         log.close()
+
+
+class TcpProxy:
+    """A TCP forwarder on a free loopback port to ``upstream_port``, which can be cut.
+
+    ``cut()`` closes the listener and every open connection (both sides), so new connects are
+    refused; ``restore()`` listens again on the same port. Threads only; a context manager::
+
+        with TcpProxy(sentinel.port) as proxy:
+            proxy.uri            # "redis://127.0.0.1:<port>"
+            proxy.cut(); ...; proxy.restore()
+    """
+
+    def __init__(self, upstream_port: int, host: str = HOST) -> None:
+        self.host = host
+        self.upstream_port = upstream_port
+        self.port = free_port(host)
+        self.accepted = 0  # client connections accepted so far
+        self._lock = threading.Lock()
+        self._sockets: set[socket.socket] = set()
+        self._listener: socket.socket | None = None
+        self._acceptor: threading.Thread | None = None
+        self._stopping = threading.Event()
+
+    @property
+    def addr(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    @property
+    def uri(self) -> str:
+        return f"redis://{self.addr}"
+
+    def __enter__(self) -> TcpProxy:
+        self.restore()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.cut()
+
+    def restore(self) -> None:
+        """Listen (again) on ``self.port``."""
+        assert self._listener is None, "already listening"
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind((self.host, self.port))
+        listener.listen(64)
+        listener.settimeout(0.05)
+        self._stopping = threading.Event()
+        self._listener = listener
+        self._acceptor = threading.Thread(
+            target=self._accept_loop, args=(listener, self._stopping), daemon=True
+        )
+        self._acceptor.start()
+
+    def cut(self) -> None:
+        """Stop listening and close every open connection, client and upstream side."""
+        self._stopping.set()
+        if self._acceptor is not None:
+            self._acceptor.join(5)
+            self._acceptor = None
+        if self._listener is not None:
+            self._listener.close()
+            self._listener = None
+        with self._lock:
+            sockets, self._sockets = self._sockets, set()
+        for sock in sockets:
+            _close(sock)
+
+    def _accept_loop(self, listener: socket.socket, stopping: threading.Event) -> None:
+        while not stopping.is_set():
+            try:
+                client, _ = listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            client.settimeout(None)
+            try:
+                upstream = socket.create_connection((self.host, self.upstream_port), timeout=5)
+            except OSError:
+                _close(client)
+                continue
+            upstream.settimeout(None)
+            with self._lock:
+                if stopping.is_set():  # cut() raced with this accept
+                    _close(client)
+                    _close(upstream)
+                    return
+                self._sockets |= {client, upstream}
+                self.accepted += 1
+            for src, dst in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(src, dst), daemon=True).start()
+
+    def _pump(self, src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+        with self._lock:
+            self._sockets -= {src, dst}
+        _close(src)
+        _close(dst)
+
+
+def _close(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
+    sock.close()
+
+
+def promtool_lint(text: str) -> list[str]:
+    """``promtool check metrics`` findings, except lints on redis_exporter's compat names (we
+    keep those names on purpose, e.g. ``…_down_after_milliseconds``)."""
+    from redis_ha_exporter.catalogue import BY_NAME
+
+    promtool = shutil.which("promtool")
+    assert promtool, "promtool missing: make test installs the Debian prometheus package"
+    result = subprocess.run(
+        [promtool, "check", "metrics"], input=text, capture_output=True, text=True, check=False
+    )
+    findings = [line for line in (result.stdout + result.stderr).splitlines() if line.strip()]
+    kept = []
+    for line in findings:
+        name = line.split(" ", 1)[0]
+        spec = BY_NAME.get(name)
+        if spec is None or not spec.compat:
+            kept.append(line)
+    if result.returncode != 0 and not findings:
+        kept.append(f"promtool exited {result.returncode} without output")
+    return kept

@@ -20,6 +20,7 @@ from prometheus_client.exposition import choose_encoder
 
 from redis_ha_exporter import __version__
 from redis_ha_exporter.config import Config
+from redis_ha_exporter.discovery import target_groups
 from redis_ha_exporter.events.subscriber import EventStreams
 from redis_ha_exporter.families import StaticCollector, build_families
 from redis_ha_exporter.logs import kv
@@ -80,6 +81,14 @@ async def recent_events(request: web.Request) -> web.Response:
     return web.json_response({"events": events})
 
 
+async def service_discovery(request: web.Request) -> web.Response:
+    """``/sd``: http_sd_configs target groups of everything the configured Sentinels know."""
+    config = request.app[CONFIG_KEY]
+    timeout = deadline_from_header(request.headers.get(TIMEOUT_HEADER), config.scrape_timeout)
+    collection = await request.app[SCRAPER_KEY].collect(timeout)
+    return web.json_response(target_groups(collection))
+
+
 async def health(_: web.Request) -> web.Response:
     return web.Response(text="ok\n")
 
@@ -93,6 +102,7 @@ async def landing(request: web.Request) -> web.Response:
     if config.scrape_endpoint:
         links.append(("/scrape?target=redis://localhost:6379", "one target, multi-target pattern"))
     links.append(("/events", "recent Sentinel events, newest first (JSON)"))
+    links.append(("/sd", "Prometheus http_sd_configs: every master, replica and Sentinel"))
     links.append(("/health", "liveness"))
     items = "".join(
         f'<li><a href="{html.escape(href)}">{html.escape(href)}</a> — {html.escape(what)}</li>'
@@ -146,6 +156,7 @@ def build_app(config: Config, scraper: Scraper) -> web.Application:
     )
     app[EVENTS_KEY] = streams
     app.router.add_get("/events", recent_events)
+    app.router.add_get("/sd", service_discovery)
     app.router.add_get(config.telemetry_path, metrics)
     if config.scrape_endpoint:
         app.router.add_get("/scrape", scrape_target)

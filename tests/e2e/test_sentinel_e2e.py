@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import time
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ from support import (
     ExporterProcess,
     Samples,
     http_get,
+    promtool_lint,
     reference_exporter,
     run_exporter,
     wait_for,
@@ -229,3 +231,29 @@ def test_compat_sentinel_metrics_match_redis_exporter(topo: Topology, tmp_path: 
     # Names only this newer exporter and redis_exporter >= 1.56 have are not in 1.45 (Debian):
     newer = {k[0] for k in mine} - {k[0] for k in theirs}  # type: ignore[index]
     assert newer <= {n for n in compat if "setting" in n or "config_epoch" in n}
+
+
+def test_sd_lists_every_master_replica_and_sentinel(
+    topo: Topology, exporter: ExporterProcess
+) -> None:
+    status, body = exporter.get("/sd")
+    assert status == 200
+    groups = {
+        (g["labels"]["master_name"], g["labels"]["role"]): set(g["targets"])
+        for g in json.loads(body)
+    }
+    for group in GROUPS:
+        members = topo.group_members(group)
+        assert groups[(group, "master")] == {members[0].addr}
+        assert groups[(group, "replica")] == {n.addr for n in members[1:]}
+        assert groups[(group, "sentinel")] == {s.addr for s in topo.sentinels}
+    assert len(groups) == 3 * len(GROUPS)
+
+
+def test_live_sentinel_exposition_passes_promtool(
+    topo: Topology, exporter: ExporterProcess
+) -> None:
+    status, text = exporter.get("/metrics")
+    assert status == 200
+    assert "redis_sentinel_master_status" in text
+    assert promtool_lint(text) == []

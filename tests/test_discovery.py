@@ -1,0 +1,46 @@
+"""/sd target groups from Sentinel snapshots built from recorded replies."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from redis_ha_exporter.discovery import target_groups
+from redis_ha_exporter.fetch.sentinel import MasterReplies, SentinelOverview
+from redis_ha_exporter.scrape import assemble_sentinel
+from redis_ha_exporter.snapshot import Collection, TargetSnapshot
+from redis_ha_exporter.targets import Kind, parse_target
+
+FIXTURES = Path(__file__).parent / "fixtures" / "sentinel"
+
+
+def sentinel_snapshot(scenario: str, addr: str) -> TargetSnapshot:
+    replies = json.loads((FIXTURES / f"{scenario}.resp2.json").read_text())
+    info = (FIXTURES / f"{scenario}.resp2.info.txt").read_text()
+    details = [
+        MasterReplies(
+            name, replies["slaves"][name], replies["sentinels"][name], replies["ckquorum"][name]
+        )
+        for name in sorted(replies["slaves"])
+    ]
+    state = assemble_sentinel(SentinelOverview("", info, replies["masters"]), details, len(details))
+    return TargetSnapshot(parse_target(addr, Kind.SENTINEL), True, 0.0, sentinel=state)
+
+
+def test_groups_by_master_and_role() -> None:
+    snap = sentinel_snapshot("two_masters", "127.0.0.1:26379")
+    groups = target_groups(Collection((snap,), 1))
+    roles = {(g["labels"]["master_name"], g["labels"]["role"]) for g in groups}  # type: ignore[index]
+    assert roles == {(m, r) for m in ("m1", "m2") for r in ("master", "replica", "sentinel")}
+    for group in groups:
+        assert group["targets"], group
+        assert all(":" in t for t in group["targets"])  # type: ignore[attr-defined]
+    sentinels = [g for g in groups if g["labels"]["role"] == "sentinel"]  # type: ignore[index]
+    assert all("127.0.0.1:26379" in g["targets"] for g in sentinels)  # type: ignore[operator]
+
+
+def test_an_address_is_listed_once_per_master() -> None:
+    snap = sentinel_snapshot("healthy", "127.0.0.1:26379")
+    groups = target_groups(Collection((snap, snap), 1))
+    listed = [t for g in groups for t in g["targets"]]  # type: ignore[attr-defined]
+    assert len(listed) == len(set(listed)) == 6  # 1 master, 2 replicas, 3 Sentinels
