@@ -6,6 +6,7 @@ import contextlib
 import os
 import shutil
 import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -56,11 +57,14 @@ class Samples:
 
 
 def http_get(
-    url: str, headers: Mapping[str, str] | None = None, timeout: float = 30.0
+    url: str,
+    headers: Mapping[str, str] | None = None,
+    timeout: float = 30.0,
+    context: ssl.SSLContext | None = None,
 ) -> tuple[int, str]:
     request = urllib.request.Request(url, headers=dict(headers or {}))
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
+        with urllib.request.urlopen(request, timeout=timeout, context=context) as response:
             return response.status, response.read().decode()
     except urllib.error.HTTPError as exc:
         return exc.code, exc.read().decode()
@@ -73,13 +77,15 @@ class ExporterProcess:
     proc: subprocess.Popen[str]
     port: int
     log_path: Path
+    scheme: str = "http"
+    ssl_context: ssl.SSLContext | None = None
 
     @property
     def url(self) -> str:
-        return f"http://{HOST}:{self.port}"
+        return f"{self.scheme}://{HOST}:{self.port}"
 
     def get(self, path: str, headers: Mapping[str, str] | None = None) -> tuple[int, str]:
-        return http_get(self.url + path, headers)
+        return http_get(self.url + path, headers, context=self.ssl_context)
 
     def scrape(self, path: str = "/metrics", timeout_header: float | None = None) -> Samples:
         headers = {}
@@ -95,7 +101,11 @@ class ExporterProcess:
 
 @contextlib.contextmanager
 def run_exporter(
-    args: Sequence[str], workdir: Path, env: Mapping[str, str] | None = None
+    args: Sequence[str],
+    workdir: Path,
+    env: Mapping[str, str] | None = None,
+    scheme: str = "http",
+    ssl_context: ssl.SSLContext | None = None,
 ) -> Iterator[ExporterProcess]:
     """Start the exporter with ``args`` (listen address added), wait for /health, stop after."""
     port = free_port()
@@ -115,13 +125,13 @@ def run_exporter(
         text=True,
         env={**os.environ, **(env or {})},
     )
-    exporter = ExporterProcess(proc, port, log_path)
+    exporter = ExporterProcess(proc, port, log_path, scheme, ssl_context)
     try:
         deadline = time.monotonic() + 20
         while True:
             assert proc.poll() is None, f"exporter exited: {log_path.read_text()}"
             with contextlib.suppress(OSError):
-                if http_get(exporter.url + "/health", timeout=1)[0] == 200:
+                if exporter.get("/health")[0] == 200:
                     break
             assert time.monotonic() < deadline, "exporter did not become healthy"
             time.sleep(0.05)

@@ -121,7 +121,7 @@ async def landing(request: web.Request) -> web.Response:
 async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Basic auth and extra headers from ``--web.config.file``, when one is configured."""
     web_config = request.app[CONFIG_KEY].web
-    if web_config is None:
+    if web_config is None or request.path == "/health":  # liveness reveals nothing
         return await handler(request)
     if web_config.users and not _authorised(
         request.headers.get("Authorization", ""), web_config.check_password

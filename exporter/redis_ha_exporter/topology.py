@@ -57,6 +57,7 @@ class Node:
     port: int
     workdir: Path
     group: str = ""
+    password: str | None = field(default=None, repr=False)
     proc: subprocess.Popen[bytes] | None = field(default=None, repr=False)
     stopped: bool = False
 
@@ -77,6 +78,7 @@ class Node:
         return redis.Redis(
             host=HOST,
             port=self.port,
+            password=self.password,
             protocol=2,
             decode_responses=True,
             socket_timeout=timeout,
@@ -102,6 +104,7 @@ class Topology:
         down_after_ms: int = 1000,
         failover_timeout_ms: int = 6000,
         redis_args: Sequence[str] = (),
+        password: str | None = None,
     ) -> None:
         self.workdir = Path(workdir)
         self.groups = tuple(groups)
@@ -110,12 +113,14 @@ class Topology:
         self.down_after_ms = down_after_ms
         self.failover_timeout_ms = failover_timeout_ms
         self.redis_args = tuple(redis_args)
+        self.password = password
         self.redis: list[Node] = []
         self.sentinels: list[Node] = []
         for g, group in enumerate(self.groups):
             for i in range(replicas + 1):
                 name = f"redis-{g}-{i}"
-                self.redis.append(Node(name, "redis", free_port(), self.workdir / name, group))
+                node = Node(name, "redis", free_port(), self.workdir / name, group, password)
+                self.redis.append(node)
         for i in range(sentinels):
             name = f"sentinel-{i}"
             self.sentinels.append(Node(name, "sentinel", free_port(), self.workdir / name))
@@ -197,9 +202,9 @@ class Topology:
                 with node.client(0.5) as client:
                     client.ping()
                 return
-            except redis.RedisError:
+            except redis.RedisError as exc:
                 if time.monotonic() > deadline:
-                    raise TopologyError(f"{node.name} does not answer PING") from None
+                    raise TopologyError(f"{node.name} does not answer PING: {exc}") from None
                 time.sleep(0.05)
 
     def _write_redis_conf(self, node: Node) -> None:
@@ -218,6 +223,8 @@ class Topology:
             "repl-diskless-sync-delay 0",
             *self.redis_args,
         ]
+        if self.password is not None:
+            lines += [f"requirepass {self.password}", f"masterauth {self.password}"]
         if node is not master:
             lines.append(f"replicaof {HOST} {master.port}")
         (node.workdir / "redis.conf").write_text("\n".join(lines) + "\n")
@@ -239,6 +246,8 @@ class Topology:
                 f"sentinel failover-timeout {group} {self.failover_timeout_ms}",
                 f"sentinel parallel-syncs {group} 1",
             ]
+            if self.password is not None:
+                lines.append(f"sentinel auth-pass {group} {self.password}")
         (node.workdir / "sentinel.conf").write_text("\n".join(lines) + "\n")
 
     # --- queries ----------------------------------------------------------------------

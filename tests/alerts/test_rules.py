@@ -1,0 +1,463 @@
+"""Tests of the alerting rules in alerts/, their promtool tests, runbooks and Alertmanager example.
+
+Runs the real tools (``promtool check rules``, ``promtool test rules``, ``amtool check-config``,
+``amtool config routes test``; the Makefile installs them, a missing tool is a failure) and checks
+the structure in Python: every required alert exists with a severity, summary, description and a
+runbook that exists; every metric an expression reads is in the catalogue or is a recording rule
+of the file; every alert has a firing and a quiet case in alerts/tests; docs/alerts.md agrees with
+the rules file.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from redis_ha_exporter.catalogue import BY_NAME, Kind
+
+ROOT = Path(__file__).resolve().parents[2]
+RULES = ROOT / "alerts" / "redis-ha.rules.yml"
+RULE_TESTS = sorted((ROOT / "alerts" / "tests").glob("*.yml"))
+ALERTMANAGER = ROOT / "alerts" / "alertmanager.example.yml"
+RUNBOOKS = ROOT / "docs" / "runbooks"
+DOCS = ROOT / "docs" / "alerts.md"
+RUNBOOK_BASE = "https://github.com/redis-ha-exporter/redis-ha-exporter/blob/main/docs/runbooks/"
+
+REQUIRED_ALERTS = (
+    "RedisDown",
+    "RedisExporterDown",
+    "RedisReplicationLinkDown",
+    "RedisReplicationLagHigh",
+    "RedisReplicaMissing",
+    "RedisNoMaster",
+    "RedisTooManyMasters",
+    "RedisSentinelMasterSDown",
+    "RedisSentinelMasterODown",
+    "RedisSentinelFailover",
+    "RedisSentinelFailoverStuck",
+    "RedisSentinelQuorumAtRisk",
+    "RedisSentinelTilt",
+    "RedisSentinelMasterDisagreement",
+    "RedisSentinelReplicaDown",
+    "RedisSentinelEventStreamDown",
+)
+SEVERITIES = {"critical", "warning", "info"}
+# Must stay quiet once a failover has settled (checked at the last eval time of failover.yml).
+QUIET_AFTER_FAILOVER = (
+    "RedisSentinelMasterODown",
+    "RedisSentinelMasterSDown",
+    "RedisSentinelMasterDisagreement",
+    "RedisNoMaster",
+    "RedisTooManyMasters",
+    "RedisSentinelFailoverStuck",
+    "RedisReplicationLinkDown",
+    "RedisReplicaMissing",
+)
+# Catalogued metrics that only exist after an event, so the healthy topology has no series.
+AFTER_EVENTS_ONLY = {
+    "redis_sentinel_last_failover_timestamp_seconds",
+    "redis_sentinel_failover_duration_seconds",
+}
+# Metrics Prometheus itself provides.
+PROMETHEUS_METRICS = {"up"}
+
+PROMQL_WORDS = {
+    "and", "or", "unless", "by", "without", "on", "ignoring", "group_left", "group_right",
+    "offset", "bool", "inf", "nan", "atan2",
+    "sum", "min", "max", "avg", "count", "group", "stddev", "stdvar", "topk", "bottomk",
+    "quantile", "count_values",
+}  # fmt: skip
+HISTOGRAM_SUFFIXES = ("_bucket", "_sum", "_count")
+
+Rule = dict[str, Any]
+
+
+# --- helpers --------------------------------------------------------------------------------
+
+
+def load_yaml(path: Path) -> Any:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def all_rules() -> list[Rule]:
+    return [rule for group in load_yaml(RULES)["groups"] for rule in group["rules"]]
+
+
+def alert_rules() -> list[Rule]:
+    return [rule for rule in all_rules() if "alert" in rule]
+
+
+def recorded_names() -> set[str]:
+    return {rule["record"] for rule in all_rules() if "record" in rule}
+
+
+def tool(name: str) -> str:
+    """Path of a required command-line tool; the test fails (never skips) when it is missing."""
+    path = shutil.which(name)
+    if path is None:
+        pytest.fail(f"{name} not found on PATH: run `make deps` (Debian prometheus packages)")
+    return path
+
+
+def run(*argv: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(argv, capture_output=True, text=True, timeout=300, check=False, cwd=ROOT)
+
+
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'|`[^`]*`')
+_MATCHERS = re.compile(r"\{[^{}]*\}")
+_LABEL_LIST = re.compile(
+    r"\b(?:by|without|on|ignoring|group_left|group_right)\s*\([^()]*\)", re.IGNORECASE
+)
+_IDENT = re.compile(r"(?<![\w:.$])([A-Za-z_:][\w:]*)(?![\w:])(?!\s*\()")
+_SELECTOR = re.compile(r"(?<![\w:.])([A-Za-z_:][\w:]*)\s*\{([^{}]*)\}")
+_MATCHER_LABEL = re.compile(r"([A-Za-z_]\w*)\s*(?:=~|!~|!=|=)")
+
+
+def metric_names(expr: str) -> set[str]:
+    """Metric names read by a PromQL expression.
+
+    Whole identifiers (followed by ``{``, ``[``, ``)``, whitespace, an operator or the end) once
+    string literals, label matchers and ``by/on/group_left (...)`` label lists are removed;
+    functions (an identifier followed by ``(``) and keywords are not metric names.
+    ``max by (a) (rate(x_total{b="c"}[5m])) > on (d) y`` reads ``x_total`` and ``y``.
+    """
+    text = _STRING.sub('""', expr)
+    text = _MATCHERS.sub(" ", text)
+    text = _LABEL_LIST.sub(" ", text)
+    names = {match.group(1) for match in _IDENT.finditer(text)}
+    return {name for name in names if name.lower() not in PROMQL_WORDS}
+
+
+def selector_labels(expr: str) -> list[tuple[str, set[str]]]:
+    """``(metric, {label names in its matchers})`` for every ``metric{...}`` selector.
+
+    ``x{a="1", b=~"2"}`` gives ``("x", {"a", "b"})``.
+    """
+    text = _STRING.sub('""', expr)
+    return [
+        (match.group(1), set(_MATCHER_LABEL.findall(match.group(2))))
+        for match in _SELECTOR.finditer(text)
+    ]
+
+
+def catalogued(name: str) -> str | None:
+    """The catalogue entry a series name belongs to (histogram series map to their family)."""
+    if name in BY_NAME:
+        return name
+    for suffix in HISTOGRAM_SUFFIXES:
+        base = name.removesuffix(suffix)
+        if base != name and base in BY_NAME and BY_NAME[base].kind is Kind.HISTOGRAM:
+            return base
+    return None
+
+
+def rule_test_cases() -> list[tuple[Path, str, dict[str, Any]]]:
+    """Every ``alert_rule_test`` entry of alerts/tests as (file, test group name, case)."""
+    cases = []
+    for path in RULE_TESTS:
+        for group in load_yaml(path)["tests"]:
+            for case in group.get("alert_rule_test", []):
+                cases.append((path, group.get("name", ""), case))
+    return cases
+
+
+def parse_duration(text: str) -> int:
+    """Seconds in a Prometheus duration: ``1h30m`` -> 5400, ``45s`` -> 45, ``0s`` -> 0."""
+    units = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}
+    parts = re.findall(r"(\d+)(ms|[smhdwy])", text)
+    if not parts or "".join(n + u for n, u in parts) != text:
+        raise ValueError(f"not a duration: {text!r}")
+    return int(sum(int(n) * units[u] for n, u in parts))
+
+
+def docs_threshold_rows() -> list[tuple[str, str, list[str], str]]:
+    """Rows of the thresholds table in docs/alerts.md: (alert, severity, fragments, for)."""
+    section = DOCS.read_text(encoding="utf-8").split("## Thresholds", 1)[1].split("\n## ", 1)[0]
+    rows = []
+    for line in section.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) != 5 or not cells[0].startswith("Redis"):
+            continue
+        alert, severity, _when, threshold, for_ = cells
+        rows.append((alert, severity, re.findall(r"`([^`]+)`", threshold), for_))
+    return rows
+
+
+def normalise(expr: str) -> str:
+    return " ".join(expr.split())
+
+
+# --- the real tools -------------------------------------------------------------------------
+
+
+def test_promtool_check_rules() -> None:
+    result = run(tool("promtool"), "check", "rules", str(RULES))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "SUCCESS" in result.stdout
+
+
+def test_promtool_test_rules() -> None:
+    assert RULE_TESTS, "no alerts/tests/*.yml"
+    result = run(tool("promtool"), "test", "rules", *map(str, RULE_TESTS))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.count("SUCCESS") == len(RULE_TESTS), result.stdout
+
+
+def test_amtool_check_config() -> None:
+    result = run(tool("amtool"), "check-config", str(ALERTMANAGER))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "SUCCESS" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("severity", "receiver"), [("critical", "pager"), ("warning", "ticket"), ("info", "null")]
+)
+def test_alertmanager_routes_by_severity(severity: str, receiver: str) -> None:
+    result = run(
+        tool("amtool"),
+        "config",
+        "routes",
+        "test",
+        f"--config.file={ALERTMANAGER}",
+        f"severity={severity}",
+        "alertname=RedisSentinelMasterODown",
+        "master_name=app-cache",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.split() == [receiver]
+
+
+def test_alertmanager_groups_and_inhibitions() -> None:
+    config = load_yaml(ALERTMANAGER)
+    assert config["route"]["group_by"] == ["alertname", "master_name"]
+    rules = config["inhibit_rules"]
+    odown = [r for r in rules if r["source_matchers"] == ['alertname="RedisSentinelMasterODown"']]
+    assert len(odown) == 1
+    assert odown[0]["equal"] == ["master_name"]
+    (target,) = odown[0]["target_matchers"]
+    pattern = re.fullmatch(r'alertname=~"(.*)"', target)
+    assert pattern is not None
+    silenced = set(pattern.group(1).split("|"))
+    assert {
+        "RedisSentinelMasterSDown",
+        "RedisReplicationLinkDown",
+        "RedisSentinelReplicaDown",
+        "RedisReplicaMissing",
+    } <= silenced
+    assert silenced <= set(REQUIRED_ALERTS)
+    exporter = [r for r in rules if r["source_matchers"] == ['alertname="RedisExporterDown"']]
+    assert len(exporter) == 1
+    assert exporter[0]["equal"] == ["instance"]
+
+
+# --- the rules file -------------------------------------------------------------------------
+
+
+def test_extractor_finds_metrics_not_functions_labels_or_strings() -> None:
+    expr = (
+        'max by (master_name) (increase(redis_a_total{event="+tilt", x=~"b(c)"}[10m])) > 0 '
+        'or on (job) group_left (master_name) label_replace(foo:bar:baz, "d", "$1", "e", "(.+)")'
+        " unless x_bucket offset 5m and bool_thing < bool 3"
+    )
+    assert metric_names(expr) == {"redis_a_total", "foo:bar:baz", "x_bucket", "bool_thing"}
+    assert selector_labels(expr) == [("redis_a_total", {"event", "x"})]
+
+
+def test_rules_file_is_plain_yaml_that_can_be_rewritten(tmp_path: Path) -> None:
+    """The end-to-end test shortens every ``for:`` with PyYAML: that must still be valid."""
+    tokens = yaml.scan(RULES.read_text(encoding="utf-8"))
+    assert not [t for t in tokens if isinstance(t, yaml.AnchorToken | yaml.AliasToken)]
+    data = load_yaml(RULES)
+    changed = 0
+    for group in data["groups"]:
+        for rule in group["rules"]:
+            if "for" in rule:
+                rule["for"] = "1s"
+                changed += 1
+    assert changed == len(alert_rules())
+    rewritten = tmp_path / "rules.yml"
+    rewritten.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    result = run(tool("promtool"), "check", "rules", str(rewritten))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("name", REQUIRED_ALERTS)
+def test_required_alert_exists(name: str) -> None:
+    assert name in {rule["alert"] for rule in alert_rules()}
+
+
+@pytest.mark.parametrize("rule", alert_rules(), ids=lambda r: f"{r['alert']}-{r['labels']}")
+def test_alert_labels_and_annotations(rule: Rule) -> None:
+    assert rule["labels"]["severity"] in SEVERITIES
+    annotations = rule["annotations"]
+    assert set(annotations) >= {"summary", "description", "runbook_url"}
+    assert annotations["summary"].strip()
+    # the description shows the values that matter: a label or the value, not only prose
+    assert re.search(r"\{\{.*(\$value|\$labels\.).*\}\}", annotations["description"], re.S)
+    assert annotations["runbook_url"] == f"{RUNBOOK_BASE}{rule['alert']}.md"
+    assert (RUNBOOKS / f"{rule['alert']}.md").is_file()
+    parse_duration(rule.get("for", "0s"))
+
+
+def test_alert_names_are_only_the_required_ones() -> None:
+    assert {rule["alert"] for rule in alert_rules()} == set(REQUIRED_ALERTS)
+
+
+def test_rules_with_one_name_differ_in_labels() -> None:
+    """Two rules of one alert (bytes/seconds, critical/warning) must not yield equal label sets."""
+    seen = Counter((rule["alert"], tuple(sorted(rule["labels"].items()))) for rule in alert_rules())
+    assert [key for key, n in seen.items() if n > 1] == []
+
+
+def test_recording_rule_names_follow_convention() -> None:
+    for name in recorded_names():
+        assert re.fullmatch(r"[a-z_]+:[a-z0-9_]+:[a-z0-9_]+", name), name
+        assert catalogued(name) is None
+
+
+@pytest.mark.parametrize("rule", all_rules(), ids=lambda r: r.get("alert") or r["record"])
+def test_expressions_read_only_catalogued_metrics(rule: Rule) -> None:
+    names = metric_names(rule["expr"])
+    assert names, rule["expr"]
+    unknown = {
+        n
+        for n in names
+        if catalogued(n) is None and n not in recorded_names() and n not in PROMETHEUS_METRICS
+    }
+    assert unknown == set()
+
+
+@pytest.mark.parametrize("rule", all_rules(), ids=lambda r: r.get("alert") or r["record"])
+def test_selectors_use_catalogued_labels(rule: Rule) -> None:
+    for metric, labels in selector_labels(rule["expr"]):
+        base = catalogued(metric)
+        if base is None:
+            continue
+        allowed = set(BY_NAME[base].labels) | {"job", "instance"}
+        if BY_NAME[base].kind is Kind.HISTOGRAM:
+            allowed.add("le")
+        assert labels <= allowed, (metric, labels - allowed)
+
+
+def test_recording_rules_are_defined_before_use() -> None:
+    """Inside a group, a rule may only use recordings made earlier (same evaluation)."""
+    defined: set[str] = set()
+    for group in load_yaml(RULES)["groups"]:
+        for rule in group["rules"]:
+            used = metric_names(rule["expr"]) & recorded_names()
+            assert used <= defined, (rule.get("alert") or rule["record"], used - defined)
+            if "record" in rule:
+                defined.add(rule["record"])
+
+
+def test_aggregation_never_sums() -> None:
+    """Every Sentinel reports the same fact: alerts aggregate with max/min/count, never sum."""
+    for rule in all_rules():
+        assert not re.search(r"\bsum\b", rule["expr"]), rule.get("alert") or rule["record"]
+
+
+# --- promtool test coverage -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", REQUIRED_ALERTS)
+def test_every_alert_has_a_firing_and_a_quiet_case(name: str) -> None:
+    cases = [case for _, _, case in rule_test_cases() if case["alertname"] == name]
+    firing = [case for case in cases if case.get("exp_alerts")]
+    quiet = [case for case in cases if not case.get("exp_alerts")]
+    assert firing, f"{name}: no case where it fires"
+    assert quiet, f"{name}: no case where it must not fire"
+    severities = {rule["labels"]["severity"] for rule in alert_rules() if rule["alert"] == name}
+    for case in firing:
+        for alert in case["exp_alerts"]:
+            assert alert["exp_labels"]["severity"] in severities
+            assert set(alert["exp_annotations"]) == {"summary", "description", "runbook_url"}
+            assert alert["exp_annotations"]["runbook_url"] == f"{RUNBOOK_BASE}{name}.md"
+
+
+def test_every_severity_variant_is_proven_firing() -> None:
+    fired = {
+        (case["alertname"], alert["exp_labels"]["severity"], alert["exp_labels"].get("lag"))
+        for _, _, case in rule_test_cases()
+        for alert in case.get("exp_alerts") or []
+    }
+    for rule in alert_rules():
+        key = (rule["alert"], rule["labels"]["severity"], rule["labels"].get("lag"))
+        assert key in fired, key
+
+
+def test_healthy_topology_is_complete_and_quiet() -> None:
+    healthy = load_yaml(ROOT / "alerts" / "tests" / "healthy.yml")
+    series = [s["series"] for group in healthy["tests"] for s in group["input_series"]]
+    names = {re.match(r"[\w:]+", s).group(0) for s in series}  # type: ignore[union-attr]
+    missing = {n for n in BY_NAME if n not in names} - AFTER_EVENTS_ONLY
+    assert missing == set()
+    instances = {m for s in series for m in re.findall(r'instance="([^"]+)"', s)}
+    assert len(instances) == 3
+    masters = [s for s in series if s.startswith("redis_instance_info") and 'role="master"' in s]
+    assert len(masters) == 1
+    quiet = {
+        case["alertname"]
+        for group in healthy["tests"]
+        for case in group["alert_rule_test"]
+        if not case["exp_alerts"]
+    }
+    assert quiet == set(REQUIRED_ALERTS)
+
+
+def test_completed_failover_settles_quietly() -> None:
+    path = ROOT / "alerts" / "tests" / "failover.yml"
+    cases = [case for p, _, case in rule_test_cases() if p == path]
+    last = max(parse_duration(case["eval_time"]) for case in cases)
+    settled = {
+        case["alertname"]
+        for case in cases
+        if parse_duration(case["eval_time"]) == last and not case["exp_alerts"]
+    }
+    assert set(QUIET_AFTER_FAILOVER) <= settled
+    assert [c for c in cases if c["alertname"] == "RedisSentinelFailover" and c["exp_alerts"]]
+
+
+# --- runbooks and docs ----------------------------------------------------------------------
+
+
+def test_runbooks_match_alerts() -> None:
+    assert {p.stem for p in RUNBOOKS.glob("*.md")} == set(REQUIRED_ALERTS)
+
+
+@pytest.mark.parametrize("name", REQUIRED_ALERTS)
+def test_runbook_sections(name: str) -> None:
+    text = (RUNBOOKS / f"{name}.md").read_text(encoding="utf-8")
+    assert text.startswith(f"# {name}\n")
+    for heading in ("## What it means", "## How to confirm", "## What to do"):
+        assert heading in text, heading
+    confirm = text.split("## How to confirm", 1)[1].split("## What to do", 1)[0]
+    assert "redis-cli" in confirm or "curl" in confirm
+    assert " -a " not in text, "no passwords on the command line"
+
+
+def test_docs_thresholds_table_matches_rules() -> None:
+    rows = docs_threshold_rows()
+    documented = Counter((alert, severity, for_) for alert, severity, _, for_ in rows)
+    rules = {
+        (rule["alert"], rule["labels"]["severity"], rule.get("for", "0s")): rule
+        for rule in alert_rules()
+    }
+    assert len(rules) == len(alert_rules()), "alert, severity and for: identify a rule"
+    assert documented == Counter(rules.keys())
+    for alert, severity, fragments, for_ in rows:
+        expr = normalise(rules[alert, severity, for_]["expr"])
+        for fragment in fragments:
+            assert fragment in expr, (alert, fragment)
+
+
+def test_docs_list_every_recording_rule() -> None:
+    text = DOCS.read_text(encoding="utf-8")
+    for name in recorded_names():
+        assert f"`{name}`" in text, name
