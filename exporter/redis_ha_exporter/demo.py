@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -60,6 +61,20 @@ def processes() -> Iterator[list[subprocess.Popen[bytes]]]:
                 proc.wait(5)
             except subprocess.TimeoutExpired:
                 proc.kill()
+
+
+def wait_healthy(ports: list[int], timeout: float = 30.0) -> None:
+    """Wait until every exporter answers /health."""
+    deadline = time.monotonic() + timeout
+    for port in ports:
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://{HOST}:{port}/health", timeout=1):
+                    break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -138,6 +153,7 @@ def main(argv: list[str] | None = None) -> int:
                     stderr=subprocess.DEVNULL,
                 )
             )
+        wait_healthy(ports)
         master, sentinel = topo.redis[0], topo.sentinels[0]
         print("\nready. Each exporter watches one host's Redis and Sentinel:")
         for host, port in enumerate(ports):
