@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-DEBS := redis-server redis-sentinel prometheus prometheus-alertmanager prometheus-redis-exporter systemd
+DEBS := redis-server redis-sentinel prometheus prometheus-alertmanager prometheus-redis-exporter systemd openssl procps
 PYTEST_ARGS ?=
 
 .PHONY: test lint typecheck unit demo deps venv bench soak clean docs
