@@ -135,6 +135,14 @@ def test_hung_and_unreachable_targets_are_down_within_the_deadline(
         finally:
             topo.kill(stopped, signal.SIGCONT)
             blocker.join()
+        # Recovered targets answer again, and no late reply of the timed-out requests is taken
+        # for the answer to a new one (that would show the wrong role or port).
+        for _ in range(3):
+            recovered = exporter.scrape(timeout_header=2)
+            for node in (stopped, sleeping):
+                assert recovered.value("redis_up", addr=node.addr) == 1
+                ((labels, _),) = recovered.find("redis_instance_info", addr=node.addr)
+                assert (labels["role"], labels["tcp_port"]) == ("slave", str(node.port))
     assert elapsed < 3.5, f"scrape took {elapsed:.2f}s with a 2s deadline"
     assert samples.value("redis_up", addr=stopped.addr) == 0
     assert samples.value("redis_up", addr=sleeping.addr) == 0
