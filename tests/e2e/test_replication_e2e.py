@@ -186,3 +186,16 @@ def test_scrape_endpoint_serves_one_target(topo: Topology, exporter: ExporterPro
     status, body = exporter.get("/scrape?target=http://nope")
     assert status == 400
     assert "scheme" in body
+
+
+def test_landing_page_and_switching_off_scrape(topo: Topology, tmp_path: Path) -> None:
+    args = ["--redis.addr", topo.redis[0].uri, "--sentinel.addr="]
+    with run_exporter(args, tmp_path) as exporter:
+        status, page = exporter.get("/")
+        assert status == 200
+        for path in ("/metrics", "/scrape?target=", "/sd", "/events", "/health"):
+            assert path in page, path
+        assert topo.redis[0].addr in page
+    with run_exporter([*args, "--no-web.scrape-endpoint"], tmp_path) as exporter:
+        assert exporter.get(f"/scrape?target={topo.redis[0].uri}")[0] == 404
+        assert "/scrape?target=" not in exporter.get("/")[1]
