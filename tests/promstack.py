@@ -164,6 +164,8 @@ def http_sd_job(job: str, exporter: str, refresh: str = "2s") -> JSON:
             {"source_labels": ["__address__"], "target_label": "__param_target"},
             {"source_labels": ["__param_target"], "target_label": "instance"},
             {"target_label": "__address__", "replacement": exporter},
+            {"source_labels": ["__meta_redis_master_name"], "target_label": "redis_group"},
+            {"source_labels": ["__meta_redis_role"], "target_label": "redis_role"},
         ],
     }
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from redis_ha_exporter.discovery import target_groups
+from redis_ha_exporter.discovery import MASTER_NAME, ROLE, target_groups
 from redis_ha_exporter.fetch.sentinel import MasterReplies, SentinelOverview
 from redis_ha_exporter.scrape import assemble_sentinel
 from redis_ha_exporter.snapshot import Collection, TargetSnapshot
@@ -27,20 +27,35 @@ def sentinel_snapshot(scenario: str, addr: str) -> TargetSnapshot:
     return TargetSnapshot(parse_target(addr, Kind.SENTINEL), True, 0.0, sentinel=state)
 
 
+def labels(group: dict[str, object]) -> tuple[str, str]:
+    meta = group["labels"]
+    assert isinstance(meta, dict)
+    return meta[MASTER_NAME], meta[ROLE]
+
+
 def test_groups_by_master_and_role() -> None:
     snap = sentinel_snapshot("two_masters", "127.0.0.1:26379")
     groups = target_groups(Collection((snap,), 1))
-    roles = {(g["labels"]["master_name"], g["labels"]["role"]) for g in groups}  # type: ignore[index]
-    assert roles == {(m, r) for m in ("m1", "m2") for r in ("master", "replica", "sentinel")}
+    roles = {labels(g) for g in groups}
+    assert roles == {
+        ("m1", "master"),
+        ("m1", "replica"),
+        ("m2", "master"),
+        ("m2", "replica"),
+        ("m1,m2", "sentinel"),
+    }
     for group in groups:
         assert group["targets"], group
         assert all(":" in t for t in group["targets"])  # type: ignore[attr-defined]
-    sentinels = [g for g in groups if g["labels"]["role"] == "sentinel"]  # type: ignore[index]
-    assert all("127.0.0.1:26379" in g["targets"] for g in sentinels)  # type: ignore[operator]
+    (sentinel_group,) = [g for g in groups if labels(g)[1] == "sentinel"]
+    assert "127.0.0.1:26379" in sentinel_group["targets"]  # type: ignore[operator]
 
 
-def test_an_address_is_listed_once_per_master() -> None:
-    snap = sentinel_snapshot("healthy", "127.0.0.1:26379")
-    groups = target_groups(Collection((snap, snap), 1))
-    listed = [t for g in groups for t in g["targets"]]  # type: ignore[attr-defined]
-    assert len(listed) == len(set(listed)) == 6  # 1 master, 2 replicas, 3 Sentinels
+def test_every_address_is_listed_once() -> None:
+    for scenario in ("healthy", "two_masters", "after_failover"):
+        snap = sentinel_snapshot(scenario, "127.0.0.1:26379")
+        groups = target_groups(Collection((snap, snap), 1))
+        listed = [t for g in groups for t in g["targets"]]  # type: ignore[attr-defined]
+        assert len(listed) == len(set(listed)), scenario
+    healthy = target_groups(Collection((sentinel_snapshot("healthy", "127.0.0.1:26379"),), 1))
+    assert sum(len(g["targets"]) for g in healthy) == 6  # type: ignore[misc,arg-type]

@@ -1,7 +1,11 @@
 """``/sd``: Prometheus ``http_sd_configs`` target groups for every master, replica and Sentinel
 the configured Sentinels know (pure: built from an already-gathered collection).
 
-Prometheus does the discovery and scrapes each target through ``/scrape?target=``::
+Each address is listed once, with ``__meta_redis_master_name`` (the replication group; for a
+Sentinel watching several, their names joined by ``,``) and ``__meta_redis_role`` (``master``,
+``replica`` or ``sentinel``). They are meta labels on purpose: the metrics already carry
+``master_name`` and (``redis_instance_info``) ``role``, so target labels of those names would
+clash. Prometheus does the discovery and scrapes each target through ``/scrape?target=``::
 
     scrape_configs:
       - job_name: redis_ha
@@ -11,6 +15,8 @@ Prometheus does the discovery and scrapes each target through ``/scrape?target=`
           - {source_labels: [__address__], target_label: __param_target}
           - {source_labels: [__param_target], target_label: instance}
           - {target_label: __address__, replacement: "exporter:9121"}
+          - {source_labels: [__meta_redis_master_name], target_label: redis_group}
+          - {source_labels: [__meta_redis_role], target_label: redis_role}
 """
 
 from __future__ import annotations
@@ -19,12 +25,15 @@ from collections import Counter, defaultdict
 
 from redis_ha_exporter.snapshot import Collection
 
-Role = tuple[str, str]  # (master_name, role)
+MASTER_NAME = "__meta_redis_master_name"
+ROLE = "__meta_redis_role"
 
 
 def target_groups(collection: Collection) -> list[dict[str, object]]:
-    """One group per (master_name, role); an address's role is what most Sentinels say."""
-    votes: dict[str, Counter[Role]] = defaultdict(Counter)
+    """One group per (master names, role); a Redis address's role and group are what most
+    Sentinels say (they disagree only in the middle of a failover)."""
+    votes: dict[str, Counter[tuple[str, str]]] = defaultdict(Counter)
+    sentinels: dict[str, set[str]] = defaultdict(set)
     for snap in collection.targets:
         state = snap.sentinel
         if state is None:
@@ -35,17 +44,15 @@ def target_groups(collection: Collection) -> list[dict[str, object]]:
             for replica in monitored.replicas or ():
                 votes[replica.address][(name, "replica")] += 1
             for peer in monitored.peers or ():
-                votes[peer.address][(name, "sentinel")] += 1
-            votes[snap.addr][(name, "sentinel")] += 1
-    groups: dict[Role, list[str]] = defaultdict(list)
+                sentinels[peer.address].add(name)
+            sentinels[snap.addr].add(name)
+    groups: dict[tuple[str, str], list[str]] = defaultdict(list)
     for address, counter in votes.items():
-        roles = sorted(counter.items(), key=lambda item: (-item[1], item[0]))
-        if roles[0][0][1] == "sentinel":
-            for role, _ in roles:  # a Sentinel may watch several masters: list it under each
-                groups[role].append(address)
-        else:
-            groups[roles[0][0]].append(address)
+        best = sorted(counter.items(), key=lambda item: (-item[1], item[0]))[0][0]
+        groups[best].append(address)
+    for address, names in sentinels.items():
+        groups[(",".join(sorted(names)), "sentinel")].append(address)
     return [
-        {"targets": sorted(addresses), "labels": {"master_name": name, "role": role}}
+        {"targets": sorted(addresses), "labels": {MASTER_NAME: name, ROLE: role}}
         for (name, role), addresses in sorted(groups.items())
     ]

@@ -4,7 +4,8 @@ Prometheus gets a single ``http_sd_configs`` job (``redis_exporter``) pointed at
 one host's exporter and relabels every discovered address into ``/scrape?target=<address>`` on
 that exporter, as the docstring of ``redis_ha_exporter.discovery`` shows. Nothing else is
 configured: the three Redis servers and three Sentinels must appear as healthy targets with
-their ``master_name`` and ``role``, be scraped through ``/scrape``, and follow a failover.
+their group and role (``__meta_redis_master_name``, ``__meta_redis_role``), be scraped
+through ``/scrape``, and follow a failover.
 """
 
 from __future__ import annotations
@@ -67,15 +68,15 @@ def expected_roles(topo: Topology) -> dict[str, str]:
 
 def roles_in_prometheus(prometheus: Prometheus) -> dict[str, str]:
     targets = discovered(prometheus)
-    assert {t["labels"]["master_name"] for t in targets.values()} == {GROUP}
-    return {instance: t["labels"]["role"] for instance, t in targets.items()}
+    assert {t["labels"]["redis_group"] for t in targets.values()} == {GROUP}
+    return {instance: t["labels"]["redis_role"] for instance, t in targets.items()}
 
 
 def test_sd_lists_the_topology(stack: Stack) -> None:
     status, text = http_get(stack.exporter.url + "/sd")
     assert status == 200, text
     roles = {
-        address: group["labels"]["role"]
+        address: group["labels"]["__meta_redis_role"]
         for group in json.loads(text)
         for address in group["targets"]
     }
@@ -111,8 +112,10 @@ def test_prometheus_discovers_and_scrapes_every_node(stack: Stack) -> None:
     series = prometheus.query(f'{{job="{JOB}",__name__=~"redis_up|redis_uptime_in_seconds"}}')
     assert len(series) == 2 * len(addresses)
     for labels, _ in series:
-        assert labels["master_name"] == GROUP, labels
-        assert labels["role"] == expected_roles(topo)[labels["instance"]], labels
+        assert labels["redis_group"] == GROUP, labels
+        assert labels["redis_role"] == expected_roles(topo)[labels["instance"]], labels
+        # No clash with the metrics' own labels (no exported_* renames).
+        assert not any(key.startswith("exported_") for key in labels), labels
 
 
 def test_discovery_follows_a_failover(stack: Stack) -> None:
@@ -129,7 +132,7 @@ def test_discovery_follows_a_failover(stack: Stack) -> None:
     wait_for(
         lambda: (
             {
-                labels["instance"]: labels["role"]
+                labels["instance"]: labels["redis_role"]
                 for labels, value in prometheus.query(f'redis_up{{job="{JOB}"}} == 1')
             }
             == want

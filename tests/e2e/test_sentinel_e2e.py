@@ -239,15 +239,17 @@ def test_sd_lists_every_master_replica_and_sentinel(
     status, body = exporter.get("/sd")
     assert status == 200
     groups = {
-        (g["labels"]["master_name"], g["labels"]["role"]): set(g["targets"])
+        (g["labels"]["__meta_redis_master_name"], g["labels"]["__meta_redis_role"]): set(
+            g["targets"]
+        )
         for g in json.loads(body)
     }
     for group in GROUPS:
         members = topo.group_members(group)
         assert groups[(group, "master")] == {members[0].addr}
         assert groups[(group, "replica")] == {n.addr for n in members[1:]}
-        assert groups[(group, "sentinel")] == {s.addr for s in topo.sentinels}
-    assert len(groups) == 3 * len(GROUPS)
+    assert groups[(",".join(sorted(GROUPS)), "sentinel")] == {s.addr for s in topo.sentinels}
+    assert len(groups) == 2 * len(GROUPS) + 1
 
 
 def test_live_sentinel_exposition_passes_promtool(
