@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import os
 import shutil
 import socket
@@ -16,6 +17,7 @@ import urllib.request
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -318,3 +320,15 @@ def promtool_lint(text: str) -> list[str]:
     if result.returncode != 0 and not findings:
         kept.append(f"promtool exited {result.returncode} without output")
     return kept
+
+
+def load_dashboard_generator() -> ModuleType:
+    """``dashboards/generate.py`` as a module (it is a script, not part of the package)."""
+    path = Path(__file__).resolve().parent.parent / "dashboards" / "generate.py"
+    spec = importlib.util.spec_from_file_location("redis_ha_dashboards", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module

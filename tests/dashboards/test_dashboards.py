@@ -8,7 +8,6 @@ round-tripped through Grafana's own generated models (grafana-foundation-sdk) wh
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 import shutil
@@ -16,13 +15,13 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 import yaml
 
 from redis_ha_exporter.catalogue import BY_NAME, Kind
+from support import load_dashboard_generator
 
 ROOT = Path(__file__).resolve().parents[2]
 DASHBOARDS = ROOT / "dashboards"
@@ -33,17 +32,7 @@ PROMETHEUS_LABELS = {"job", "instance"}
 ALERTS_LABELS = {"alertname", "alertstate", "severity"}
 
 
-def _load_generator() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("redis_ha_dashboards", DASHBOARDS / "generate.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-gen = _load_generator()
+gen = load_dashboard_generator()
 
 
 @pytest.fixture(scope="module")

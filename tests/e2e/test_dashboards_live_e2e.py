@@ -19,13 +19,10 @@ interval variables get values that fit a short range over 1 s scrapes (:data:`IN
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import json
 import math
-import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -38,7 +35,7 @@ from promstack import (
     monitored_topology,
     write_short_rules,
 )
-from support import wait_for
+from support import load_dashboard_generator, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -50,17 +47,7 @@ GROUP = "app-cache"
 INTERVALS = {"__rate_interval": "30s", "__interval": "15s", "__range": "10m", "__range_s": "600"}
 
 
-def _load_generator() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("redis_ha_dashboards", DASHBOARDS / "generate.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-gen = _load_generator()
+gen = load_dashboard_generator()
 BOARDS: dict[str, dict[str, Any]] = {
     name: json.loads((DASHBOARDS / name).read_text(encoding="utf-8")) for name in NAMES
 }
