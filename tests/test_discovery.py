@@ -7,6 +7,7 @@ from pathlib import Path
 
 from redis_ha_exporter.discovery import MASTER_NAME, ROLE, target_groups
 from redis_ha_exporter.fetch.sentinel import MasterReplies, SentinelOverview
+from redis_ha_exporter.parse.sentinel import parse_sentinel_masters
 from redis_ha_exporter.scrape import assemble_sentinel
 from redis_ha_exporter.snapshot import Collection, TargetSnapshot
 from redis_ha_exporter.targets import Kind, parse_target
@@ -23,7 +24,8 @@ def sentinel_snapshot(scenario: str, addr: str) -> TargetSnapshot:
         )
         for name in sorted(replies["slaves"])
     ]
-    state = assemble_sentinel(SentinelOverview("", info, replies["masters"]), details, len(details))
+    masters = parse_sentinel_masters(replies["masters"])
+    state = assemble_sentinel(SentinelOverview("", info, replies["masters"]), masters, details)
     return TargetSnapshot(parse_target(addr, Kind.SENTINEL), True, 0.0, sentinel=state)
 
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from prometheus_client import CollectorRegistry
 from prometheus_client.exposition import generate_latest
 
-from redis_ha_exporter.families import FamilyBuilder, StaticCollector, build_families
+from redis_ha_exporter.families import FamilyBuilder, build_families, registry_of
 from redis_ha_exporter.parse.info import parse_info_fields, parse_replication, parse_server
 from redis_ha_exporter.snapshot import Collection, TargetSnapshot
 from redis_ha_exporter.targets import Kind, parse_target
@@ -17,9 +16,7 @@ INFO = Path(__file__).parent / "fixtures" / "info"
 
 
 def render(collection: Collection) -> str:
-    registry = CollectorRegistry(auto_describe=False)
-    registry.register(StaticCollector(build_families(collection)))
-    return generate_latest(registry).decode()
+    return generate_latest(registry_of(build_families(collection))).decode()
 
 
 def snapshot(repl_fixture: str, up: bool = True) -> TargetSnapshot:

@@ -10,11 +10,11 @@ import platform
 from pathlib import Path
 
 import pytest
-from prometheus_client import CollectorRegistry
+from prometheus_client.core import Metric
 from prometheus_client.exposition import generate_latest
 
 from redis_ha_exporter.events.state import EventState
-from redis_ha_exporter.families import StaticCollector, build_families
+from redis_ha_exporter.families import build_families, registry_of
 from redis_ha_exporter.parse.events import is_event_channel, parse_event
 from redis_ha_exporter.parse.info import parse_info_fields, parse_replication, parse_server
 from redis_ha_exporter.snapshot import Collection, TargetSnapshot
@@ -25,6 +25,12 @@ from test_discovery import sentinel_snapshot
 FIXTURES = Path(__file__).parent / "fixtures"
 GOLDEN = FIXTURES / "golden" / "replication.prom"
 GOLDEN_SENTINEL = FIXTURES / "golden" / "sentinel.prom"
+
+
+def render(families: list[Metric]) -> str:
+    """The text exposition, with the running Python's version masked (it varies by machine)."""
+    text = generate_latest(registry_of(families)).decode()
+    return text.replace(f'python_version="{platform.python_version()}"', 'python_version="X"')
 
 
 def fixture_snapshot(addr: str, server: str, replication: str) -> TargetSnapshot:
@@ -49,10 +55,7 @@ def exposition() -> str:
         ),
         scrapes_total=7,
     )
-    registry = CollectorRegistry(auto_describe=False)
-    registry.register(StaticCollector(build_families(collection)))
-    text = generate_latest(registry).decode()
-    return text.replace(f'python_version="{platform.python_version()}"', 'python_version="X"')
+    return render(build_families(collection))
 
 
 def sentinel_exposition() -> str:
@@ -67,10 +70,7 @@ def sentinel_exposition() -> str:
         if source == "s0" and is_event_channel(channel):
             state.apply(parse_event(channel, payload), 1000.0 + float(seconds))
     families = build_families(Collection((snap,), 1), {snap.addr: state.snapshot()})
-    registry = CollectorRegistry(auto_describe=False)
-    registry.register(StaticCollector(families))
-    text = generate_latest(registry).decode()
-    return text.replace(f'python_version="{platform.python_version()}"', 'python_version="X"')
+    return render(families)
 
 
 def test_sentinel_exposition_matches_the_golden_file() -> None:

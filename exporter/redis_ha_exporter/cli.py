@@ -7,11 +7,12 @@ stderr and exit status 2; a port that cannot be bound, with one line and status 
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import sys
 from collections.abc import Sequence
 
-from redis_ha_exporter.config import Config, ConfigError, environ_snapshot, load_config
+from redis_ha_exporter.config import Config, ConfigError, load_config
 from redis_ha_exporter.logs import setup_logging
 from redis_ha_exporter.server import start
 
@@ -34,7 +35,7 @@ async def serve(config: Config) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else list(argv)
     try:
-        config = load_config(args, environ_snapshot())
+        config = load_config(args, dict(os.environ))
     except ConfigError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 2

@@ -26,7 +26,6 @@ YAML file (``--config.file``)::
 from __future__ import annotations
 
 import argparse
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -431,8 +430,3 @@ def load_config(argv: Sequence[str], environ: Mapping[str, str]) -> Config:
         sentinel_username=sentinel_user,
         sentinel_password=sentinel_password,
     )
-
-
-def environ_snapshot() -> dict[str, str]:
-    """The process environment, as a plain dict (kept separate for testability)."""
-    return dict(os.environ)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import platform
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 
+from prometheus_client import CollectorRegistry
 from prometheus_client.core import (
     CounterMetricFamily,
     GaugeMetricFamily,
@@ -111,7 +112,7 @@ def add_replication(out: FamilyBuilder, addr: str, repl: Replication) -> None:
     out.add("redis_master_link_down_since_seconds", down_since, addr=addr)
 
 
-def add_sentinel(out: FamilyBuilder, addr: str, state: SentinelState) -> None:
+def add_sentinel(out: FamilyBuilder, addr: str, state: SentinelState, dropped_total: int) -> None:
     """A Sentinel's INFO and SENTINEL replies → the Sentinel families (compat, plus ours)."""
     info = state.info
     out.add("redis_sentinel_masters", info.masters, addr=addr)
@@ -119,7 +120,7 @@ def add_sentinel(out: FamilyBuilder, addr: str, state: SentinelState) -> None:
     out.add("redis_sentinel_running_scripts", info.running_scripts, addr=addr)
     out.add("redis_sentinel_scripts_queue_length", info.scripts_queue_length, addr=addr)
     out.add("redis_sentinel_simulate_failure_flags", info.simulate_failure_flags, addr=addr)
-    out.add("redis_sentinel_masters_dropped_total", state.dropped, addr=addr)
+    out.add("redis_sentinel_masters_dropped_total", dropped_total, addr=addr)
     for monitored in state.masters:
         master = monitored.master
         name = master.name
@@ -215,7 +216,7 @@ def add_events(
             )
 
 
-def add_target(out: FamilyBuilder, snap: TargetSnapshot) -> None:
+def add_target(out: FamilyBuilder, snap: TargetSnapshot, dropped_total: int = 0) -> None:
     """One target's snapshot → its families (``redis_up`` and the exporter's view always)."""
     addr = snap.addr
     out.add("redis_up", 1.0 if snap.up else 0.0, addr=addr)
@@ -240,7 +241,7 @@ def add_target(out: FamilyBuilder, snap: TargetSnapshot) -> None:
     if snap.replication is not None:
         add_replication(out, addr, snap.replication)
     if snap.sentinel is not None:
-        add_sentinel(out, addr, snap.sentinel)
+        add_sentinel(out, addr, snap.sentinel, dropped_total)
 
 
 def build_families(
@@ -250,7 +251,7 @@ def build_families(
     out = FamilyBuilder()
     monitored: dict[str, list[str]] = {}
     for snap in collection.targets:
-        add_target(out, snap)
+        add_target(out, snap, collection.masters_dropped_total.get(snap.addr, 0))
         if snap.sentinel is not None:
             monitored[snap.addr] = [m.master.name for m in snap.sentinel.masters]
     for addr, snapshot in (events or {}).items():
@@ -263,6 +264,13 @@ def build_families(
     )
     out.add("redis_exporter_scrapes_total", float(collection.scrapes_total))
     return out.families()
+
+
+def registry_of(families: Sequence[Metric]) -> CollectorRegistry:
+    """A private registry serving ``families`` (for prometheus_client's encoders)."""
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(StaticCollector(families))
+    return registry
 
 
 class StaticCollector:

@@ -10,8 +10,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import replace
+from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 import redis.asyncio as aioredis
@@ -27,13 +26,12 @@ from redis_ha_exporter.fetch.sentinel import (
 )
 from redis_ha_exporter.logs import kv
 from redis_ha_exporter.parse.info import (
-    InfoParseError,
     parse_info_fields,
     parse_replication,
     parse_server,
 )
 from redis_ha_exporter.parse.sentinel import (
-    SentinelParseError,
+    SentinelMaster,
     parse_ckquorum,
     parse_info_sentinel,
     parse_sentinel_masters,
@@ -51,16 +49,10 @@ from redis_ha_exporter.targets import Kind, Target
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")
 
-# Failures that mean "this target is down or broken", as opposed to a bug of ours.
-TARGET_ERRORS = (
-    RedisError,
-    OSError,
-    TimeoutError,
-    InfoParseError,
-    SentinelParseError,
-    UnicodeError,
-    ValueError,
-)
+# Failures that mean "this target is down or broken", as opposed to a bug of ours: connection
+# and protocol errors, timeouts (an OSError), and replies our parsers reject (InfoParseError,
+# SentinelParseError and bad text are all ValueErrors).
+TARGET_ERRORS = (RedisError, OSError, ValueError)
 
 
 def deadline_from_header(header: str | None, default: float) -> float:
@@ -76,29 +68,30 @@ def deadline_from_header(header: str | None, default: float) -> float:
 
 
 def assemble_sentinel(
-    overview: SentinelOverview, details: Sequence[MasterReplies], total: int
+    overview: SentinelOverview,
+    masters: Sequence[SentinelMaster],
+    details: Sequence[MasterReplies],
 ) -> SentinelState:
-    """Parsed Sentinel replies → :class:`SentinelState` (pure; parse errors propagate)."""
+    """Parsed ``SENTINEL MASTERS`` + the raw replies about the kept masters → SentinelState
+    (pure; parse errors propagate)."""
     info = parse_info_sentinel(overview.info)
-    by_name = {m.name: m for m in parse_sentinel_masters(overview.masters)}
+    by_name = {m.name: m for m in masters}
     info_by_name = {m.name: m for m in info.monitored}
-    masters = []
-    for replies in details:
-        master = by_name[replies.name]
-        masters.append(
-            MonitoredMaster(
-                master=master,
-                info=info_by_name.get(master.name),
-                replicas=_unless_error(replies.slaves, parse_sentinel_slaves),
-                peers=_unless_error(replies.sentinels, parse_sentinel_sentinels),
-                ckquorum=parse_ckquorum(
-                    replies.ckquorum
-                    if isinstance(replies.ckquorum, BaseException | str | bytes)
-                    else str(replies.ckquorum)
-                ),
-            )
+    monitored = tuple(
+        MonitoredMaster(
+            master=by_name[replies.name],
+            info=info_by_name.get(replies.name),
+            replicas=_unless_error(replies.slaves, parse_sentinel_slaves),
+            peers=_unless_error(replies.sentinels, parse_sentinel_sentinels),
+            ckquorum=parse_ckquorum(
+                replies.ckquorum
+                if isinstance(replies.ckquorum, BaseException)
+                else str(replies.ckquorum)
+            ),
         )
-    return SentinelState(info=info, masters=tuple(masters), dropped=total - len(details))
+        for replies in details
+    )
+    return SentinelState(info=info, masters=monitored, dropped=len(masters) - len(details))
 
 
 def _unless_error(reply: object, parse: Callable[[object], _T]) -> _T | None:
@@ -110,13 +103,13 @@ async def fetch_sentinel_state(
 ) -> tuple[str, SentinelState]:
     """Two round trips: overview, then the kept masters' details. Returns (INFO server, state)."""
     overview = await fetch_overview(client)
-    names = sorted(m.name for m in parse_sentinel_masters(overview.masters))
-    details = await fetch_masters(client, names[:max_masters])
-    return overview.server, assemble_sentinel(overview, details, len(names))
+    masters = sorted(parse_sentinel_masters(overview.masters), key=lambda m: m.name)
+    details = await fetch_masters(client, [m.name for m in masters[:max_masters]])
+    return overview.server, assemble_sentinel(overview, masters, details)
 
 
 async def collect_target(
-    target: Target, client: aioredis.Redis, timeout: float, max_masters: int = 500
+    target: Target, client: aioredis.Redis, timeout: float, max_masters: int
 ) -> TargetSnapshot:
     """Fetch and parse one target within ``timeout`` seconds; never raises for target faults.
 
@@ -161,7 +154,7 @@ class Scraper:
         self,
         targets: Sequence[Target],
         default_timeout: float,
-        max_masters: int = 500,
+        max_masters: int,
         client_factory: Callable[[Target, float], aioredis.Redis] = make_client,
     ) -> None:
         self.targets = tuple(targets)
@@ -183,25 +176,20 @@ class Scraper:
         snaps = await asyncio.gather(
             *(collect_target(t, self._clients[t], timeout, self._max_masters) for t in self.targets)
         )
-        return Collection(
-            targets=tuple(self._count_dropped(s) for s in snaps), scrapes_total=self._scrapes
-        )
+        for snap in snaps:
+            if snap.sentinel is not None:
+                self._dropped[snap.addr] = self._dropped.get(snap.addr, 0) + snap.sentinel.dropped
+        return Collection(tuple(snaps), self._scrapes, dict(self._dropped))
 
-    def _count_dropped(self, snap: TargetSnapshot) -> TargetSnapshot:
-        """Turn "masters dropped this scrape" into the running total the counter exposes."""
-        if snap.sentinel is None:
-            return snap
-        total = self._dropped.get(snap.addr, 0) + snap.sentinel.dropped
-        self._dropped[snap.addr] = total
-        return replace(snap, sentinel=replace(snap.sentinel, dropped=total))
-
-    async def collect_adhoc(self, target: Target, timeout: float) -> TargetSnapshot:
+    async def collect_adhoc(self, target: Target, timeout: float) -> Collection:
         """Collect one target named by ``/scrape?target=`` with a short-lived client."""
         client = self._factory(target, timeout)
         try:
-            return await collect_target(target, client, timeout, self._max_masters)
+            snap = await collect_target(target, client, timeout, self._max_masters)
         finally:
             await _close(client)
+        dropped = {snap.addr: snap.sentinel.dropped} if snap.sentinel is not None else {}
+        return Collection((snap,), 0, dropped)
 
     async def close(self) -> None:
         if self._inflight is not None and not self._inflight.done():
@@ -212,6 +200,3 @@ class Scraper:
 async def _close(client: aioredis.Redis) -> None:
     with contextlib.suppress(*TARGET_ERRORS):
         await client.aclose()
-
-
-Collector = Callable[[float], Awaitable[Collection]]

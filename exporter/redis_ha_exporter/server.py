@@ -14,7 +14,6 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 
 from aiohttp import web
-from prometheus_client import CollectorRegistry
 from prometheus_client.core import Metric
 from prometheus_client.exposition import choose_encoder
 
@@ -22,10 +21,9 @@ from redis_ha_exporter import __version__
 from redis_ha_exporter.config import Config
 from redis_ha_exporter.discovery import target_groups
 from redis_ha_exporter.events.subscriber import EventStreams
-from redis_ha_exporter.families import StaticCollector, build_families
+from redis_ha_exporter.families import build_families, registry_of
 from redis_ha_exporter.logs import kv
 from redis_ha_exporter.scrape import Scraper, deadline_from_header
-from redis_ha_exporter.snapshot import Collection
 from redis_ha_exporter.targets import Kind, TargetError, parse_target
 
 log = logging.getLogger(__name__)
@@ -40,20 +38,22 @@ CONFIG_KEY = web.AppKey("config", Config)
 
 def exposition(request: web.Request, families: Sequence[Metric]) -> web.Response:
     """Encode ``families`` in the format the client's ``Accept`` header asks for."""
-    registry = CollectorRegistry(auto_describe=False)
-    registry.register(StaticCollector(families))
     encoder, content_type = choose_encoder(request.headers.get("Accept", ""))
-    response = web.Response(body=encoder(registry))
+    response = web.Response(body=encoder(registry_of(families)))
     response.headers["Content-Type"] = content_type
     if "gzip" in request.headers.get("Accept-Encoding", ""):
         response.enable_compression()
     return response
 
 
+def deadline(request: web.Request) -> float:
+    """This request's budget, from Prometheus' timeout header or the configured default."""
+    default = request.app[CONFIG_KEY].scrape_timeout
+    return deadline_from_header(request.headers.get(TIMEOUT_HEADER), default)
+
+
 async def metrics(request: web.Request) -> web.Response:
-    config = request.app[CONFIG_KEY]
-    timeout = deadline_from_header(request.headers.get(TIMEOUT_HEADER), config.scrape_timeout)
-    collection = await request.app[SCRAPER_KEY].collect(timeout)
+    collection = await request.app[SCRAPER_KEY].collect(deadline(request))
     return exposition(request, build_families(collection, request.app[EVENTS_KEY].snapshots()))
 
 
@@ -62,13 +62,12 @@ async def scrape_target(request: web.Request) -> web.Response:
     config = request.app[CONFIG_KEY]
     uri = request.query.get("target", "")
     try:
-        target = parse_target(uri, Kind.DETECT)
+        target = parse_target(uri, Kind.REDIS)  # a Sentinel is recognised by its INFO
     except TargetError as exc:
         raise web.HTTPBadRequest(text=f"{exc}\n") from None
     target = target.with_credentials(config.redis_username, config.redis_password)
-    timeout = deadline_from_header(request.headers.get(TIMEOUT_HEADER), config.scrape_timeout)
-    snap = await request.app[SCRAPER_KEY].collect_adhoc(target, timeout)
-    return exposition(request, build_families(Collection(targets=(snap,), scrapes_total=0)))
+    collection = await request.app[SCRAPER_KEY].collect_adhoc(target, deadline(request))
+    return exposition(request, build_families(collection))
 
 
 async def recent_events(request: web.Request) -> web.Response:
@@ -83,9 +82,7 @@ async def recent_events(request: web.Request) -> web.Response:
 
 async def service_discovery(request: web.Request) -> web.Response:
     """``/sd``: http_sd_configs target groups of everything the configured Sentinels know."""
-    config = request.app[CONFIG_KEY]
-    timeout = deadline_from_header(request.headers.get(TIMEOUT_HEADER), config.scrape_timeout)
-    collection = await request.app[SCRAPER_KEY].collect(timeout)
+    collection = await request.app[SCRAPER_KEY].collect(deadline(request))
     return web.json_response(target_groups(collection))
 
 

@@ -5,7 +5,8 @@ The scrape path fills these in (fetch -> parse), the metric families code reads 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from redis_ha_exporter.parse.info import Replication, ServerInfo
 from redis_ha_exporter.parse.sentinel import (
@@ -35,7 +36,8 @@ class MonitoredMaster:
 
 @dataclass(frozen=True)
 class SentinelState:
-    """A Sentinel's view: its INFO, and the masters kept under ``--sentinel.max-masters``."""
+    """A Sentinel's view: its INFO, and the masters kept under ``--sentinel.max-masters``
+    (``dropped``: how many were left out of this collection)."""
 
     info: SentinelInfo
     masters: tuple[MonitoredMaster, ...]
@@ -60,7 +62,9 @@ class TargetSnapshot:
 
 @dataclass(frozen=True)
 class Collection:
-    """One collection of every target, shared by concurrent scrapes."""
+    """One collection of every target, shared by concurrent scrapes; ``masters_dropped_total``
+    adds up ``SentinelState.dropped`` per Sentinel over the exporter's life."""
 
     targets: tuple[TargetSnapshot, ...]
     scrapes_total: int
+    masters_dropped_total: Mapping[str, int] = field(default_factory=dict)

@@ -17,11 +17,11 @@ class TargetError(ValueError):
 
 
 class Kind(enum.StrEnum):
-    """What a target is: a Redis server, a Sentinel, or to be detected from ``INFO server``."""
+    """What a target is configured as. A ``REDIS`` target whose ``INFO server`` says
+    ``redis_mode:sentinel`` is still read as a Sentinel (``/scrape?target=`` relies on it)."""
 
     REDIS = "redis"
     SENTINEL = "sentinel"
-    DETECT = "detect"
 
 
 _SCHEMES = {"redis", "rediss", "unix"}

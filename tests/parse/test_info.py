@@ -3,7 +3,6 @@ anything but InfoParseError."""
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 
 import pytest
@@ -125,10 +124,13 @@ def test_missing_role_is_a_parse_error() -> None:
 def test_no_text_crashes_the_parsers(text: str) -> None:
     try:
         fields = parse_info_fields(text)
-        parse_server(fields)
-        parse_replication(fields)
+        server = parse_server(fields)
+        repl = parse_replication(fields)
     except InfoParseError:
-        pass
+        return
+    assert server.redis_version == fields.get("redis_version", "")
+    assert repl.role == fields["role"]
+    assert (repl.link is not None) == (repl.role == "slave")
 
 
 @given(
@@ -148,5 +150,9 @@ def test_no_text_crashes_the_parsers(text: str) -> None:
     )
 )
 def test_no_field_values_crash_the_replication_parser(fields: dict[str, str]) -> None:
-    with contextlib.suppress(InfoParseError):
-        parse_replication(fields)
+    try:
+        repl = parse_replication(fields)
+    except InfoParseError:
+        return
+    assert repl.role == fields["role"]
+    assert len(repl.replicas) == sum(k in fields for k in ("slave0", "slave1"))

@@ -103,9 +103,7 @@ class EventSubscriber:
 
     async def _session(self) -> None:
         """One subscription, until it fails (it ends only by raising or being cancelled)."""
-        client = make_client(self.target, self.connect_timeout)
-        # Reads block in get_message(timeout=…), not on the socket timeout.
-        client.connection_pool.connection_kwargs["socket_timeout"] = None
+        client = make_client(self.target, self.connect_timeout, blocking_reads=True)
         pubsub = client.pubsub()
         try:
             async with asyncio.timeout(self.connect_timeout):

@@ -8,6 +8,8 @@ Prometheus' scrape timeout; every client here speaks RESP2 (Redis < 6 and old Se
 
 from __future__ import annotations
 
+from typing import Any
+
 import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
@@ -17,8 +19,12 @@ from redis_ha_exporter.targets import Target
 RAW_REPLY_COMMANDS = ("INFO",)
 
 
-def make_client(target: Target, timeout: float) -> aioredis.Redis:
-    """A client for ``target`` whose ``INFO`` returns text and whose sockets give up in time."""
+def make_client(target: Target, timeout: float, *, blocking_reads: bool = False) -> aioredis.Redis:
+    """A client for ``target`` whose ``INFO`` returns text and whose sockets give up in time.
+
+    ``blocking_reads`` leaves reads without a socket timeout (pub/sub, where
+    ``get_message(timeout=…)`` bounds each wait); connecting is still bounded by ``timeout``.
+    """
     client = aioredis.Redis(
         host=target.host or "localhost",
         port=target.port or 6379,
@@ -29,7 +35,7 @@ def make_client(target: Target, timeout: float) -> aioredis.Redis:
         protocol=2,
         decode_responses=True,
         encoding_errors="replace",
-        socket_timeout=timeout,
+        socket_timeout=None if blocking_reads else timeout,
         socket_connect_timeout=timeout,
         retry=Retry(NoBackoff(), 1),
         health_check_interval=0,
@@ -40,3 +46,14 @@ def make_client(target: Target, timeout: float) -> aioredis.Redis:
     for command in RAW_REPLY_COMMANDS:
         client.response_callbacks.pop(command, None)
     return client
+
+
+async def pipelined(
+    client: aioredis.Redis, *commands: tuple[str, ...], raise_on_error: bool = True
+) -> list[Any]:
+    """Send ``commands`` in one round trip (no MULTI: Sentinel has no transactions) and return
+    the raw replies in order; with ``raise_on_error=False`` an error reply stays in its place."""
+    async with client.pipeline(transaction=False) as pipe:
+        for command in commands:
+            pipe.execute_command(*command)
+        return list(await pipe.execute(raise_on_error=raise_on_error))

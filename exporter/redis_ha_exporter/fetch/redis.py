@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import redis.asyncio as aioredis
 
+from redis_ha_exporter.fetch.client import pipelined
+
 
 @dataclass(frozen=True)
 class RedisReplies:
@@ -16,9 +18,6 @@ class RedisReplies:
 
 
 async def fetch_redis(client: aioredis.Redis) -> RedisReplies:
-    """Pipeline ``INFO server`` and ``INFO replication`` (each is one section on every version)."""
-    async with client.pipeline(transaction=False) as pipe:
-        pipe.execute_command("INFO", "server")
-        pipe.execute_command("INFO", "replication")
-        server, replication = await pipe.execute()
+    """``INFO server`` and ``INFO replication`` (each is one section on every version)."""
+    server, replication = await pipelined(client, ("INFO", "server"), ("INFO", "replication"))
     return RedisReplies(server=str(server), replication=str(replication))

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 import redis.asyncio as aioredis
 
+from redis_ha_exporter.fetch.client import pipelined
+
 
 @dataclass(frozen=True)
 class SentinelOverview:
@@ -36,24 +38,17 @@ class MasterReplies:
 
 
 async def fetch_overview(client: aioredis.Redis) -> SentinelOverview:
-    async with client.pipeline(transaction=False) as pipe:
-        pipe.execute_command("INFO", "server")
-        pipe.execute_command("INFO", "sentinel")
-        pipe.execute_command("SENTINEL", "MASTERS")
-        server, info, masters = await pipe.execute()
+    server, info, masters = await pipelined(
+        client, ("INFO", "server"), ("INFO", "sentinel"), ("SENTINEL", "MASTERS")
+    )
     return SentinelOverview(server=str(server), info=str(info), masters=masters)
 
 
 async def fetch_masters(client: aioredis.Redis, names: Sequence[str]) -> list[MasterReplies]:
     if not names:
         return []
-    async with client.pipeline(transaction=False) as pipe:
-        for name in names:
-            pipe.execute_command("SENTINEL", "SLAVES", name)
-            pipe.execute_command("SENTINEL", "SENTINELS", name)
-            pipe.execute_command("SENTINEL", "CKQUORUM", name)
-        replies = await pipe.execute(raise_on_error=False)
-    return [
-        MasterReplies(name, replies[3 * i], replies[3 * i + 1], replies[3 * i + 2])
-        for i, name in enumerate(names)
+    commands = [
+        ("SENTINEL", sub, name) for name in names for sub in ("SLAVES", "SENTINELS", "CKQUORUM")
     ]
+    replies = await pipelined(client, *commands, raise_on_error=False)
+    return [MasterReplies(name, *replies[3 * i : 3 * i + 3]) for i, name in enumerate(names)]
