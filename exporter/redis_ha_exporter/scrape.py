@@ -14,9 +14,8 @@ from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 import redis.asyncio as aioredis
-from redis.exceptions import RedisError
 
-from redis_ha_exporter.fetch.client import make_client
+from redis_ha_exporter.fetch.client import TARGET_ERRORS, make_client
 from redis_ha_exporter.fetch.redis import fetch_redis
 from redis_ha_exporter.fetch.sentinel import (
     MasterReplies,
@@ -48,11 +47,6 @@ from redis_ha_exporter.targets import Kind, Target
 
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")
-
-# Failures that mean "this target is down or broken", as opposed to a bug of ours: connection
-# and protocol errors, timeouts (an OSError), and replies our parsers reject (InfoParseError,
-# SentinelParseError and bad text are all ValueErrors).
-TARGET_ERRORS = (RedisError, OSError, ValueError)
 
 
 def deadline_from_header(header: str | None, default: float) -> float:

@@ -23,22 +23,20 @@ import time
 from collections.abc import Mapping, Sequence
 
 import redis.asyncio as aioredis
-from redis.exceptions import RedisError, ResponseError
+from redis.exceptions import ResponseError
 
 from redis_ha_exporter.events.state import EventSnapshot, EventState
-from redis_ha_exporter.fetch.client import make_client
+from redis_ha_exporter.fetch.client import TARGET_ERRORS, make_client
 from redis_ha_exporter.logs import kv
 from redis_ha_exporter.parse.events import (
     EventParseError,
     is_event_channel,
     parse_event,
 )
-from redis_ha_exporter.parse.sentinel import SentinelParseError, parse_sentinel_masters
+from redis_ha_exporter.parse.sentinel import parse_sentinel_masters
 from redis_ha_exporter.targets import Target
 
 log = logging.getLogger(__name__)
-
-STREAM_ERRORS = (RedisError, OSError, TimeoutError, SentinelParseError, ConnectionError)
 
 
 class StreamStalled(ConnectionError):
@@ -84,7 +82,7 @@ class EventSubscriber:
             self._subscribed = False
             try:
                 await self._session()
-            except STREAM_ERRORS as exc:
+            except TARGET_ERRORS as exc:
                 if self.state.stream_up:
                     self.state.mark_disconnected(time.time())
                 log.warning(
@@ -123,9 +121,9 @@ class EventSubscriber:
             log.info("event stream subscribed", extra=kv(addr=self.target.addr))
             await self._consume(pubsub)
         finally:
-            with contextlib.suppress(*STREAM_ERRORS):
+            with contextlib.suppress(*TARGET_ERRORS):
                 await pubsub.aclose()  # type: ignore[no-untyped-call]
-            with contextlib.suppress(*STREAM_ERRORS):
+            with contextlib.suppress(*TARGET_ERRORS):
                 await client.aclose()
 
     def _reconcile(self, reply: object) -> None:

@@ -13,10 +13,16 @@ from typing import Any
 import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
+from redis.exceptions import RedisError
 
 from redis_ha_exporter.targets import Target
 
 RAW_REPLY_COMMANDS = ("INFO",)
+
+# Failures that mean "this target is down or broken", as opposed to a bug of ours: connection
+# and protocol errors, timeouts (an OSError), and replies our parsers reject (InfoParseError,
+# SentinelParseError, EventParseError and bad text are all ValueErrors).
+TARGET_ERRORS = (RedisError, OSError, ValueError)
 
 
 def make_client(target: Target, timeout: float, *, blocking_reads: bool = False) -> aioredis.Redis:
