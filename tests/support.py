@@ -332,3 +332,20 @@ def load_dashboard_generator() -> ModuleType:
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)
     return module
+
+
+def run_tool(
+    argv: Sequence[str], cwd: Path | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    """Run a checker (promtool, hadolint, systemd-analyze, …) and keep its output."""
+    return subprocess.run(
+        list(argv), cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False
+    )
+
+
+def describe(result: subprocess.CompletedProcess[str]) -> str:
+    """A finished command, its exit status and its output, for assertion messages."""
+    return (
+        f"$ {' '.join(result.args)}\nexit status {result.returncode}\n"
+        f"--- stdout\n{result.stdout}--- stderr\n{result.stderr}"
+    )

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
 import sys
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -20,6 +19,8 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
+from support import describe, run_tool
+
 REPO = Path(__file__).resolve().parents[2]
 DOCKER_DIR = REPO / "docker"
 COMPOSE = DOCKER_DIR / "compose.yml"
@@ -27,18 +28,6 @@ SCHEMA_CHECK = [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "v
 HOSTS = ["redis-1", "redis-2", "redis-3"]
 MASTER_NAME = "app-cache"
 FIRST_MASTER = "redis-1"
-
-
-def run(argv: list[str], cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(argv, cwd=cwd, capture_output=True, text=True, timeout=120, check=False)
-
-
-def describe(result: subprocess.CompletedProcess[str]) -> str:
-    """A finished command, its exit status and its output, for assertion messages."""
-    return (
-        f"$ {' '.join(result.args)}\nexit status {result.returncode}\n"
-        f"--- stdout\n{result.stdout}--- stderr\n{result.stderr}"
-    )
 
 
 def load_compose() -> dict[str, Any]:
@@ -115,7 +104,7 @@ def read_conf(path: Path) -> list[list[str]]:
 
 
 def test_compose_file_matches_the_compose_specification() -> None:
-    result = run([*SCHEMA_CHECK, str(COMPOSE)])
+    result = run_tool([*SCHEMA_CHECK, str(COMPOSE)])
     assert "No module named check_jsonschema" not in result.stderr, (
         "check-jsonschema is not installed; install it with: .venv/bin/pip install check-jsonschema"
     )
@@ -128,7 +117,7 @@ def test_schema_check_rejects_an_unknown_service_key(tmp_path: Path) -> None:
     broken.write_text(
         COMPOSE.read_text().replace("    restart: unless-stopped", "    restrat: no", 1)
     )
-    result = run([*SCHEMA_CHECK, str(broken)])
+    result = run_tool([*SCHEMA_CHECK, str(broken)])
     assert result.returncode != 0, describe(result)
     assert "restrat" in result.stdout + result.stderr, describe(result)
 
@@ -230,7 +219,7 @@ def test_sentinels_monitor_app_cache_with_quorum_two() -> None:
 def test_entrypoint_script_is_valid_shell() -> None:
     sh = shutil.which("sh")
     assert sh, "no POSIX shell"
-    result = run([sh, "-n", str(DOCKER_DIR / "redis" / "entrypoint.sh")])
+    result = run_tool([sh, "-n", str(DOCKER_DIR / "redis" / "entrypoint.sh")])
     assert result.returncode == 0, describe(result)
 
 
@@ -262,7 +251,7 @@ def prometheus_config(tmp_path: Path) -> tuple[Path, dict[str, Any]]:
 
 def test_promtool_accepts_the_prometheus_config(tmp_path: Path, promtool: str) -> None:
     path, config = prometheus_config(tmp_path)
-    result = run([promtool, "check", "config", str(path)])
+    result = run_tool([promtool, "check", "config", str(path)])
     assert result.returncode == 0, describe(result)
     # promtool also checked every rule file, resolved inside the mounted layout, and found rules.
     assert f"SUCCESS: {len(config['rule_files'])} rule files found" in result.stdout
@@ -276,7 +265,7 @@ def test_promtool_needs_the_mounted_rules(tmp_path: Path, promtool: str) -> None
     path, config = prometheus_config(tmp_path)
     for rule_file in config["rule_files"]:
         (path.parent / rule_file).unlink()
-    result = run([promtool, "check", "config", str(path)])
+    result = run_tool([promtool, "check", "config", str(path)])
     assert result.returncode != 0, describe(result)
 
 
@@ -301,7 +290,7 @@ def test_amtool_accepts_the_alertmanager_config(tmp_path: Path, amtool: str) -> 
     service = services()["alertmanager"]
     root = container_root(tmp_path, service)
     path = root / flag(service["command"], "config.file").lstrip("/")
-    result = run([amtool, "check-config", str(path)])
+    result = run_tool([amtool, "check-config", str(path)])
     assert result.returncode == 0, describe(result)
     assert "SUCCESS" in result.stdout, describe(result)
 

@@ -20,22 +20,12 @@ from pathlib import Path
 
 import pytest
 
+from support import describe, run_tool
+
 REPO = Path(__file__).resolve().parents[2]
 DOCKER_DIR = REPO / "docker"
 DOCKERFILE = DOCKER_DIR / "Dockerfile"
 DOCKERIGNORE = DOCKER_DIR / "Dockerfile.dockerignore"
-
-
-def run(argv: list[str], cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(argv, cwd=cwd, capture_output=True, text=True, timeout=300, check=False)
-
-
-def describe(result: subprocess.CompletedProcess[str]) -> str:
-    """A finished command, its exit status and its output, for assertion messages."""
-    return (
-        f"$ {' '.join(result.args)}\nexit status {result.returncode}\n"
-        f"--- stdout\n{result.stdout}--- stderr\n{result.stderr}"
-    )
 
 
 def instructions(text: str) -> list[tuple[str, str]]:
@@ -156,7 +146,7 @@ def context_files() -> list[str]:
 
 
 def test_hadolint_is_clean(hadolint: str) -> None:
-    result = run([hadolint, "--no-color", str(DOCKERFILE)], cwd=DOCKER_DIR)
+    result = run_tool([hadolint, "--no-color", str(DOCKERFILE)], cwd=DOCKER_DIR)
     assert result.returncode == 0, describe(result)
     assert result.stdout.strip() == "", describe(result)
 
@@ -165,7 +155,7 @@ def test_hadolint_flags_a_bad_dockerfile(tmp_path: Path, hadolint: str) -> None:
     """The lint check can fail: hadolint reports an unpinned base and apt without cleanup."""
     bad = tmp_path / "Dockerfile"
     bad.write_text("FROM python:latest\nRUN apt-get update && apt-get install curl\n")
-    result = run([hadolint, "--no-color", str(bad)], cwd=tmp_path)
+    result = run_tool([hadolint, "--no-color", str(bad)], cwd=tmp_path)
     assert result.returncode != 0, describe(result)
     assert "DL3007" in result.stdout, describe(result)
 
@@ -282,7 +272,7 @@ def test_builder_stage_builds_the_wheel_from_the_context(tmp_path: Path) -> None
         shutil.copy2(REPO / rel, context / rel)
     dist = tmp_path / "dist"
     pip = [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir"]
-    result = run([*pip, str(dist), str(context)])
+    result = run_tool([*pip, str(dist), str(context)])
     assert result.returncode == 0, describe(result)
     (wheel,) = dist.glob("redis_ha_exporter-*.whl")
     with zipfile.ZipFile(wheel) as archive:

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from support import describe, run_tool
+
 SYSTEMD_DIR = Path(__file__).resolve().parents[2] / "systemd"
 MAX_EXPOSURE = 2.0
 VENV_BINARY = "/opt/redis-ha-exporter/venv/bin/redis-ha-exporter"
@@ -34,18 +36,6 @@ REQUIRED_SETTINGS = {
     "Restart": "on-failure",
     "DynamicUser": "yes",
 }
-
-
-def run(argv: list[str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False)
-
-
-def describe(result: subprocess.CompletedProcess[str]) -> str:
-    """A finished command, its exit status and its output, for assertion messages."""
-    return (
-        f"$ {' '.join(result.args)}\nexit status {result.returncode}\n"
-        f"--- stdout\n{result.stdout}--- stderr\n{result.stderr}"
-    )
 
 
 def parse_unit(text: str) -> list[tuple[str, str, str]]:
@@ -122,12 +112,12 @@ def make_root(tmp_path: Path, units: list[Path]) -> Path:
 
 
 def verify(tool: str, root: Path, name: str) -> subprocess.CompletedProcess[str]:
-    return run([tool, "verify", "--man=no", f"--root={root}", name])
+    return run_tool([tool, "verify", "--man=no", f"--root={root}", name])
 
 
 def exposure(tool: str, root: Path, name: str) -> tuple[float, subprocess.CompletedProcess[str]]:
     """Overall exposure from `systemd-analyze security --offline=true` (0.0 best, 10.0 worst)."""
-    result = run([tool, "security", "--offline=true", "--no-pager", f"--root={root}", name])
+    result = run_tool([tool, "security", "--offline=true", "--no-pager", f"--root={root}", name])
     match = re.search(r"Overall exposure level for \S+: (\d+(?:\.\d+)?)", result.stdout)
     assert match, describe(result)
     return float(match.group(1)), result
