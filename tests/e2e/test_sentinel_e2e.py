@@ -263,3 +263,32 @@ def test_live_sentinel_exposition_passes_promtool(
     assert status == 200
     assert "redis_sentinel_master_status" in text
     assert promtool_lint(text) == []
+
+
+def test_a_sentinel_with_hundreds_of_masters(tmp_path: Path) -> None:
+    """300 monitored masters (at addresses where nothing listens, so all are s_down): the scrape
+    works, exports the first 100 by name, and counts the other 200 as dropped."""
+    with Topology(tmp_path / "topo", groups=(), sentinels=1) as topo:
+        sentinel = topo.sentinels[0]
+        with sentinel.client() as client:
+            for i in range(300):
+                client.execute_command(
+                    "SENTINEL", "MONITOR", f"m{i:03d}", "127.0.0.1", 20000 + i, 1
+                )
+        args = [
+            "--sentinel.addr",
+            sentinel.uri,
+            "--redis.addr=",
+            "--sentinel.max-masters",
+            "100",
+            "--no-sentinel.events",
+        ]
+        with run_exporter(args, tmp_path) as exporter:
+            samples = exporter.scrape(timeout_header=5)
+    where = {"addr": sentinel.addr}
+    assert samples.value("redis_up", **where) == 1
+    assert samples.value("redis_sentinel_masters", **where) == 300
+    exported = {lab["master_name"] for lab, _ in samples.find("redis_sentinel_master_sdown")}
+    assert exported == {f"m{i:03d}" for i in range(100)}
+    assert samples.value("redis_sentinel_masters_dropped_total", **where) == 200
+    assert len(samples.find("redis_sentinel_master_status", **where)) == 100
