@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import os
+import random
 import shutil
 import socket
 import ssl
@@ -24,6 +25,27 @@ from prometheus_client.parser import text_string_to_metric_families
 from redis_ha_exporter.topology import HOST, free_port
 
 Labels = frozenset[tuple[str, str]]
+
+
+def free_port_run(count: int) -> int:
+    """First of ``count`` consecutive loopback ports, all free a moment ago.
+
+    The run lies below the kernel's ephemeral range (``/proc/sys/net/ipv4/ip_local_port_range``,
+    32768 on Debian): ``free_port() + 1`` is an ephemeral port that any outgoing connection (a
+    Sentinel dialling a replica) may take before our server binds it.
+    """
+    low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    for _ in range(1000):
+        first = random.randrange(10000, low - count)
+        with contextlib.ExitStack() as held:
+            try:
+                for port in range(first, first + count):
+                    sock = held.enter_context(socket.socket(socket.AF_INET, socket.SOCK_STREAM))
+                    sock.bind((HOST, port))
+            except OSError:
+                continue
+            return first
+    raise RuntimeError(f"no {count} consecutive free ports below {low}")
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """``make demo`` serves metrics from the seeds' topology, starts Prometheus with our rules and
-Alertmanager when they are installed (the alert fires after ``kill -9`` of the master), and stops
-cleanly on Ctrl-C."""
+Alertmanager when they are installed (the failover alert reaches Alertmanager after ``kill -9`` of
+the master), stops cleanly on Ctrl-C, and says which exporter could not start."""
 
 from __future__ import annotations
 
@@ -8,14 +8,16 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import urllib.error
+from pathlib import Path
 
 import pytest
 
-from redis_ha_exporter.topology import HOST, free_port
-from support import Samples, http_get, wait_for
+from redis_ha_exporter.topology import HOST
+from support import Samples, free_port_run, http_get, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -25,20 +27,31 @@ def alerts(prometheus: str) -> set[tuple[str, str]]:
     return {(a["labels"]["alertname"], a["state"]) for a in body["data"]["alerts"]}
 
 
-def test_demo_serves_every_host_fires_an_alert_and_stops_on_ctrl_c() -> None:
-    base, prom_port, am_port = free_port(), free_port(), free_port()
-    args = [
+def demo_command(base: int) -> list[str]:
+    """``make demo`` on ports base .. base+4: three exporters, Prometheus, Alertmanager."""
+    return [
         sys.executable,
         "-m",
         "redis_ha_exporter.demo",
         "--base-port",
         str(base),
         "--prometheus-port",
-        str(prom_port),
+        str(base + 3),
         "--alertmanager-port",
-        str(am_port),
+        str(base + 4),
     ]
-    demo = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def test_demo_serves_every_host_fires_an_alert_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+    base = free_port_run(5)
+    prom_port, am_port = base + 3, base + 4
+    demo = subprocess.Popen(
+        demo_command(base),
+        env={**os.environ, "TMPDIR": str(tmp_path)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     assert demo.stdout is not None
     printed = []
     try:
@@ -47,6 +60,7 @@ def test_demo_serves_every_host_fires_an_alert_and_stops_on_ctrl_c() -> None:
             if "Ctrl-C stops everything" in line:
                 break
         text = "".join(printed)
+        assert "Ctrl-C stops everything" in text, text
         for port in range(base, base + 3):
             samples = Samples.parse(http_get(f"http://{HOST}:{port}/metrics")[1])
             ups = [value for _, value in samples.find("redis_up")]
@@ -56,15 +70,14 @@ def test_demo_serves_every_host_fires_an_alert_and_stops_on_ctrl_c() -> None:
         wait_for(lambda: http_get(f"{prometheus}/-/ready", timeout=2)[0] == 200, timeout=30)
         rules = json.loads(http_get(f"{prometheus}/api/v1/rules")[1])["data"]["groups"]
         assert any(r["name"] == "RedisSentinelMasterODown" for g in rules for r in g["rules"])
-        assert http_get(f"http://{HOST}:{am_port}/-/ready", timeout=2)[0] == 200
+        alertmanager = f"http://{HOST}:{am_port}"
+        assert http_get(f"{alertmanager}/-/ready", timeout=2)[0] == 200
         pid = int(re.search(r"kill -9 (\d+)", text).group(1))  # type: ignore[union-attr]
         os.kill(pid, signal.SIGKILL)
+        wait_for(lambda: ("RedisSentinelFailover", "firing") in alerts(prometheus), timeout=60)
         wait_for(
-            lambda: (
-                ("RedisSentinelMasterODown", "pending") in alerts(prometheus)
-                or ("RedisSentinelMasterODown", "firing") in alerts(prometheus)
-            ),
-            timeout=60,
+            lambda: "RedisSentinelFailover" in http_get(f"{alertmanager}/api/v2/alerts")[1],
+            timeout=30,
         )
     finally:
         demo.send_signal(signal.SIGINT)
@@ -74,3 +87,23 @@ def test_demo_serves_every_host_fires_an_alert_and_stops_on_ctrl_c() -> None:
     assert "stopped." in output
     with pytest.raises(urllib.error.URLError, match="refused"):
         http_get(f"http://{HOST}:{base}/health", timeout=1)
+    assert not list(tmp_path.glob("redis-ha-demo-*")), "a clean stop removes the scratch directory"
+
+
+def test_demo_names_the_exporter_that_cannot_bind_and_exits_1(tmp_path: Path) -> None:
+    base = free_port_run(5)
+    with socket.socket() as squatter:
+        squatter.bind((HOST, base + 1))
+        squatter.listen()
+        demo = subprocess.run(
+            demo_command(base),
+            env={**os.environ, "TMPDIR": str(tmp_path)},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert demo.returncode == 1, demo.stdout + demo.stderr
+    assert f"the exporter for :{base + 1} exited" in demo.stderr
+    assert "address already in use" in demo.stderr
+    assert "Ctrl-C stops everything" not in demo.stdout
+    assert (next(tmp_path.glob("redis-ha-demo-*")) / f"exporter-{base + 1}.log").exists()

@@ -63,17 +63,27 @@ def processes() -> Iterator[list[subprocess.Popen[bytes]]]:
                 proc.kill()
 
 
-def wait_healthy(ports: list[int], timeout: float = 30.0) -> None:
-    """Wait until every exporter answers /health."""
-    deadline = time.monotonic() + timeout
-    for port in ports:
+class DemoError(RuntimeError):
+    """A demo process did not come up; the message says which and why."""
+
+
+def wait_healthy(
+    exporters: list[subprocess.Popen[bytes]], ports: list[int], logs: list[Path]
+) -> None:
+    """Wait until every exporter answers /health; fail at once, with its last log line, when
+    one exits (a port already taken, say) and after 30 s when one never answers."""
+    deadline = time.monotonic() + 30.0
+    for proc, port, log in zip(exporters, ports, logs, strict=True):
         while True:
+            if proc.poll() is not None:
+                lines = log.read_text(errors="replace").splitlines() or ["(no output)"]
+                raise DemoError(f"the exporter for :{port} exited: {lines[-1]}")
             try:
                 with urllib.request.urlopen(f"http://{HOST}:{port}/health", timeout=1):
                     break
-            except OSError:
+            except OSError as exc:
                 if time.monotonic() > deadline:
-                    raise
+                    raise DemoError(f"the exporter for :{port} did not answer: {exc}") from exc
                 time.sleep(0.1)
 
 
@@ -97,26 +107,27 @@ def main(argv: list[str] | None = None) -> int:
         processes() as running,
     ):
         ports = [args.base_port + i for i in range(3)]
+        logs = [workdir / f"exporter-{port}.log" for port in ports]
         for host, port in enumerate(ports):
             redis_node, sentinel = topo.redis[host], topo.sentinels[host]
-            log = (workdir / f"exporter-{port}.log").open("wb")
-            running.append(
-                subprocess.Popen(
-                    [
-                        sys.executable,
-                        "-m",
-                        "redis_ha_exporter",
-                        "--web.listen-address",
-                        f"{HOST}:{port}",
-                        "--redis.addr",
-                        redis_node.uri,
-                        "--sentinel.addr",
-                        sentinel.uri,
-                    ],
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
+            with logs[host].open("wb") as log:
+                running.append(
+                    subprocess.Popen(
+                        [
+                            sys.executable,
+                            "-m",
+                            "redis_ha_exporter",
+                            "--web.listen-address",
+                            f"{HOST}:{port}",
+                            "--redis.addr",
+                            redis_node.uri,
+                            "--sentinel.addr",
+                            sentinel.uri,
+                        ],
+                        stdout=log,
+                        stderr=subprocess.STDOUT,
+                    )
                 )
-            )
         prometheus, alertmanager = (
             shutil.which("prometheus"),
             shutil.which("prometheus-alertmanager"),
@@ -153,7 +164,11 @@ def main(argv: list[str] | None = None) -> int:
                     stderr=subprocess.DEVNULL,
                 )
             )
-        wait_healthy(ports)
+        try:
+            wait_healthy(running[:3], ports, logs)
+        except DemoError as exc:
+            print(f"demo: {exc} (logs in {workdir})", file=sys.stderr)
+            return 1
         master, sentinel = topo.redis[0], topo.sentinels[0]
         print("\nready. Each exporter watches one host's Redis and Sentinel:")
         for host, port in enumerate(ports):
@@ -171,8 +186,8 @@ def main(argv: list[str] | None = None) -> int:
         print("\ntrigger a failover:")
         print(f"  redis-cli -p {sentinel.port} sentinel failover {GROUP}")
         print(
-            f"  kill -9 {master.pid}      # the master's redis-server; the alert "
-            "RedisSentinelMasterODown fires"
+            f"  kill -9 {master.pid}      # the master's redis-server: the Sentinels fail it over"
+            " within seconds and RedisSentinelFailover fires"
         )
         print(f"  redis-cli -p {sentinel.port} sentinel get-master-addr-by-name {GROUP}")
         print("\nCtrl-C stops everything.", flush=True)
@@ -189,6 +204,7 @@ def main(argv: list[str] | None = None) -> int:
             if any(p.poll() is not None for p in running[:3]):
                 print("an exporter exited; see its log in", workdir, file=sys.stderr)
                 return 1
+    shutil.rmtree(workdir, ignore_errors=True)
     print("stopped.")
     return 0
 
