@@ -33,11 +33,23 @@ class TopologyError(RuntimeError):
     """The topology did not come up (or settle) in time."""
 
 
+def free_ports(count: int, host: str = HOST) -> list[int]:
+    """``count`` distinct TCP ports that were free on ``host`` a moment ago.
+
+    All sockets stay bound until every port is chosen: ports picked one by one may repeat (the
+    kernel hands a just-released port out again; 300 picks repeat a few), and two nodes of one
+    topology on the same port is a flaky test.
+    """
+    with contextlib.ExitStack() as held:
+        socks = [held.enter_context(socket.socket()) for _ in range(count)]
+        for sock in socks:
+            sock.bind((host, 0))
+        return [int(sock.getsockname()[1]) for sock in socks]
+
+
 def free_port(host: str = HOST) -> int:
     """A TCP port that was free on ``host`` a moment ago."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
+    return free_ports(1, host)[0]
 
 
 def binary(name: str) -> str:
@@ -116,14 +128,15 @@ class Topology:
         self.password = password
         self.redis: list[Node] = []
         self.sentinels: list[Node] = []
+        ports = iter(free_ports(len(self.groups) * (replicas + 1) + sentinels))
         for g, group in enumerate(self.groups):
             for i in range(replicas + 1):
                 name = f"redis-{g}-{i}"
-                node = Node(name, "redis", free_port(), self.workdir / name, group, password)
+                node = Node(name, "redis", next(ports), self.workdir / name, group, password)
                 self.redis.append(node)
         for i in range(sentinels):
             name = f"sentinel-{i}"
-            self.sentinels.append(Node(name, "sentinel", free_port(), self.workdir / name))
+            self.sentinels.append(Node(name, "sentinel", next(ports), self.workdir / name))
 
     # --- lifecycle --------------------------------------------------------------------
     def __enter__(self) -> Topology:
