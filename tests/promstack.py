@@ -38,7 +38,7 @@ from typing import Any
 
 import yaml
 
-from redis_ha_exporter.topology import HOST, Topology, free_port
+from redis_ha_exporter.topology import HOST, Topology, die_with_parent, free_port
 from support import ExporterProcess, http_get, run_exporter, wait_for
 
 JSON = dict[str, Any]
@@ -363,7 +363,12 @@ def _daemon(
 ) -> Iterator[Daemon]:
     log = (workdir / f"{name}.log").open("wb")
     proc = subprocess.Popen(
-        list(command), cwd=workdir, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+        list(command),
+        cwd=workdir,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        preexec_fn=die_with_parent,
     )
     log.close()
     daemon = cls(name, proc, port, workdir)

@@ -22,7 +22,7 @@ from types import ModuleType
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from redis_ha_exporter.topology import HOST, free_port
+from redis_ha_exporter.topology import HOST, die_with_parent, free_port
 
 Labels = frozenset[tuple[str, str]]
 
@@ -148,6 +148,7 @@ def run_exporter(
         stderr=subprocess.STDOUT,
         text=True,
         env={**os.environ, **(env or {})},
+        preexec_fn=die_with_parent,
     )
     exporter = ExporterProcess(proc, port, log_path, scheme, ssl_context)
     try:
@@ -198,6 +199,7 @@ def reference_exporter(redis_uri: str, workdir: Path) -> Iterator[str]:
         [binary, "--redis.addr", redis_uri, "--web.listen-address", f"{HOST}:{port}"],
         stdout=log,
         stderr=subprocess.STDOUT,
+        preexec_fn=die_with_parent,
     )
     url = f"http://{HOST}:{port}/metrics"
     try:

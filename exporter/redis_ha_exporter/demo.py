@@ -19,7 +19,7 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
-from redis_ha_exporter.topology import HOST, Topology
+from redis_ha_exporter.topology import HOST, Topology, die_with_parent
 
 REPO = Path(__file__).resolve().parents[2]
 RULES = REPO / "alerts" / "redis-ha.rules.yml"
@@ -126,6 +126,7 @@ def main(argv: list[str] | None = None) -> int:
                         ],
                         stdout=log,
                         stderr=subprocess.STDOUT,
+                        preexec_fn=die_with_parent,
                     )
                 )
         prometheus, alertmanager = (
@@ -146,6 +147,7 @@ def main(argv: list[str] | None = None) -> int:
                     ],
                     stdout=subprocess.DEVNULL,
                     stderr=subprocess.DEVNULL,
+                    preexec_fn=die_with_parent,
                 )
             )
         if prometheus:
@@ -162,6 +164,7 @@ def main(argv: list[str] | None = None) -> int:
                     ],
                     stdout=subprocess.DEVNULL,
                     stderr=subprocess.DEVNULL,
+                    preexec_fn=die_with_parent,
                 )
             )
         try:

@@ -13,6 +13,7 @@ tears everything down (``SIGKILL`` after a short grace) even when the caller fai
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import shutil
 import signal
@@ -31,6 +32,15 @@ HOST = "127.0.0.1"
 
 class TopologyError(RuntimeError):
     """The topology did not come up (or settle) in time."""
+
+
+def die_with_parent() -> None:
+    """``preexec_fn`` for every process we start: the kernel sends it SIGKILL when the process
+    that started it dies (``prctl(PR_SET_PDEATHSIG)``), so a test run killed by a timeout or
+    Ctrl-C twice leaves no redis-server, Sentinel or Prometheus behind. Start such processes from
+    the main thread: the signal follows the starting thread."""
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
 
 
 def free_ports(count: int, host: str = HOST) -> list[int]:
@@ -103,7 +113,12 @@ class Node:
 
 
 class Topology:
-    """Replication groups and Sentinels on loopback; a context manager."""
+    """Replication groups and Sentinels on loopback; a context manager.
+
+    ``down_after_ms`` defaults to 2000, not lower: a Sentinel pings every min(down-after, 1 s),
+    so at 1000 ms a single late PONG from a just-promoted master marks it sdown and starts a
+    second failover (seen on a busy two-core runner).
+    """
 
     def __init__(
         self,
@@ -113,7 +128,7 @@ class Topology:
         replicas: int = 2,
         sentinels: int = 3,
         quorum: int = 2,
-        down_after_ms: int = 1000,
+        down_after_ms: int = 2000,
         failover_timeout_ms: int = 6000,
         redis_args: Sequence[str] = (),
         password: str | None = None,
@@ -201,6 +216,7 @@ class Topology:
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             start_new_session=True,
+            preexec_fn=die_with_parent,
         )
         log.close()
         node.stopped = False
