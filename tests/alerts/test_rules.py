@@ -11,8 +11,6 @@ the rules file.
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -21,6 +19,7 @@ import pytest
 import yaml
 
 from redis_ha_exporter.catalogue import BY_NAME, Kind
+from support import require_tool, run_tool
 
 ROOT = Path(__file__).resolve().parents[2]
 RULES = ROOT / "alerts" / "redis-ha.rules.yml"
@@ -96,18 +95,6 @@ def alert_rules() -> list[Rule]:
 
 def recorded_names() -> set[str]:
     return {rule["record"] for rule in all_rules() if "record" in rule}
-
-
-def tool(name: str) -> str:
-    """Path of a required command-line tool; the test fails (never skips) when it is missing."""
-    path = shutil.which(name)
-    if path is None:
-        pytest.fail(f"{name} not found on PATH: run `make deps` (Debian prometheus packages)")
-    return path
-
-
-def run(*argv: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(argv, capture_output=True, text=True, timeout=300, check=False, cwd=ROOT)
 
 
 _STRING = re.compile(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'|`[^`]*`')
@@ -198,20 +185,20 @@ def normalise(expr: str) -> str:
 
 
 def test_promtool_check_rules() -> None:
-    result = run(tool("promtool"), "check", "rules", str(RULES))
+    result = run_tool([require_tool("promtool"), "check", "rules", str(RULES)], cwd=ROOT)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "SUCCESS" in result.stdout
 
 
 def test_promtool_test_rules() -> None:
     assert RULE_TESTS, "no alerts/tests/*.yml"
-    result = run(tool("promtool"), "test", "rules", *map(str, RULE_TESTS))
+    result = run_tool([require_tool("promtool"), "test", "rules", *map(str, RULE_TESTS)], cwd=ROOT)
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.count("SUCCESS") == len(RULE_TESTS), result.stdout
 
 
 def test_amtool_check_config() -> None:
-    result = run(tool("amtool"), "check-config", str(ALERTMANAGER))
+    result = run_tool([require_tool("amtool"), "check-config", str(ALERTMANAGER)], cwd=ROOT)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "SUCCESS" in result.stdout
 
@@ -220,15 +207,18 @@ def test_amtool_check_config() -> None:
     ("severity", "receiver"), [("critical", "pager"), ("warning", "ticket"), ("info", "null")]
 )
 def test_alertmanager_routes_by_severity(severity: str, receiver: str) -> None:
-    result = run(
-        tool("amtool"),
-        "config",
-        "routes",
-        "test",
-        f"--config.file={ALERTMANAGER}",
-        f"severity={severity}",
-        "alertname=RedisSentinelMasterODown",
-        "master_name=app-cache",
+    result = run_tool(
+        [
+            require_tool("amtool"),
+            "config",
+            "routes",
+            "test",
+            f"--config.file={ALERTMANAGER}",
+            f"severity={severity}",
+            "alertname=RedisSentinelMasterODown",
+            "master_name=app-cache",
+        ],
+        cwd=ROOT,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.split() == [receiver]
@@ -284,7 +274,7 @@ def test_rules_file_is_plain_yaml_that_can_be_rewritten(tmp_path: Path) -> None:
     assert changed == len(alert_rules())
     rewritten = tmp_path / "rules.yml"
     rewritten.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
-    result = run(tool("promtool"), "check", "rules", str(rewritten))
+    result = run_tool([require_tool("promtool"), "check", "rules", str(rewritten)], cwd=ROOT)
     assert result.returncode == 0, result.stdout + result.stderr
 
 

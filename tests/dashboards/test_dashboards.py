@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -21,7 +20,7 @@ import pytest
 import yaml
 
 from redis_ha_exporter.catalogue import BY_NAME, Kind
-from support import load_dashboard_generator
+from support import load_dashboard_generator, require_tool, run_tool
 
 ROOT = Path(__file__).resolve().parents[2]
 DASHBOARDS = ROOT / "dashboards"
@@ -333,20 +332,12 @@ def test_failover_panels_are_marked(boards: dict[str, dict[str, Any]]) -> None:
 # --------------------------------------------------------------------------------------
 
 
-def promtool() -> str:
-    path = shutil.which("promtool")
-    assert path is not None, "promtool missing: make test installs the Debian prometheus package"
-    return path
-
-
 def check_rules(tmp_path: Path, exprs: list[str]) -> subprocess.CompletedProcess[str]:
     """Run ``promtool check rules`` on one recording rule per expression."""
     rules = [{"record": f"dashboard:query_{i}:check", "expr": e} for i, e in enumerate(exprs)]
     path = tmp_path / "queries.rules.yml"
     path.write_text(yaml.safe_dump({"groups": [{"name": "dashboards", "rules": rules}]}), "utf-8")
-    return subprocess.run(
-        [promtool(), "check", "rules", str(path)], capture_output=True, text=True, check=False
-    )
+    return run_tool([require_tool("promtool"), "check", "rules", str(path)])
 
 
 def test_promtool_parses_every_query(boards: dict[str, dict[str, Any]], tmp_path: Path) -> None:
@@ -399,9 +390,7 @@ def test_failover_counting_with_promtool(tmp_path: Path) -> None:
     }  # fmt: skip
     path = tmp_path / "failover.test.yml"
     path.write_text(yaml.safe_dump(tests), encoding="utf-8")
-    result = subprocess.run(
-        [promtool(), "test", "rules", str(path)], capture_output=True, text=True, check=False
-    )
+    result = run_tool([require_tool("promtool"), "test", "rules", str(path)])
     assert result.returncode == 0, result.stdout + result.stderr
 
 

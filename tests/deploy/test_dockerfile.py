@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from support import describe, run_tool
+from support import describe, logical_lines, run_tool
 
 REPO = Path(__file__).resolve().parents[2]
 DOCKER_DIR = REPO / "docker"
@@ -40,16 +40,7 @@ def instructions(text: str) -> list[tuple[str, str]]:
     gives ``[("RUN", "a && b")]``: comments dropped, continuation lines joined.
     """
     result: list[tuple[str, str]] = []
-    pending = ""
-    for raw in text.splitlines():
-        line = raw.strip()
-        if not pending and (not line or line.startswith("#")):
-            continue
-        if line.endswith("\\"):
-            pending += line[:-1].strip() + " "
-            continue
-        line = (pending + line).strip()
-        pending = ""
+    for line in logical_lines(text):
         word, _, rest = line.partition(" ")
         result.append((word.upper(), rest.strip()))
     return result

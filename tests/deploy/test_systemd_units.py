@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from support import describe, run_tool
+from support import describe, logical_lines, run_tool
 
 SYSTEMD_DIR = Path(__file__).resolve().parents[2] / "systemd"
 MAX_EXPOSURE = 2.0
@@ -53,16 +53,7 @@ def parse_unit(text: str) -> list[tuple[str, str, str]]:
     """
     entries: list[tuple[str, str, str]] = []
     section = ""
-    pending = ""
-    for raw in text.splitlines():
-        line = raw.strip()
-        if not pending and (not line or line[0] in "#;"):
-            continue
-        if line.endswith("\\"):
-            pending += line[:-1].strip() + " "
-            continue
-        line = (pending + line).strip()
-        pending = ""
+    for line in logical_lines(text, comment="#;"):
         if line.startswith("[") and line.endswith("]"):
             section = line[1:-1]
         elif "=" in line:
