@@ -10,19 +10,14 @@ Every query uses raw exporter metrics (names from ``redis_ha_exporter.catalogue`
 source variable ``${datasource}`` and the ``job`` / ``instance`` / ``master_name`` variables.
 Each Sentinel exports its own copy of every Sentinel fact, so per-master values are
 aggregated with ``max by (master_name)``, never ``sum``.
-
-For tests, this module also offers :func:`panel_queries` (every query of a dashboard with its
-variables substituted), :func:`default_variables`, :func:`failover_only_titles` and
-:func:`alert_only_titles`.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -36,14 +31,6 @@ GRID_WIDTH = 24
 #: Sentences that end a panel description and mark when the panel may legitimately be empty.
 FAILOVER_NOTE = "Empty until a failover has happened."
 ALERT_NOTE = "Empty while no Redis alert fires."
-
-#: Values used by :func:`panel_queries` for Grafana's built-in interval variables.
-BUILTIN_DEFAULTS: dict[str, str] = {
-    "__rate_interval": "1m",
-    "__interval": "15s",
-    "__range": "1h",
-    "__range_s": "3600",
-}
 
 # --------------------------------------------------------------------------------------
 # PromQL helpers
@@ -1078,122 +1065,6 @@ def build_all() -> dict[str, JSON]:
 def render(board: Mapping[str, Any]) -> str:
     """The committed text form of a dashboard."""
     return json.dumps(board, indent=2, ensure_ascii=False) + "\n"
-
-
-# --------------------------------------------------------------------------------------
-# Helpers for tests (live and structural)
-# --------------------------------------------------------------------------------------
-
-VARIABLE_RE = re.compile(
-    r"\$\{(?P<braced>\w+)(?::[^}]*)?\}|\[\[(?P<old>\w+)(?::[^\]]*)?\]\]|\$(?P<plain>\w+)"
-)
-LABEL_VALUES_RE = re.compile(r"^\s*label_values\((?P<expr>.*),\s*(?P<label>\w+)\s*\)\s*$")
-
-
-def referenced_variables(text: str) -> set[str]:
-    """Names of the variables in ``text``: ``$x``, ``${x}``, ``${x:regex}``, ``[[x]]``."""
-    return {next(g for g in m.groups() if g) for m in VARIABLE_RE.finditer(text)}
-
-
-def substitute(text: str, variables: Mapping[str, str]) -> str:
-    """Replace every variable reference in ``text``; built-in intervals have defaults.
-
-    Raises ``KeyError`` naming a variable that has no value.
-    """
-    values = {**BUILTIN_DEFAULTS, **variables}
-
-    def value(match: re.Match[str]) -> str:
-        name = next(g for g in match.groups() if g)
-        if name not in values:
-            raise KeyError(f"no value for variable ${name} in {text!r}")
-        return values[name]
-
-    return VARIABLE_RE.sub(value, text)
-
-
-def iter_panels(board: Mapping[str, Any]) -> Iterator[JSON]:
-    """Every panel of a dashboard, rows and the panels of collapsed rows included."""
-    for item in board.get("panels", []):
-        yield item
-        yield from item.get("panels", [])
-
-
-def variable_selector(variable: Mapping[str, Any]) -> str:
-    """The PromQL series selector behind ``label_values(selector, label)``."""
-    query = variable["query"]
-    text = query if isinstance(query, str) else query["query"]
-    match = LABEL_VALUES_RE.match(text)
-    if match is None:
-        raise ValueError(f"variable {variable['name']}: not a label_values() query: {text!r}")
-    return match["expr"]
-
-
-def raw_queries(board: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """``(title, expr)`` for every panel target, annotation and query variable, unsubstituted.
-
-    Annotations are titled ``annotation: NAME`` and variables ``variable: NAME``.
-    """
-    found: list[tuple[str, str]] = [
-        (str(p["title"]), str(t["expr"]))
-        for p in iter_panels(board)
-        for t in p.get("targets", [])
-        if "expr" in t
-    ]
-    found += [
-        (f"annotation: {a['name']}", str(a["expr"]))
-        for a in board.get("annotations", {}).get("list", [])
-        if "expr" in a
-    ]
-    found += [
-        (f"variable: {v['name']}", variable_selector(v))
-        for v in board.get("templating", {}).get("list", [])
-        if v.get("type") == "query"
-    ]
-    return found
-
-
-def panel_queries(
-    dashboard: Mapping[str, Any], variables: Mapping[str, str]
-) -> list[tuple[str, str]]:
-    """``(panel title, PromQL)`` for every target, annotation and variable of ``dashboard``.
-
-    ``$x``, ``${x}``, ``${x:fmt}`` and ``[[x]]`` are replaced from ``variables``;
-    ``$__rate_interval``, ``$__interval``, ``$__range`` and ``$__range_s`` default to
-    :data:`BUILTIN_DEFAULTS` unless ``variables`` sets them (keys without ``$``).
-    Start from :func:`default_variables` to get the ``All`` value of every variable.
-    """
-    return [(title, substitute(expr, variables)) for title, expr in raw_queries(dashboard)]
-
-
-def default_variables(dashboard: Mapping[str, Any]) -> dict[str, str]:
-    """Every query variable set to its ``All`` value (a regex matching everything)."""
-    return {
-        str(v["name"]): str(v.get("allValue") or ".*")
-        for v in dashboard.get("templating", {}).get("list", [])
-        if v.get("type") == "query"
-    }
-
-
-def _titles_with(board: Mapping[str, Any], note: str) -> set[str]:
-    return {
-        str(p["title"]) for p in iter_panels(board) if str(p.get("description", "")).endswith(note)
-    }
-
-
-def failover_only_titles(dashboard: Mapping[str, Any]) -> set[str]:
-    """Panels that may be empty until a failover happened (evaluate them after one).
-
-    The failover annotation (``annotation: Failovers``) is also failover-only.
-    """
-    annotations = {
-        f"annotation: {a['name']}" for a in dashboard.get("annotations", {}).get("list", [])
-    }
-    return _titles_with(dashboard, FAILOVER_NOTE) | annotations
-
-
-def alert_only_titles(dashboard: Mapping[str, Any]) -> set[str]:
-    """Panels that are empty while no Redis alert fires."""
-    return _titles_with(dashboard, ALERT_NOTE)
 
 
 # --------------------------------------------------------------------------------------

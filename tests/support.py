@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib.util
 import os
 import random
@@ -352,8 +353,10 @@ def promtool_lint(text: str) -> list[str]:
     return kept
 
 
+@functools.cache
 def load_dashboard_generator() -> ModuleType:
-    """``dashboards/generate.py`` as a module (it is a script, not part of the package)."""
+    """``dashboards/generate.py`` as a module (it is a script, not part of the package); loaded
+    once, so the structure tests and ``tests/dashboards/queries.py`` share one copy."""
     path = Path(__file__).resolve().parent.parent / "dashboards" / "generate.py"
     spec = importlib.util.spec_from_file_location("redis_ha_dashboards", path)
     assert spec is not None

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from prometheus_client.core import Metric
 from prometheus_client.exposition import generate_latest
+from prometheus_client.parser import text_string_to_metric_families
 
 from redis_ha_exporter.events.state import EventState
 from redis_ha_exporter.families import build_families, registry_of
@@ -51,6 +52,9 @@ def exposition() -> str:
             fixture_snapshot("192.168.0.61:6379", "redis32-server.txt", "redis32-master.txt"),
             fixture_snapshot("192.168.0.62:6379", "redis32-server.txt", "redis32-replica.txt"),
             fixture_snapshot("[::1]:18001", "redis7-server.txt", "redis7-master-ipv6.txt"),
+            fixture_snapshot(
+                "127.0.0.1:6379", "redis7-server.txt", "redis7-master-replica-behind.txt"
+            ),
             TargetSnapshot(parse_target("192.168.0.63:6379", Kind.REDIS), False, 1.5),
         ),
         scrapes_total=7,
@@ -87,6 +91,27 @@ def test_exposition_matches_the_golden_file() -> None:
     if os.environ.get("UPDATE_GOLDEN"):
         GOLDEN.write_text(text)
     assert text == GOLDEN.read_text()
+
+
+def test_golden_lag_bytes_are_master_offset_minus_replica_offset() -> None:
+    """Every exported lag is the master's offset less the replica's, and one is not zero."""
+    registry = registry_of(list(text_string_to_metric_families(GOLDEN.read_text())))
+    lags = [
+        s
+        for family in registry.collect()
+        for s in family.samples
+        if s.name == "redis_connected_slave_lag_bytes"
+    ]
+    for sample in lags:
+        addr = sample.labels["addr"]
+        master_offset = registry.get_sample_value("redis_master_repl_offset", {"addr": addr})
+        replica = dict(sample.labels, slave_state="online")
+        replica_offset = registry.get_sample_value("redis_connected_slave_offset_bytes", replica)
+        assert master_offset is not None
+        assert replica_offset is not None
+        assert sample.value == master_offset - replica_offset, sample
+    assert len(lags) == 5
+    assert [s.value for s in lags if s.value != 0] == [10484.0]
 
 
 @pytest.mark.parametrize("golden", [GOLDEN, GOLDEN_SENTINEL], ids=lambda p: p.name)

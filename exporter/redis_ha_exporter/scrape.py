@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import time
 from collections.abc import Callable, Sequence
 from typing import TypeVar
@@ -51,12 +52,13 @@ _T = TypeVar("_T")
 
 def deadline_from_header(header: str | None, default: float) -> float:
     """Seconds to spend: Prometheus' ``X-Prometheus-Scrape-Timeout-Seconds`` less a margin
-    (10 %, at most 0.5 s) for encoding and the network; ``default`` when absent or unusable."""
+    (10 %, at most 0.5 s) for encoding and the network; ``default`` when absent or unusable
+    (not a number, not positive, not finite: ``inf`` would let a hung target hold a scrape)."""
     try:
         budget = float(header) if header else default
     except ValueError:
         budget = default
-    if not budget > 0 or budget != budget:
+    if not (budget > 0 and math.isfinite(budget)):
         budget = default
     return max(budget - min(0.5, budget * 0.1), 0.05)
 

@@ -19,6 +19,17 @@ from typing import Any
 import pytest
 import yaml
 
+from dashboards.queries import (
+    alert_only_titles,
+    default_variables,
+    failover_only_titles,
+    iter_panels,
+    panel_queries,
+    raw_queries,
+    referenced_variables,
+    substitute,
+    variable_selector,
+)
 from redis_ha_exporter.catalogue import BY_NAME, Kind
 from support import load_dashboard_generator, require_tool, run_tool
 
@@ -42,14 +53,14 @@ def boards() -> dict[str, dict[str, Any]]:
 
 def all_variables(board: dict[str, Any]) -> dict[str, str]:
     """Every query variable at its All value, job as Prometheus names our job."""
-    variables: dict[str, str] = gen.default_variables(board)
+    variables: dict[str, str] = default_variables(board)
     return variables | {"job": "redis_exporter"}
 
 
 def substituted(boards: dict[str, dict[str, Any]]) -> Iterator[tuple[str, str, str]]:
     """``(file, title, expr)`` for every query of every dashboard, variables substituted."""
     for name, board in boards.items():
-        for title, expr in gen.panel_queries(board, all_variables(board)):
+        for title, expr in panel_queries(board, all_variables(board)):
             yield name, title, expr
 
 
@@ -187,7 +198,7 @@ def test_files_are_valid_json_with_import_inputs(boards: dict[str, dict[str, Any
         assert inputs["DS_PROMETHEUS"]["pluginId"] == "prometheus", name
         assert inputs["DS_PROMETHEUS"]["type"] == "datasource", name
         required = {r["id"] for r in board["__requires"]}
-        used = {p["type"] for p in gen.iter_panels(board)} - {"row"}
+        used = {p["type"] for p in iter_panels(board)} - {"row"}
         assert used <= required, name
 
 
@@ -208,12 +219,12 @@ def test_variables(boards: dict[str, dict[str, Any]]) -> None:
             assert variables[var]["type"] == "query", (name, var)
             assert variables[var]["query"].startswith("label_values("), (name, var)
             assert variables[var]["datasource"] == DATASOURCE, (name, var)
-            assert gen.variable_selector(variables[var]), (name, var)
+            assert variable_selector(variables[var]), (name, var)
 
 
 def test_panel_ids_unique_and_layout_in_grid(boards: dict[str, dict[str, Any]]) -> None:
     for name, board in boards.items():
-        panels = list(gen.iter_panels(board))
+        panels = list(iter_panels(board))
         ids = [p["id"] for p in panels]
         assert all(isinstance(i, int) for i in ids), name
         assert len(ids) == len(set(ids)), name
@@ -233,7 +244,7 @@ def test_panel_ids_unique_and_layout_in_grid(boards: dict[str, dict[str, Any]]) 
 
 def test_every_target_uses_the_datasource_variable(boards: dict[str, dict[str, Any]]) -> None:
     for name, board in boards.items():
-        panels = [p for p in gen.iter_panels(board) if p["type"] != "row"]
+        panels = [p for p in iter_panels(board) if p["type"] != "row"]
         assert panels, name
         for p in panels:
             assert p["datasource"] == DATASOURCE, (name, p["title"])
@@ -255,9 +266,9 @@ def test_no_hard_coded_hosts(boards: dict[str, dict[str, Any]]) -> None:
 def test_every_referenced_variable_is_defined(boards: dict[str, dict[str, Any]]) -> None:
     for name, board in boards.items():
         defined = {v["name"] for v in board["templating"]["list"]} | BUILTIN_VARIABLES
-        texts = [expr for _, expr in gen.raw_queries(board)]
-        texts += [json.dumps(p["datasource"]) for p in gen.iter_panels(board) if "datasource" in p]
-        referenced = set().union(*(gen.referenced_variables(t) for t in texts))
+        texts = [expr for _, expr in raw_queries(board)]
+        texts += [json.dumps(p["datasource"]) for p in iter_panels(board) if "datasource" in p]
+        referenced = set().union(*(referenced_variables(t) for t in texts))
         assert "job" in referenced, name
         assert referenced <= defined, (name, referenced - defined)
 
@@ -265,18 +276,18 @@ def test_every_referenced_variable_is_defined(boards: dict[str, dict[str, Any]])
 def test_substitution_forms_and_missing_variable() -> None:
     text = 'x{a=~"$a",b=~"${b}",c=~"${c:regex}",d=~"[[d]]"}[$__rate_interval]'
     values = {"a": "1", "b": "2", "c": "3", "d": "4"}
-    assert gen.substitute(text, values) == 'x{a=~"1",b=~"2",c=~"3",d=~"4"}[1m]'
-    assert gen.referenced_variables(text) == {"a", "b", "c", "d", "__rate_interval"}
+    assert substitute(text, values) == 'x{a=~"1",b=~"2",c=~"3",d=~"4"}[1m]'
+    assert referenced_variables(text) == {"a", "b", "c", "d", "__rate_interval"}
     with pytest.raises(KeyError, match="d"):
-        gen.substitute(text, {"a": "1", "b": "2", "c": "3"})
+        substitute(text, {"a": "1", "b": "2", "c": "3"})
 
 
 def test_panel_queries_cover_every_target_annotation_and_variable(
     boards: dict[str, dict[str, Any]],
 ) -> None:
     for name, board in boards.items():
-        queries = gen.panel_queries(board, all_variables(board))
-        targets = sum(len(p.get("targets", [])) for p in gen.iter_panels(board))
+        queries = panel_queries(board, all_variables(board))
+        targets = sum(len(p.get("targets", [])) for p in iter_panels(board))
         annotations = len(board["annotations"]["list"])
         variables = sum(1 for v in board["templating"]["list"] if v["type"] == "query")
         assert len(queries) == targets + annotations + variables, name
@@ -284,8 +295,8 @@ def test_panel_queries_cover_every_target_annotation_and_variable(
             assert "$" not in expr, (name, title)
             assert "[[" not in expr, (name, title)
         titles = {t for t, _ in queries}
-        assert gen.failover_only_titles(board) <= titles, name
-        assert gen.alert_only_titles(board) <= titles, name
+        assert failover_only_titles(board) <= titles, name
+        assert alert_only_titles(board) <= titles, name
 
 
 def test_every_metric_is_in_the_catalogue(boards: dict[str, dict[str, Any]]) -> None:
@@ -318,13 +329,13 @@ def test_failover_panels_are_marked(boards: dict[str, dict[str, Any]]) -> None:
         r"failover_duration_seconds)"
     )
     for name, board in boards.items():
-        marked = gen.failover_only_titles(board)
-        for title, expr in gen.raw_queries(board):
+        marked = failover_only_titles(board)
+        for title, expr in raw_queries(board):
             if event_metrics.search(expr):
                 assert title in marked, (name, title)
     assert "annotation: Failovers" in marked
     sentinel = boards["redis-sentinel.json"]
-    assert gen.failover_only_titles(sentinel) > {"annotation: Failovers"}
+    assert failover_only_titles(sentinel) > {"annotation: Failovers"}
 
 
 # --------------------------------------------------------------------------------------
@@ -360,8 +371,8 @@ def test_failover_counting_with_promtool(tmp_path: Path) -> None:
     the failover at minute 10.  One failover in all, counted once.
     """
     variables = {"job": ".*", "instance": ".*", "master_name": ".*", "__range": "1h"}
-    annotation = gen.substitute(gen.failover_annotation()["expr"], variables)
-    in_range = gen.substitute(
+    annotation = substitute(gen.failover_annotation()["expr"], variables)
+    in_range = substitute(
         gen.new_or_increased("redis_sentinel_failovers_total", "$__range"), variables
     )
     series = (

@@ -8,7 +8,7 @@ is sent, variables substituted, to ``/api/v1/query`` and must succeed with a non
 
 - on the healthy topology, except the panels the dashboards mark "Empty until a failover has
   happened." / "Empty while no Redis alert fires." (``failover_only_titles`` /
-  ``alert_only_titles`` of dashboards/generate.py); the alert-only ones must then be empty;
+  ``alert_only_titles`` of tests/dashboards/queries.py); the alert-only ones must then be empty;
 - after a real ``SENTINEL FAILOVER``, every query, including those: the failover also fires
   ``RedisSentinelFailover`` (for: 0s), which the alert-only panels show.
 
@@ -27,6 +27,12 @@ from typing import Any
 
 import pytest
 
+from dashboards.queries import (
+    alert_only_titles,
+    default_variables,
+    failover_only_titles,
+    panel_queries,
+)
 from promstack import (
     JOB,
     MonitoredTopology,
@@ -35,7 +41,7 @@ from promstack import (
     monitored_topology,
     write_short_rules,
 )
-from support import load_dashboard_generator, wait_for
+from support import wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -47,7 +53,6 @@ GROUP = "app-cache"
 INTERVALS = {"__rate_interval": "30s", "__interval": "15s", "__range": "10m", "__range_s": "600"}
 
 
-gen = load_dashboard_generator()
 BOARDS: dict[str, dict[str, Any]] = {
     name: json.loads((DASHBOARDS / name).read_text(encoding="utf-8")) for name in NAMES
 }
@@ -55,7 +60,7 @@ BOARDS: dict[str, dict[str, Any]] = {
 
 def variable_sets(board: Mapping[str, Any]) -> dict[str, dict[str, str]]:
     """The variable values each pass uses: everything at All, and one concrete master."""
-    every = gen.default_variables(board) | {"job": JOB} | INTERVALS
+    every = default_variables(board) | {"job": JOB} | INTERVALS
     return {"all": every, GROUP: every | {"master_name": GROUP}}
 
 
@@ -80,9 +85,9 @@ def survey(prometheus: Prometheus, *, skip: bool) -> dict[str, str]:
     ``skip``, the failover-only and alert-only panels are left out."""
     found: dict[str, str] = {}
     for name, board in BOARDS.items():
-        skipped = gen.failover_only_titles(board) | gen.alert_only_titles(board) if skip else set()
+        skipped = failover_only_titles(board) | alert_only_titles(board) if skip else set()
         for label, variables in variable_sets(board).items():
-            for title, expr in gen.panel_queries(board, variables):
+            for title, expr in panel_queries(board, variables):
                 if title in skipped:
                     continue
                 why = emptiness(prometheus, expr)
@@ -101,8 +106,8 @@ def alert_only_queries() -> list[tuple[str, str]]:
     return [
         (title, expr)
         for board in BOARDS.values()
-        for title, expr in gen.panel_queries(board, variable_sets(board)["all"])
-        if title in gen.alert_only_titles(board)
+        for title, expr in panel_queries(board, variable_sets(board)["all"])
+        if title in alert_only_titles(board)
     ]
 
 
@@ -133,10 +138,10 @@ def test_every_dashboard_has_panels_of_both_kinds() -> None:
     # The live passes below mean something only if they cover queries of every dashboard and
     # the failover-only / alert-only sets are what the dashboards say.
     for name, board in BOARDS.items():
-        titles = {title for title, _ in gen.panel_queries(board, variable_sets(board)["all"])}
+        titles = {title for title, _ in panel_queries(board, variable_sets(board)["all"])}
         assert len(titles) > 5, name
-        assert gen.failover_only_titles(board) <= titles, name
-        assert gen.alert_only_titles(board) <= titles, name
+        assert failover_only_titles(board) <= titles, name
+        assert alert_only_titles(board) <= titles, name
     assert alert_only_queries() != []
 
 

@@ -20,7 +20,7 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import redis.asyncio as aioredis
 from redis.exceptions import ResponseError
@@ -43,6 +43,12 @@ class StreamStalled(ConnectionError):
     """The Sentinel did not answer our PING in time."""
 
 
+def subscription_client(target: Target, timeout: float) -> aioredis.Redis:
+    """A client for one subscription: connecting is bounded by ``timeout``, reads are not
+    (``get_message(timeout=…)`` bounds each wait)."""
+    return make_client(target, timeout, blocking_reads=True)
+
+
 class EventSubscriber:
     """Keeps one Sentinel's event stream flowing into ``state``."""
 
@@ -55,6 +61,7 @@ class EventSubscriber:
         ping_interval: float = 5.0,
         backoff_initial: float = 0.2,
         backoff_max: float = 15.0,
+        client_factory: Callable[[Target, float], aioredis.Redis] = subscription_client,
     ) -> None:
         self.target = target
         self.state = state
@@ -62,6 +69,7 @@ class EventSubscriber:
         self.ping_interval = ping_interval
         self.backoff_initial = backoff_initial
         self.backoff_max = backoff_max
+        self._client_factory = client_factory
         self._task: asyncio.Task[None] | None = None
         self._subscribed = False
 
@@ -101,7 +109,7 @@ class EventSubscriber:
 
     async def _session(self) -> None:
         """One subscription, until it fails (it ends only by raising or being cancelled)."""
-        client = make_client(self.target, self.connect_timeout, blocking_reads=True)
+        client = self._client_factory(self.target, self.connect_timeout)
         pubsub = client.pubsub()
         try:
             async with asyncio.timeout(self.connect_timeout):

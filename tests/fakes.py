@@ -1,0 +1,147 @@
+"""Fake Redis and Sentinel servers behind the scraper's ``client_factory`` seam.
+
+The in-process tests of the scrape path and the HTTP layer do not start processes: a
+:class:`FakeNetwork` hands the :class:`~redis_ha_exporter.scrape.Scraper` one
+:class:`FakeRedis` per client it asks for, and each answers pipelined commands from the replies
+recorded from real servers (``tests/fixtures/info``, ``tests/fixtures/sentinel``), after a
+``delay``, never (``hang``), or with an ``error``::
+
+    net = FakeNetwork({"10.0.0.1:6379": FakeServer(redis_replies())})
+    scraper = Scraper(targets, 5.0, 10, client_factory=net)
+    ...
+    net.servers["10.0.0.1:6379"].round_trips   # pipelines executed so far
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import cast
+
+import redis.asyncio as aioredis
+from redis.exceptions import ResponseError
+
+from redis_ha_exporter.targets import Target
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+Command = tuple[str, ...]
+
+
+def redis_replies(
+    server: str = "redis7-server.txt", replication: str = "redis7-master-replica-behind.txt"
+) -> dict[Command, object]:
+    """A Redis server's replies: recorded ``INFO server`` and ``INFO replication`` texts."""
+    info = FIXTURES / "info"
+    return {
+        ("INFO", "server"): (info / server).read_text(),
+        ("INFO", "replication"): (info / replication).read_text(),
+    }
+
+
+def sentinel_replies(scenario: str = "healthy") -> dict[Command, object]:
+    """A Sentinel's replies in ``scenario`` (tests/fixtures/sentinel, RESP2 shapes); an error
+    reply recorded as ``{"error": message}`` becomes the ``ResponseError`` redis-py returns."""
+    here = FIXTURES / "sentinel"
+    recorded = json.loads((here / f"{scenario}.resp2.json").read_text())
+    replies: dict[Command, object] = {
+        ("INFO", "server"): (FIXTURES / "info" / "redis7-sentinel-server.txt").read_text(),
+        ("INFO", "replication"): "",  # a Sentinel has no such section: an empty reply
+        ("INFO", "sentinel"): (here / f"{scenario}.resp2.info.txt").read_text(),
+        ("SENTINEL", "MASTERS"): recorded["masters"],
+    }
+    for key, sub in (("slaves", "SLAVES"), ("sentinels", "SENTINELS"), ("ckquorum", "CKQUORUM")):
+        for name, reply in recorded[key].items():
+            error = isinstance(reply, dict) and "error" in reply
+            replies[("SENTINEL", sub, name)] = ResponseError(reply["error"]) if error else reply
+    return replies
+
+
+@dataclass
+class FakeServer:
+    """One Redis or Sentinel as its clients see it; counts the round trips it answered."""
+
+    replies: Mapping[Command, object]
+    delay: float = 0.0
+    hang: bool = False
+    error: Exception | None = None
+    round_trips: int = 0
+    commands: list[Command] = field(default_factory=list)
+
+    async def answer(self, commands: list[Command], raise_on_error: bool) -> list[object]:
+        self.round_trips += 1
+        self.commands.extend(commands)
+        if self.hang:
+            await asyncio.Event().wait()
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        if self.error is not None:
+            raise self.error
+        replies = [self.replies[c] for c in commands]
+        if raise_on_error:
+            for reply in replies:
+                if isinstance(reply, Exception):
+                    raise reply
+        return replies
+
+
+class FakePipeline:
+    """``client.pipeline(transaction=False)``: queues commands, sends them in one round trip."""
+
+    def __init__(self, server: FakeServer) -> None:
+        self._server = server
+        self._queued: list[Command] = []
+
+    async def __aenter__(self) -> FakePipeline:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._queued.clear()
+
+    def execute_command(self, *args: str) -> None:
+        self._queued.append(tuple(args))
+
+    async def execute(self, raise_on_error: bool = True) -> list[object]:
+        return await self._server.answer(self._queued, raise_on_error)
+
+
+class FakeRedis:
+    """What the scrape path uses of ``redis.asyncio.Redis``: ``pipeline()`` and ``aclose()``."""
+
+    def __init__(self, server: FakeServer) -> None:
+        self.server = server
+        self.closed = False
+
+    def pipeline(self, transaction: bool = True) -> FakePipeline:
+        assert not transaction, "Sentinel has no MULTI: pipelines must not be transactions"
+        assert not self.closed, "pipeline on a closed client"
+        return FakePipeline(self.server)
+
+    async def aclose(self) -> None:
+        self.closed = True
+
+
+@dataclass
+class FakeNetwork:
+    """A ``client_factory``: a new :class:`FakeRedis` per call, connected to the
+    :class:`FakeServer` of the target's ``addr``; ``opened`` lists every client handed out."""
+
+    servers: dict[str, FakeServer]
+    opened: list[tuple[Target, float, FakeRedis]] = field(default_factory=list)
+
+    def __call__(self, target: Target, timeout: float) -> aioredis.Redis:
+        client = FakeRedis(self.servers[target.addr])
+        self.opened.append((target, timeout, client))
+        return cast(aioredis.Redis, client)
+
+    def clients(self, addr: str) -> list[FakeRedis]:
+        return [client for target, _, client in self.opened if target.addr == addr]

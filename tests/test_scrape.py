@@ -1,0 +1,217 @@
+"""The scrape path in-process: fake servers behind ``client_factory`` (tests/fakes.py).
+
+Single flight, the deadline, per-target failure and the short-lived ``/scrape`` client, with
+recorded replies of real servers and metric values read back the way client_python's own tests
+do (``registry.get_sample_value``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+
+import pytest
+from prometheus_client import CollectorRegistry
+from redis.exceptions import AuthenticationError, ConnectionError, TimeoutError
+
+from fakes import FIXTURES, FakeNetwork, FakeServer, redis_replies, sentinel_replies
+from redis_ha_exporter.families import build_families, registry_of
+from redis_ha_exporter.scrape import Scraper, deadline_from_header
+from redis_ha_exporter.snapshot import Collection
+from redis_ha_exporter.targets import Kind, parse_target
+
+REDIS = "10.0.0.1:6379"
+OTHER = "10.0.0.2:6379"
+SENTINEL = "10.0.0.3:26379"
+
+
+def registry(collection: Collection) -> CollectorRegistry:
+    return registry_of(build_families(collection))
+
+
+def up(collection: Collection, addr: str) -> float | None:
+    return registry(collection).get_sample_value("redis_up", {"addr": addr})
+
+
+def scraper(net: FakeNetwork, *redis: str, sentinels: tuple[str, ...] = ()) -> Scraper:
+    targets = [parse_target(a, Kind.REDIS) for a in redis]
+    targets += [parse_target(a, Kind.SENTINEL) for a in sentinels]
+    return Scraper(targets, default_timeout=5.0, max_masters=10, client_factory=net)
+
+
+@pytest.mark.parametrize(
+    ("header", "default", "expected"),
+    [
+        (None, 10.0, 9.5),  # 10 s less 0.5 s margin
+        ("10", 30.0, 9.5),  # the header wins over the default
+        ("2", 10.0, 1.8),  # 10 % margin below 5 s
+        ("0.2", 10.0, 0.18),
+        ("0.01", 10.0, 0.05),  # never below 50 ms
+        ("", 4.0, 3.6),
+        ("soon", 4.0, 3.6),
+        ("-1", 4.0, 3.6),
+        ("0", 4.0, 3.6),
+        ("nan", 4.0, 3.6),
+        ("inf", 4.0, 3.6),  # an endless budget would let one hung target hold a scrape open
+    ],
+)
+def test_deadline_from_header(header: str | None, default: float, expected: float) -> None:
+    assert deadline_from_header(header, default) == pytest.approx(expected)
+
+
+async def test_concurrent_collects_share_one_collection() -> None:
+    net = FakeNetwork(
+        {
+            REDIS: FakeServer(redis_replies(), delay=0.05),
+            SENTINEL: FakeServer(sentinel_replies("healthy"), delay=0.05),
+        }
+    )
+    s = scraper(net, REDIS, sentinels=(SENTINEL,))
+    first, second, third = await asyncio.gather(s.collect(2.0), s.collect(2.0), s.collect(2.0))
+    assert first is second is third
+    assert net.servers[REDIS].round_trips == 1  # INFO server + INFO replication, pipelined
+    assert net.servers[SENTINEL].round_trips == 2  # overview, then the masters' details
+    assert registry(first).get_sample_value("redis_exporter_scrapes_total") == 1
+
+    later = await s.collect(2.0)  # the first collection is over: a new one starts
+    assert later is not first
+    assert net.servers[REDIS].round_trips == 2
+    assert registry(later).get_sample_value("redis_exporter_scrapes_total") == 2
+    await s.close()
+
+
+async def test_a_scrape_that_hangs_up_does_not_cancel_the_shared_collection() -> None:
+    net = FakeNetwork({REDIS: FakeServer(redis_replies(), delay=0.05)})
+    s = scraper(net, REDIS)
+    leaving = asyncio.create_task(s.collect(2.0))
+    await asyncio.sleep(0.01)  # the collection is under way
+    staying = asyncio.create_task(s.collect(2.0))
+    leaving.cancel()
+    collection = await staying
+    assert leaving.cancelled()
+    assert up(collection, REDIS) == 1
+    assert net.servers[REDIS].round_trips == 1
+    await s.close()
+
+
+async def test_a_hung_target_is_down_at_the_deadline_and_delays_no_other() -> None:
+    net = FakeNetwork(
+        {REDIS: FakeServer(redis_replies()), OTHER: FakeServer(redis_replies(), hang=True)}
+    )
+    s = scraper(net, REDIS, OTHER)
+    async with asyncio.timeout(10):  # the test fails, not hangs, if the deadline is ignored
+        collection = await s.collect(0.2)
+    values = registry(collection)
+    assert values.get_sample_value("redis_up", {"addr": REDIS}) == 1
+    assert values.get_sample_value("redis_up", {"addr": OTHER}) == 0
+    assert values.get_sample_value("redis_exporter_last_scrape_error", {"addr": OTHER}) == 1
+    hung = values.get_sample_value("redis_exporter_last_scrape_duration_seconds", {"addr": OTHER})
+    fast = values.get_sample_value("redis_exporter_last_scrape_duration_seconds", {"addr": REDIS})
+    assert hung is not None
+    assert fast is not None
+    assert hung >= 0.2 > fast
+    await s.close()
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        ConnectionError("Connection refused"),
+        TimeoutError("Timeout reading from socket"),
+        AuthenticationError("invalid username-password pair"),
+        OSError(113, "No route to host"),
+    ],
+    ids=lambda e: type(e).__name__,
+)
+async def test_a_failing_target_is_down_alone(
+    error: Exception, caplog: pytest.LogCaptureFixture
+) -> None:
+    net = FakeNetwork(
+        {
+            REDIS: FakeServer(redis_replies()),
+            OTHER: FakeServer(redis_replies(), error=error),
+            SENTINEL: FakeServer(sentinel_replies("healthy")),
+        }
+    )
+    s = scraper(net, REDIS, OTHER, sentinels=(SENTINEL,))
+    with caplog.at_level(logging.WARNING, logger="redis_ha_exporter.scrape"):
+        collection = await s.collect(2.0)
+    values = registry(collection)
+    assert values.get_sample_value("redis_up", {"addr": OTHER}) == 0
+    assert values.get_sample_value("redis_exporter_last_scrape_error", {"addr": OTHER}) == 1
+    assert values.get_sample_value("redis_up", {"addr": REDIS}) == 1
+    assert values.get_sample_value("redis_up", {"addr": SENTINEL}) == 1
+    assert values.get_sample_value("redis_connected_slaves", {"addr": REDIS}) == 2
+    assert values.get_sample_value("redis_connected_slaves", {"addr": OTHER}) is None
+    (record,) = [r for r in caplog.records if r.getMessage() == "scrape failed"]
+    fields = record.__dict__["kv"]
+    assert (fields["addr"], fields["reason"]) == (OTHER, type(error).__name__)
+    await s.close()
+
+
+async def test_a_sentinel_from_recorded_replies() -> None:
+    net = FakeNetwork({SENTINEL: FakeServer(sentinel_replies("healthy"))})
+    s = scraper(net, sentinels=(SENTINEL,))
+    values = registry(await s.collect(2.0))
+    recorded = json.loads((FIXTURES / "sentinel" / "healthy.resp2.json").read_text())
+    (master,) = [dict(zip(m[::2], m[1::2], strict=True)) for m in recorded["masters"]]
+    where = {"addr": SENTINEL, "master_name": "m1"}
+    at = {**where, "master_address": f"{master['ip']}:{master['port']}"}
+    assert values.get_sample_value("redis_sentinel_masters", {"addr": SENTINEL}) == 1
+    assert values.get_sample_value("redis_sentinel_master_status", at | {"master_status": "ok"})
+    assert values.get_sample_value("redis_sentinel_master_slaves", at) == int(master["num-slaves"])
+    assert values.get_sample_value("redis_sentinel_master_sentinels", at) == 3
+    assert values.get_sample_value("redis_sentinel_master_ckquorum_ok", where) == 1
+    assert net.servers[SENTINEL].commands[-3:] == [
+        ("SENTINEL", "SLAVES", "m1"),
+        ("SENTINEL", "SENTINELS", "m1"),
+        ("SENTINEL", "CKQUORUM", "m1"),
+    ]
+    await s.close()
+
+
+async def test_a_redis_target_that_says_it_is_a_sentinel_is_read_as_one() -> None:
+    net = FakeNetwork({REDIS: FakeServer(sentinel_replies("healthy"))})
+    s = scraper(net, REDIS)
+    values = registry(await s.collect(2.0))
+    assert values.get_sample_value("redis_sentinel_masters", {"addr": REDIS}) == 1
+    assert net.servers[REDIS].commands[:2] == [("INFO", "server"), ("INFO", "replication")]
+    assert ("SENTINEL", "MASTERS") in net.servers[REDIS].commands
+    await s.close()
+
+
+async def test_masters_beyond_the_limit_are_not_asked_about_and_counted() -> None:
+    net = FakeNetwork({SENTINEL: FakeServer(sentinel_replies("two_masters"))})
+    s = Scraper([parse_target(SENTINEL, Kind.SENTINEL)], 5.0, max_masters=1, client_factory=net)
+    await s.collect(2.0)
+    values = registry(await s.collect(2.0))
+    asked = {c[2] for c in net.servers[SENTINEL].commands if c[:2] == ("SENTINEL", "SLAVES")}
+    assert asked == {"m1"}  # sorted by name, the first kept
+    dropped = values.get_sample_value("redis_sentinel_masters_dropped_total", {"addr": SENTINEL})
+    assert dropped == 2  # one per collection
+    await s.close()
+
+
+async def test_scrape_endpoint_uses_a_short_lived_client_and_closes_it() -> None:
+    net = FakeNetwork({REDIS: FakeServer(redis_replies()), OTHER: FakeServer(redis_replies())})
+    s = scraper(net, REDIS)
+    (configured,) = net.clients(REDIS)
+    collection = await s.collect_adhoc(parse_target(OTHER, Kind.REDIS), 1.5)
+    assert up(collection, OTHER) == 1
+    assert registry(collection).get_sample_value("redis_exporter_scrapes_total") == 0
+    ((_, timeout, client),) = [o for o in net.opened if o[0].addr == OTHER]
+    assert timeout == 1.5
+    assert client.closed
+    assert not configured.closed  # the configured target keeps its client
+    await s.close()
+    assert configured.closed
+
+
+async def test_scrape_endpoint_closes_the_client_of_a_failing_target() -> None:
+    net = FakeNetwork({OTHER: FakeServer(redis_replies(), hang=True)})
+    s = scraper(net)
+    collection = await s.collect_adhoc(parse_target(OTHER, Kind.REDIS), 0.1)
+    assert up(collection, OTHER) == 0
+    assert all(client.closed for client in net.clients(OTHER))
+    assert len(net.clients(OTHER)) == 1

@@ -1,0 +1,270 @@
+"""The HTTP layer in-process: aiohttp's test client on ``build_app``, fake servers behind the
+scraper (tests/fakes.py). Routes, basic auth and extra headers from ``--web.config.file``,
+content negotiation and gzip, and the deadline taken from Prometheus' timeout header.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import gzip
+from collections.abc import AsyncIterator, Mapping
+from pathlib import Path
+
+import bcrypt
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+from prometheus_client import CollectorRegistry
+from prometheus_client.openmetrics.parser import (
+    text_string_to_metric_families as openmetrics_families,
+)
+from prometheus_client.parser import text_string_to_metric_families
+
+from fakes import FakeNetwork, FakeServer, redis_replies, sentinel_replies
+from redis_ha_exporter.config import Config, load_config
+from redis_ha_exporter.discovery import ROLE
+from redis_ha_exporter.families import registry_of
+from redis_ha_exporter.scrape import Scraper
+from redis_ha_exporter.server import TIMEOUT_HEADER, build_app
+
+REDIS = "10.0.0.1:6379"
+OTHER = "10.0.0.2:6379"
+SENTINEL = "10.0.0.3:26379"
+USER, PASSWORD = "prometheus", "correct horse"
+#: What Prometheus 2.x sends.
+PROMETHEUS_ACCEPT = (
+    "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;"
+    "q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1"
+)
+TEXT_FORMAT = "text/plain; version=0.0.4; charset=utf-8"
+
+
+def config_of(*argv: str) -> Config:
+    """A Config as the command line builds it (no environment); the Sentinel event streams
+    are off, so nothing tries to reach a real Sentinel."""
+    return load_config(["--no-sentinel.events", *argv], {})
+
+
+def parsed(text: str) -> CollectorRegistry:
+    """A text exposition read back into a registry, for ``get_sample_value``."""
+    return registry_of(list(text_string_to_metric_families(text)))
+
+
+def network(other: FakeServer | None = None) -> FakeNetwork:
+    """REDIS, OTHER and SENTINEL answering from recorded replies (OTHER as given)."""
+    return FakeNetwork(
+        {
+            REDIS: FakeServer(redis_replies()),
+            OTHER: other or FakeServer(redis_replies()),
+            SENTINEL: FakeServer(sentinel_replies("healthy")),
+        }
+    )
+
+
+@contextlib.asynccontextmanager
+async def serve(
+    config: Config, net: FakeNetwork
+) -> AsyncIterator[TestClient[web.Request, web.Application]]:
+    scraper = Scraper(
+        config.targets, config.scrape_timeout, config.max_sentinel_masters, client_factory=net
+    )
+    async with TestClient(TestServer(build_app(config, scraper))) as client:
+        yield client
+
+
+def basic(user: str, password: str) -> dict[str, str]:
+    token = base64.b64encode(f"{user}:{password}".encode()).decode()
+    return {"Authorization": f"Basic {token}"}
+
+
+@pytest.fixture
+def web_config(tmp_path: Path) -> Path:
+    """basic auth for USER (bcrypt at its lowest cost: the tests check, not the hash) and two
+    extra response headers."""
+    hashed = bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(rounds=4)).decode()
+    path = tmp_path / "web.yml"
+    path.write_text(
+        f"basic_auth_users:\n  {USER}: '{hashed}'\n"
+        "http_server_config:\n  headers:\n"
+        "    X-Frame-Options: deny\n    Strict-Transport-Security: max-age=31536000\n"
+    )
+    return path
+
+
+async def test_routes() -> None:
+    config = config_of("--redis.addr", REDIS, "--sentinel.addr", SENTINEL)
+    async with serve(config, network()) as client:
+        health = await client.get("/health")
+        assert (health.status, await health.text()) == (200, "ok\n")
+
+        landing = await client.get("/")
+        assert landing.status == 200
+        assert landing.content_type == "text/html"
+        page = await landing.text()
+        assert REDIS in page
+        assert SENTINEL in page
+
+        metrics = await client.get("/metrics")
+        assert metrics.status == 200
+        values = parsed(await metrics.text())
+        assert values.get_sample_value("redis_up", {"addr": REDIS}) == 1
+        assert values.get_sample_value("redis_up", {"addr": SENTINEL}) == 1
+
+        scrape = await client.get("/scrape", params={"target": f"redis://{OTHER}"})
+        assert scrape.status == 200
+        one = parsed(await scrape.text())
+        assert one.get_sample_value("redis_up", {"addr": OTHER}) == 1
+        assert one.get_sample_value("redis_up", {"addr": REDIS}) is None
+
+        bad = await client.get("/scrape", params={"target": "http://10.0.0.9:6379"})
+        assert bad.status == 400
+        assert "scheme" in await bad.text()
+
+        events = await client.get("/events")
+        assert (events.status, await events.json()) == (200, {"events": []})
+        assert (await client.get("/events", params={"limit": "many"})).status == 400
+
+        sd = await client.get("/sd")
+        assert sd.status == 200
+        groups = await sd.json()
+        assert {g["labels"][ROLE] for g in groups} == {"master", "replica", "sentinel"}
+
+        assert (await client.get("/nothing-here")).status == 404
+
+
+async def test_scrape_endpoint_and_telemetry_path_follow_the_config() -> None:
+    config = config_of(
+        "--redis.addr", REDIS, "--no-web.scrape-endpoint", "--web.telemetry-path", "/probe"
+    )
+    async with serve(config, network()) as client:
+        assert (await client.get("/scrape", params={"target": OTHER})).status == 404
+        assert (await client.get("/metrics")).status == 404
+        probe = await client.get("/probe")
+        assert probe.status == 200
+        assert parsed(await probe.text()).get_sample_value("redis_up", {"addr": REDIS}) == 1
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        basic(USER, "wrong"),
+        basic("someone", PASSWORD),
+        basic(USER, ""),
+        {"Authorization": f"Bearer {PASSWORD}"},
+        {"Authorization": "Basic not-base64!"},
+        {"Authorization": "Basic " + base64.b64encode(b"no-colon").decode()},
+    ],
+    ids=[
+        "none",
+        "wrong-password",
+        "unknown-user",
+        "empty-password",
+        "bearer",
+        "bad-base64",
+        "no-colon",
+    ],
+)
+async def test_wrong_or_missing_credentials_are_refused(
+    web_config: Path, headers: Mapping[str, str]
+) -> None:
+    config = config_of("--redis.addr", REDIS, "--web.config.file", str(web_config))
+    net = network()
+    async with serve(config, net) as client:
+        for path in ("/metrics", "/", "/scrape?target=" + OTHER, "/events", "/sd"):
+            response = await client.get(path, headers=headers)
+            assert response.status == 401, path
+            assert response.headers["WWW-Authenticate"] == 'Basic realm="redis-ha-exporter"'
+            assert PASSWORD not in await response.text()
+    assert net.servers[REDIS].round_trips == 0  # refused before anything was collected
+    assert net.servers[OTHER].round_trips == 0
+
+
+async def test_right_credentials_pass_and_get_the_extra_headers(web_config: Path) -> None:
+    config = config_of("--redis.addr", REDIS, "--web.config.file", str(web_config))
+    async with serve(config, network()) as client:
+        response = await client.get("/metrics", headers=basic(USER, PASSWORD))
+        assert response.status == 200
+        assert response.headers["X-Frame-Options"] == "deny"
+        assert response.headers["Strict-Transport-Security"] == "max-age=31536000"
+        values = parsed(await response.text())
+        assert values.get_sample_value("redis_up", {"addr": REDIS}) == 1
+
+
+async def test_health_answers_without_credentials(web_config: Path) -> None:
+    config = config_of("--redis.addr", REDIS, "--web.config.file", str(web_config))
+    async with serve(config, network()) as client:
+        response = await client.get("/health")
+        assert (response.status, await response.text()) == (200, "ok\n")
+
+
+async def test_text_format_unless_openmetrics_is_asked_for() -> None:
+    config = config_of("--redis.addr", REDIS)
+    async with serve(config, network()) as client:
+        for accept in ("", "text/plain", "*/*", "application/json"):
+            plain = await client.get("/metrics", headers={"Accept": accept})
+            assert plain.headers["Content-Type"] == TEXT_FORMAT, accept
+            values = parsed(await plain.text())
+            assert values.get_sample_value("redis_connected_slaves", {"addr": REDIS}) == 2
+
+        om = await client.get("/metrics", headers={"Accept": PROMETHEUS_ACCEPT})
+        assert om.headers["Content-Type"].startswith("application/openmetrics-text; version=1.0.0")
+        text = await om.text()
+        assert text.endswith("# EOF\n")
+        values = registry_of(list(openmetrics_families(text)))  # type: ignore[no-untyped-call]
+        assert values.get_sample_value("redis_connected_slaves", {"addr": REDIS}) == 2
+        assert values.get_sample_value("redis_exporter_scrapes_total") == 5  # one per request
+
+
+async def test_gzip_only_when_accepted() -> None:
+    config = config_of("--redis.addr", REDIS)
+    async with serve(config, network()) as client:
+        raw = await client.get(
+            "/metrics", headers={"Accept-Encoding": "gzip"}, auto_decompress=False
+        )
+        assert raw.headers["Content-Encoding"] == "gzip"
+        text = gzip.decompress(await raw.read()).decode()
+        assert parsed(text).get_sample_value("redis_up", {"addr": REDIS}) == 1
+
+        plain = await client.get("/metrics", headers={"Accept-Encoding": "identity"})
+        assert "Content-Encoding" not in plain.headers
+        assert parsed(await plain.text()).get_sample_value("redis_up", {"addr": REDIS}) == 1
+
+
+@pytest.mark.parametrize(
+    ("argv", "headers"),
+    [
+        (("--scrape.timeout", "60"), {TIMEOUT_HEADER: "0.2"}),  # the header wins
+        (("--scrape.timeout", "0.2"), {}),  # no header: the configured default
+        (("--scrape.timeout", "0.2"), {TIMEOUT_HEADER: "soon"}),  # unusable: the default
+        (("--scrape.timeout", "0.2"), {TIMEOUT_HEADER: "inf"}),
+    ],
+    ids=["header", "default", "bad-header", "endless-header"],
+)
+async def test_the_deadline_comes_from_the_timeout_header_or_the_default(
+    argv: tuple[str, ...], headers: Mapping[str, str]
+) -> None:
+    config = config_of("--redis.addr", REDIS, "--redis.addr", OTHER, *argv)
+    net = network(other=FakeServer(redis_replies(), hang=True))
+    async with serve(config, net) as client:
+        async with asyncio.timeout(10):  # fails, not hangs, if the deadline is not applied
+            response = await client.get("/metrics", headers=headers)
+            scrape = await client.get("/scrape", params={"target": OTHER}, headers=headers)
+        assert response.status == 200
+        values = parsed(await response.text())
+        assert values.get_sample_value("redis_up", {"addr": REDIS}) == 1
+        assert values.get_sample_value("redis_up", {"addr": OTHER}) == 0
+        assert scrape.status == 200
+        assert parsed(await scrape.text()).get_sample_value("redis_up", {"addr": OTHER}) == 0
+
+
+async def test_concurrent_scrapes_share_one_collection() -> None:
+    config = config_of("--redis.addr", REDIS)
+    net = FakeNetwork({REDIS: FakeServer(redis_replies(), delay=0.1)})
+    async with serve(config, net) as client:
+        responses = await asyncio.gather(*(client.get("/metrics") for _ in range(3)))
+        bodies = [parsed(await r.text()) for r in responses]
+    assert net.servers[REDIS].round_trips == 1
+    assert [b.get_sample_value("redis_exporter_scrapes_total") for b in bodies] == [1, 1, 1]
