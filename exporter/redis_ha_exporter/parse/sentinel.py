@@ -39,8 +39,6 @@ __all__ = [
     "SentinelParseError",
     "SentinelPeer",
     "SentinelReplica",
-    "count_ok_sentinels",
-    "count_ok_slaves",
     "normalise_flags",
     "parse_ckquorum",
     "parse_info_sentinel",
@@ -171,11 +169,6 @@ class SentinelReplica:
         return _address(self.ip, self.port)
 
     @property
-    def up(self) -> bool:
-        """False when the Sentinel flags the replica ``s_down``, ``o_down`` or ``disconnected``."""
-        return not self.flags & {"s_down", "o_down", "disconnected"}
-
-    @property
     def master_link_ok(self) -> bool:
         """``master-link-status`` is ``ok`` (as last reported by the replica's INFO)."""
         return self.master_link_status == "ok"
@@ -197,11 +190,6 @@ class SentinelPeer:
     @property
     def address(self) -> str:
         return _address(self.ip, self.port)
-
-    @property
-    def ok(self) -> bool:
-        """Neither ``s_down`` nor ``o_down``."""
-        return not self.flags & {"s_down", "o_down"}
 
 
 @dataclass(frozen=True)
@@ -543,40 +531,3 @@ def parse_ckquorum(reply: str | bytes | BaseException) -> CkQuorum:
     if _CKQ_NOQUORUM.fullmatch(text):
         return _ckquorum_failure(text)
     raise SentinelParseError(f"SENTINEL CKQUORUM: unexpected reply {text[:80]!r}")
-
-
-# --- redis_exporter-compatible counts -----------------------------------------------------
-
-
-def _down_like_redis_exporter(flags: frozenset[str]) -> bool:
-    # redis_exporter tests the comma-joined flags string with strings.Contains(flags,
-    # "o_down") / (flags, "s_down"); neither needle holds a comma, so testing each name for
-    # the substring gives the same answer for every input.
-    return any("s_down" in f or "o_down" in f for f in flags)
-
-
-def count_ok_slaves(replicas: Iterable[SentinelReplica]) -> int:
-    """Value of ``redis_sentinel_master_ok_slaves``: replicas that are not down.
-
-    Counted the way oliver006/redis_exporter counts it (the same in v1.45.0, Debian's
-    ``prometheus-redis-exporter``, and in current releases; ``processSentinelSlaves`` in
-    ``exporter/sentinels.go``): the number of ``SENTINEL SLAVES`` entries whose flags
-    contain neither ``s_down`` nor ``o_down`` (substring test on the flags string).  A
-    replica flagged only ``disconnected`` IS counted (unlike ``SentinelReplica.up``).
-    redis_exporter skips entries without ``flags``; our parser rejects such replies outright.
-    When ``SENTINEL SLAVES`` fails, redis_exporter still exports 0 (an empty list here).
-    """
-    return sum(1 for r in replicas if not _down_like_redis_exporter(r.flags))
-
-
-def count_ok_sentinels(peers: Iterable[SentinelPeer]) -> int:
-    """Value of ``redis_sentinel_master_ok_sentinels``: this Sentinel plus the peers not down.
-
-    Counted the way oliver006/redis_exporter counts it (v1.45.0 and current,
-    ``processSentinelSentinels`` in ``exporter/sentinels.go``): it starts at 1 for the
-    Sentinel being scraped and adds every ``SENTINEL SENTINELS`` entry whose flags contain
-    neither ``s_down`` nor ``o_down`` (substring test on the flags string).  So with three
-    healthy Sentinels the value is 3, and it is at least 1 even when ``SENTINEL SENTINELS``
-    fails (redis_exporter then exports 1: pass an empty list).
-    """
-    return 1 + sum(1 for p in peers if not _down_like_redis_exporter(p.flags))
