@@ -106,6 +106,15 @@ def test_lag_bytes_is_master_offset_minus_replica_offset(
     assert offset == {"10.0.0.2": 400, "::1": 1000, "10.0.0.4": 1200}[ip]
 
 
+def test_no_lag_bytes_without_both_offsets() -> None:
+    old = snapshot("role:master\r\nslave0:10.0.0.2,6379,online\r\n")  # Redis 2.6: no offsets
+    no_master_offset = snapshot(MASTER.replace("master_repl_offset:1000\r\n", ""))
+    for reg in (registry(old), registry(no_master_offset)):
+        names = {s.name for m in reg.collect() for s in m.samples}
+        assert "redis_connected_slave_lag_bytes" not in names
+    assert "redis_connected_slave_offset_bytes" not in {m.name for m in registry(old).collect()}
+
+
 def test_link_down_since_is_zero_while_up_and_what_redis_says_while_down() -> None:
     replica = "role:slave\r\nmaster_host:10.0.0.1\r\nmaster_port:6379\r\n"
     up = registry(snapshot(replica + "master_link_status:up\r\n"))

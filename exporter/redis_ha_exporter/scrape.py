@@ -26,13 +26,13 @@ from redis_ha_exporter.fetch.sentinel import (
 from redis_ha_exporter.logs import kv
 from redis_ha_exporter.parse.info import (
     parse_info_fields,
+    parse_info_sentinel,
     parse_replication,
     parse_server,
 )
 from redis_ha_exporter.parse.sentinel import (
     SentinelMaster,
     parse_ckquorum,
-    parse_info_sentinel,
     parse_sentinel_masters,
     parse_sentinel_sentinels,
     parse_sentinel_slaves,
@@ -68,7 +68,7 @@ def assemble_sentinel(
 ) -> SentinelState:
     """Parsed ``SENTINEL MASTERS`` + the raw replies about the kept masters → SentinelState
     (pure; parse errors propagate)."""
-    info = parse_info_sentinel(overview.info)
+    info = parse_info_sentinel(parse_info_fields(overview.info))
     by_name = {m.name: m for m in masters}
     info_by_name = {m.name: m for m in info.monitored}
     monitored = tuple(

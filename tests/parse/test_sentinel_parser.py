@@ -1,10 +1,9 @@
 """Tests for redis_ha_exporter.parse.sentinel.
 
 Table tests run on replies recorded from real redis-server/redis-sentinel 7.0.15 processes
-(tests/fixtures/sentinel/, see its README), in RESP2 and RESP3 shapes, plus the Redis 3.2
-``INFO sentinel`` lines of the seed walkthrough; hypothesis checks that no input makes a
-parser raise anything but SentinelParseError. (The values derived from these records:
-tests/test_families.py.)
+(tests/fixtures/sentinel/, see its README), in RESP2 and RESP3 shapes; hypothesis checks that
+no input makes a parser raise anything but SentinelParseError. (``INFO sentinel`` is INFO text:
+tests/parse/test_info.py. The values derived from these records: tests/test_families.py.)
 """
 
 from __future__ import annotations
@@ -19,6 +18,7 @@ import redis
 from hypothesis import given
 from hypothesis import strategies as st
 
+from redis_ha_exporter.parse.info import SentinelInfo, parse_info_fields, parse_info_sentinel
 from redis_ha_exporter.parse.sentinel import (
     CkQuorum,
     SentinelMaster,
@@ -27,7 +27,6 @@ from redis_ha_exporter.parse.sentinel import (
     SentinelReplica,
     normalise_flags,
     parse_ckquorum,
-    parse_info_sentinel,
     parse_sentinel_master,
     parse_sentinel_masters,
     parse_sentinel_sentinels,
@@ -191,12 +190,16 @@ M1_TABLE = {
 }
 
 
+def info_sentinel(scenario: str, protocol: int) -> SentinelInfo:
+    return parse_info_sentinel(parse_info_fields(load_info(scenario, protocol)))
+
+
 @pytest.mark.parametrize(("scenario", "protocol"), all_fixtures())
 def test_scenario_table(scenario: str, protocol: int) -> None:
     sdown, odown, failover, status, ck_ok = M1_TABLE[scenario]
     data = load(scenario, protocol)
     m1 = {m.name: m for m in parse_sentinel_masters(data["masters"])}["m1"]
-    info = {im.name: im for im in parse_info_sentinel(load_info(scenario, protocol)).monitored}
+    info = {im.name: im for im in info_sentinel(scenario, protocol).monitored}
     assert (m1.sdown, m1.odown, m1.failover_in_progress) == (sdown, odown, failover)
     assert info["m1"].status == status
     assert info["m1"].ok == (status == "ok")
@@ -219,7 +222,7 @@ def test_failover_fixture_shows_state_and_new_master() -> None:
 def test_two_masters_are_reported_separately() -> None:
     data = load("two_masters", 3)
     masters = parse_sentinel_masters(data["masters"])
-    info = parse_info_sentinel(load_info("two_masters", 3))
+    info = info_sentinel("two_masters", 3)
     assert sorted(m.name for m in masters) == ["m1", "m2"]
     assert info.masters == 2
     assert {(i.name, i.address, i.slaves) for i in info.monitored} == {
@@ -237,165 +240,6 @@ def test_noquorum_fixture() -> None:
         majority_reachable=False,
         message=load("noquorum", 2)["ckquorum"]["m1"]["error"],
     )
-
-
-@pytest.mark.parametrize(("scenario", "protocol"), all_fixtures())
-def test_info_fixture(scenario: str, protocol: int) -> None:
-    info = parse_info_sentinel(load_info(scenario, protocol))
-    masters = parse_sentinel_masters(load(scenario, protocol)["masters"])
-    assert info.masters == len(masters) == len(info.monitored)
-    assert info.running_scripts == 0
-    assert info.scripts_queue_length == 0
-    assert info.simulate_failure_flags == 0
-    if scenario == "tilt":
-        assert info.tilt == 1
-        assert info.tilt_since_seconds is not None
-        assert info.tilt_since_seconds >= 0
-    else:
-        assert (info.tilt, info.tilt_since_seconds) == (0, -1)
-    for im in info.monitored:
-        assert im.sentinels == 3
-
-
-# --- INFO sentinel: seed (Redis 3.2) and edge cases ---------------------------------------
-
-SEED_32 = (
-    "# Sentinel\n"
-    "sentinel_masters:1\n"
-    "sentinel_tilt:0\n"
-    "sentinel_running_scripts:0\n"
-    "sentinel_scripts_queue_length:0\n"
-    "sentinel_simulate_failure_flags:0\n"
-    "master0:name={name},status=ok,address={address},slaves={slaves},sentinels={sentinels}\n"
-)
-
-
-@pytest.mark.parametrize(
-    ("name", "address", "slaves", "sentinels"),
-    [
-        # The seed walkthrough (redis 3.2.12), as each host joins.
-        ("mymaster", "127.0.0.1:6379", 0, 1),
-        ("app-cache", "192.168.0.61:6379", 2, 1),
-        ("mymaster", "127.0.0.1:6379", 0, 2),
-        ("app-cache", "192.168.0.61:6379", 0, 2),
-        ("app-cache", "192.168.0.61:6379", 0, 3),
-        ("app-cache", "192.168.0.61:6379", 2, 3),
-        ("app-cache", "192.168.0.62:6379", 2, 3),
-    ],
-)
-def test_seed_redis_32_info(name: str, address: str, slaves: int, sentinels: int) -> None:
-    text = SEED_32.format(name=name, address=address, slaves=slaves, sentinels=sentinels)
-    info = parse_info_sentinel(text)
-    assert (info.masters, info.tilt, info.running_scripts, info.scripts_queue_length) == (
-        1,
-        0,
-        0,
-        0,
-    )
-    assert info.simulate_failure_flags == 0
-    assert info.tilt_since_seconds is None  # Redis 3.2 does not send it
-    (m,) = info.monitored
-    assert (m.name, m.status, m.address, m.slaves, m.sentinels) == (
-        name,
-        "ok",
-        address,
-        slaves,
-        sentinels,
-    )
-
-
-def test_seed_redis_32_no_masters() -> None:
-    info = parse_info_sentinel(
-        "# Sentinel\r\nsentinel_masters:0\r\nsentinel_tilt:0\r\nsentinel_running_scripts:0\r\n"
-        "sentinel_scripts_queue_length:0\r\nsentinel_simulate_failure_flags:0\r\n"
-    )
-    assert info.masters == 0
-    assert info.monitored == ()
-
-
-def test_info_without_simulate_failure_flags() -> None:
-    info = parse_info_sentinel(
-        "sentinel_masters:0\nsentinel_tilt:1\nsentinel_running_scripts:2\n"
-        "sentinel_scripts_queue_length:3\n"
-    )
-    assert (info.tilt, info.running_scripts, info.scripts_queue_length) == (1, 2, 3)
-    assert info.simulate_failure_flags is None
-
-
-HEAD = (
-    "sentinel_masters:1\r\nsentinel_tilt:0\r\nsentinel_running_scripts:0\r\n"
-    "sentinel_scripts_queue_length:0\r\n"
-)
-
-
-@pytest.mark.parametrize(
-    ("line", "name", "address"),
-    [
-        (
-            "name=a,b=c,status=ok,address=10.0.0.1:6379,slaves=1,sentinels=3",
-            "a,b=c",
-            "10.0.0.1:6379",
-        ),
-        ("name=x:y,status=ok,address=10.0.0.1:6379,slaves=1,sentinels=3", "x:y", "10.0.0.1:6379"),
-        ("name=1,status=ok,address=10.0.0.1:6379,slaves=1,sentinels=3", "1", "10.0.0.1:6379"),
-        ("name=,status=ok,address=::1:6379,slaves=1,sentinels=3", "", "::1:6379"),
-        (
-            "name=n,status=ok,address=fe80::1:2:26379,slaves=1,sentinels=3",
-            "n",
-            "fe80::1:2:26379",
-        ),
-        (
-            "name=a,status=ok,address=1.1.1.1:1,slaves=0,sentinels=1,status=sdown,"
-            "address=redis-1.example:6380,slaves=1,sentinels=3",
-            "a,status=ok,address=1.1.1.1:1,slaves=0,sentinels=1",
-            "redis-1.example:6380",
-        ),
-        ("name=sp ace,status=ok,address=h:1,slaves=1,sentinels=3", "sp ace", "h:1"),
-    ],
-)
-def test_info_master_names_as_redis_prints_them(line: str, name: str, address: str) -> None:
-    info = parse_info_sentinel(HEAD + "master0:" + line + "\r\n")
-    (m,) = info.monitored
-    assert (m.name, m.address) == (name, address)
-
-
-def test_info_full_reply_other_sections_ignored_and_bytes_accepted() -> None:
-    text = (
-        "# Server\r\nredis_version:7.0.15\r\nredis_mode:sentinel\r\nmaster_repl_offset:5\r\n\r\n"
-        "#Sentinel\r\n" + HEAD + "sentinel_tilt_since_seconds:-1\r\n"
-        "master0:name=m,status=odown,address=10.0.0.1:6379,slaves=2,sentinels=3\r\n"
-        "master1:name=n,status=sdown,address=10.0.0.2:6379,slaves=0,sentinels=1\r\n"
-    )
-    info = parse_info_sentinel(text.encode())
-    assert [(m.name, m.status, m.ok) for m in info.monitored] == [
-        ("m", "odown", False),
-        ("n", "sdown", False),
-    ]
-    assert info.tilt_since_seconds == -1
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "",
-        "# Sentinel\r\n",
-        HEAD.replace("sentinel_tilt:0\r\n", ""),
-        HEAD + "garbage without colon\r\n",
-        HEAD.replace("sentinel_tilt:0", "sentinel_tilt:zero"),
-        HEAD.replace("sentinel_masters:1", "sentinel_masters:1.5"),
-        HEAD.replace("sentinel_masters:1", "sentinel_masters:"),
-        HEAD + "sentinel_simulate_failure_flags:x\r\n",
-        HEAD + "master0:name=m,status=ok,address=10.0.0.1:6379,slaves=2\r\n",
-        HEAD + "master0:name=m,status=ok,address=10.0.0.1,slaves=2,sentinels=3\r\n",
-        HEAD + "master0:name=m,status=ok,address=10.0.0.1:6379,slaves=-1,sentinels=3\r\n",
-        HEAD + "master0:status=ok,address=10.0.0.1:6379,slaves=2,sentinels=3\r\n",
-        # a name holding a newline (SENTINEL MONITOR accepts it) splits the line in two
-        HEAD + "master0:name=a\r\nb,status=ok,address=10.0.0.1:6379,slaves=2,sentinels=3\r\n",
-    ],
-)
-def test_info_malformed(text: str) -> None:
-    with pytest.raises(SentinelParseError):
-        parse_info_sentinel(text)
 
 
 # --- SENTINEL MASTERS / SLAVES / SENTINELS: edge cases ------------------------------------
@@ -580,75 +424,6 @@ def test_ckquorum_unexpected_text(reply: str) -> None:
 
 
 # --- properties: only SentinelParseError, ever ---------------------------------------------
-
-
-def check_info(text: str | bytes) -> None:
-    """Parse; on success the required keys were there and every master line was whole."""
-    try:
-        info = parse_info_sentinel(text)
-    except SentinelParseError:
-        return
-    body = text if isinstance(text, str) else text.decode("utf-8", errors="replace")
-    assert "sentinel_masters:" in body
-    assert "sentinel_scripts_queue_length:" in body
-    assert all(m.slaves >= 0 and m.sentinels >= 0 for m in info.monitored)
-    assert all(":" in m.address for m in info.monitored)
-
-
-@given(st.text())
-def test_info_arbitrary_text(text: str) -> None:
-    check_info(text)
-
-
-INFO_LINE = st.one_of(
-    st.sampled_from(
-        [
-            "# Sentinel",
-            "",
-            "sentinel_masters:1",
-            "sentinel_tilt:0",
-            "sentinel_running_scripts:0",
-            "sentinel_scripts_queue_length:0",
-            "sentinel_simulate_failure_flags:0",
-            "sentinel_tilt_since_seconds:-1",
-        ]
-    ),
-    st.builds(lambda k, v: f"{k}:{v}", st.sampled_from(["sentinel_tilt", "master0"]), st.text()),
-    st.builds(
-        lambda name, st_, addr, a, b: (
-            f"master0:name={name},status={st_},address={addr},slaves={a},sentinels={b}"
-        ),
-        st.text(),
-        st.text(),
-        st.text(),
-        st.text(),
-        st.text(),
-    ),
-    st.text(),
-)
-
-
-@given(st.lists(INFO_LINE, max_size=12), st.sampled_from(["\n", "\r\n"]))
-def test_info_structured_text(lines: list[str], eol: str) -> None:
-    check_info(eol.join(lines))
-
-
-@given(st.binary())
-def test_info_arbitrary_bytes(data: bytes) -> None:
-    check_info(data)
-
-
-NO_NEWLINE = st.text().filter(lambda s: "\n" not in s)
-HOSTS = st.sampled_from(["127.0.0.1", "::1", "fe80::1", "redis-1.example", "10.0.0.7"])
-
-
-@given(NO_NEWLINE, st.sampled_from(["ok", "sdown", "odown"]), HOSTS, st.integers(0, 65535))
-def test_info_master_name_round_trip(name: str, status: str, host: str, port: int) -> None:
-    # Printed as sentinel.c prints it, with the name verbatim: any name without a newline
-    # comes back unchanged.
-    line = f"master0:name={name},status={status},address={host}:{port},slaves=2,sentinels=3"
-    (m,) = parse_info_sentinel(HEAD + line + "\r\n").monitored
-    assert (m.name, m.status, m.address) == (name, status, f"{host}:{port}")
 
 
 SCALARS = st.one_of(
