@@ -10,6 +10,7 @@ import json
 import logging
 import sys
 import time
+import traceback
 from typing import Any
 
 _LEVELS = {
@@ -35,6 +36,8 @@ def _fields(record: logging.LogRecord) -> dict[str, Any]:
         "msg": record.getMessage(),
     }
     out.update(getattr(record, "kv", {}))
+    if record.exc_info:  # log.exception(...): a bug of ours, to be read with its traceback
+        out["traceback"] = "".join(traceback.format_exception(*record.exc_info)).rstrip()
     return out
 
 
