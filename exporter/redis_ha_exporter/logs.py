@@ -63,12 +63,14 @@ class JsonFormatter(logging.Formatter):
 
 
 def setup_logging(level: str, fmt: str) -> None:
-    """Route the ``redis_ha_exporter`` loggers to stderr in ``fmt`` at ``level``."""
+    """Route the ``redis_ha_exporter`` loggers to stderr in ``fmt`` at ``level``, and aiohttp's
+    server logger too: it reports a request that failed with an exception (a 500)."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if fmt == "json" else LogfmtFormatter())
-    root = logging.getLogger("redis_ha_exporter")
-    root.handlers[:] = [handler]
-    root.setLevel(_LEVELS.get(level, logging.INFO))
-    root.propagate = False
+    for name in ("redis_ha_exporter", "aiohttp.server"):
+        logger = logging.getLogger(name)
+        logger.handlers[:] = [handler]
+        logger.setLevel(_LEVELS.get(level, logging.INFO))
+        logger.propagate = False
     access = logging.getLogger("aiohttp.access")
     access.disabled = True
