@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from redis.exceptions import ResponseError
+
 from redis_ha_exporter.discovery import MASTER_NAME, ROLE, target_groups
 from redis_ha_exporter.fetch.sentinel import MasterReplies, SentinelOverview
 from redis_ha_exporter.parse.sentinel import parse_sentinel_masters
@@ -15,12 +17,23 @@ from redis_ha_exporter.targets import Kind, parse_target
 FIXTURES = Path(__file__).parent / "fixtures" / "sentinel"
 
 
+def as_fetched(reply: object) -> object:
+    """A recorded reply as the fetch layer hands it over: an error reply (recorded as
+    ``{"error": text}``) is the exception redis-py made of it."""
+    if isinstance(reply, dict) and set(reply) == {"error"}:
+        return ResponseError(reply["error"])
+    return reply
+
+
 def sentinel_snapshot(scenario: str, addr: str) -> TargetSnapshot:
     replies = json.loads((FIXTURES / f"{scenario}.resp2.json").read_text())
     info = (FIXTURES / f"{scenario}.resp2.info.txt").read_text()
     details = [
         MasterReplies(
-            name, replies["slaves"][name], replies["sentinels"][name], replies["ckquorum"][name]
+            name,
+            replies["slaves"][name],
+            replies["sentinels"][name],
+            as_fetched(replies["ckquorum"][name]),
         )
         for name in sorted(replies["slaves"])
     ]

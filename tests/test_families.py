@@ -1,34 +1,50 @@
-"""Families are built only from catalogued names with catalogued labels."""
+"""Families are built only from catalogued names with catalogued labels, and every value the
+servers did not print is derived here: lag bytes, link-down time, ok-counts, replica up."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
-from prometheus_client.exposition import generate_latest
+from hypothesis import given
+from hypothesis import strategies as st
+from prometheus_client import CollectorRegistry
 
-from redis_ha_exporter.families import FamilyBuilder, build_families, registry_of
+from redis_ha_exporter.families import (
+    FamilyBuilder,
+    build_families,
+    count_ok_sentinels,
+    count_ok_slaves,
+    registry_of,
+    replica_up,
+)
 from redis_ha_exporter.parse.info import parse_info_fields, parse_replication, parse_server
+from redis_ha_exporter.parse.sentinel import SentinelPeer, SentinelReplica, normalise_flags
 from redis_ha_exporter.snapshot import Collection, TargetSnapshot
 from redis_ha_exporter.targets import Kind, parse_target
+from test_discovery import sentinel_snapshot
 
 INFO = Path(__file__).parent / "fixtures" / "info"
+ADDR = "10.0.0.1:6379"
+SENTINEL = "127.0.0.1:26379"
 
 
-def render(collection: Collection) -> str:
-    return generate_latest(registry_of(build_families(collection))).decode()
+def registry(*snaps: TargetSnapshot, scrapes_total: int = 1) -> CollectorRegistry:
+    return registry_of(build_families(Collection(snaps, scrapes_total=scrapes_total)))
 
 
-def snapshot(repl_fixture: str, up: bool = True) -> TargetSnapshot:
-    target = parse_target("redis://10.0.0.1:6379", Kind.REDIS)
+def snapshot(replication: str, up: bool = True) -> TargetSnapshot:
+    """A Redis at ADDR whose ``INFO replication`` is ``replication`` (a fixture name or text)."""
+    target = parse_target(f"redis://{ADDR}", Kind.REDIS)
     if not up:
         return TargetSnapshot(target, up=False, duration_seconds=0.5)
+    text = (INFO / replication).read_text() if replication.endswith(".txt") else replication
     return TargetSnapshot(
         target,
         up=True,
         duration_seconds=0.01,
         server=parse_server(parse_info_fields((INFO / "redis32-server.txt").read_text())),
-        replication=parse_replication(parse_info_fields((INFO / repl_fixture).read_text())),
+        replication=parse_replication(parse_info_fields(text)),
     )
 
 
@@ -62,27 +78,195 @@ def replica_lines(text: str) -> tuple[int, list[dict[str, str]]]:
     ],
 )
 def test_master_lag_bytes_is_master_offset_minus_replica_offset(fixture: str) -> None:
-    registry = registry_of(build_families(Collection((snapshot(fixture),), scrapes_total=1)))
+    reg = registry(snapshot(fixture))
     master_offset, replicas = replica_lines((INFO / fixture).read_text())
     assert replicas
     for replica in replicas:
-        labels = {"addr": "10.0.0.1:6379", "slave_ip": replica["ip"], "slave_port": replica["port"]}
-        lag = registry.get_sample_value("redis_connected_slave_lag_bytes", labels)
+        labels = {"addr": ADDR, "slave_ip": replica["ip"], "slave_port": replica["port"]}
+        lag = reg.get_sample_value("redis_connected_slave_lag_bytes", labels)
         assert lag == master_offset - int(replica["offset"]), replica
 
 
 def test_replica_link_metrics_carry_master_host_and_port() -> None:
-    text = render(Collection((snapshot("redis32-replica.txt"),), scrapes_total=1))
-    link = 'addr="10.0.0.1:6379",master_host="192.168.0.61",master_port="6379"'
-    assert f"redis_master_link_up{{{link}}} 1.0" in text
-    assert f"redis_slave_repl_offset{{{link}}} 126519.0" in text
-    assert f'redis_slave_info{{{link},read_only="1"}} 1.0' in text
-    assert "redis_connected_slave_offset_bytes" not in text
+    reg = registry(snapshot("redis32-replica.txt"))
+    link = {"addr": ADDR, "master_host": "192.168.0.61", "master_port": "6379"}
+    assert reg.get_sample_value("redis_master_link_up", link) == 1
+    assert reg.get_sample_value("redis_slave_repl_offset", link) == 126519
+    assert reg.get_sample_value("redis_slave_info", {**link, "read_only": "1"}) == 1
+    assert reg.get_sample_value("redis_slave_priority", {"addr": ADDR}) == 100
+    assert reg.get_sample_value("redis_master_link_down_since_seconds", {"addr": ADDR}) == 0
 
 
 def test_a_down_target_gives_up_zero_and_error_one_only() -> None:
-    text = render(Collection((snapshot("", up=False),), scrapes_total=3))
-    assert 'redis_up{addr="10.0.0.1:6379"} 0.0' in text
-    assert 'redis_exporter_last_scrape_error{addr="10.0.0.1:6379"} 1.0' in text
-    assert "redis_instance_info" not in text
-    assert "redis_exporter_scrapes_total 3.0" in text
+    reg = registry(snapshot("", up=False), scrapes_total=3)
+    assert reg.get_sample_value("redis_up", {"addr": ADDR}) == 0
+    assert reg.get_sample_value("redis_exporter_last_scrape_error", {"addr": ADDR}) == 1
+    assert reg.get_sample_value("redis_exporter_scrapes_total", {}) == 3
+    names = {m.name for m in reg.collect()}
+    assert "redis_instance_info" not in names
+    assert "redis_connected_slaves" not in names
+
+
+# --- derived from INFO replication --------------------------------------------------------
+
+MASTER = (
+    "role:master\r\nconnected_slaves:3\r\n"
+    "slave0:ip=10.0.0.2,port=6379,state=online,offset=400,lag=1\r\n"
+    "slave1:ip=::1,port=6380,state=online,offset=1000,lag=0\r\n"
+    "slave2:ip=10.0.0.4,port=6379,state=online,offset=1200,lag=0\r\n"
+    "master_repl_offset:1000\r\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("ip", "port", "lag_bytes"),
+    [
+        ("10.0.0.2", "6379", 600),  # behind: master offset minus the replica's
+        ("::1", "6380", 0),  # in step
+        ("10.0.0.4", "6379", 0),  # acknowledged past the offset INFO printed first: not < 0
+    ],
+)
+def test_lag_bytes_is_master_offset_minus_replica_offset(
+    ip: str, port: str, lag_bytes: int
+) -> None:
+    reg = registry(snapshot(MASTER))
+    slave = {"addr": ADDR, "slave_ip": ip, "slave_port": port}
+    assert reg.get_sample_value("redis_connected_slave_lag_bytes", slave) == lag_bytes
+    state = {**slave, "slave_state": "online"}
+    offset = reg.get_sample_value("redis_connected_slave_offset_bytes", state)
+    assert offset == {"10.0.0.2": 400, "::1": 1000, "10.0.0.4": 1200}[ip]
+
+
+def test_no_lag_bytes_without_both_offsets() -> None:
+    old = snapshot("role:master\r\nslave0:10.0.0.2,6379,online\r\n")  # Redis 2.6: no offsets
+    no_master_offset = snapshot(MASTER.replace("master_repl_offset:1000\r\n", ""))
+    for reg in (registry(old), registry(no_master_offset)):
+        names = {s.name for m in reg.collect() for s in m.samples}
+        assert "redis_connected_slave_lag_bytes" not in names
+    assert "redis_connected_slave_offset_bytes" not in {m.name for m in registry(old).collect()}
+
+
+def test_link_down_since_is_zero_while_up_and_what_redis_says_while_down() -> None:
+    replica = "role:slave\r\nmaster_host:10.0.0.1\r\nmaster_port:6379\r\n"
+    up = registry(snapshot(replica + "master_link_status:up\r\n"))
+    down = registry(
+        snapshot(replica + "master_link_status:down\r\nmaster_link_down_since_seconds:42\r\n")
+    )
+    name = "redis_master_link_down_since_seconds"
+    assert up.get_sample_value(name, {"addr": ADDR}) == 0
+    assert down.get_sample_value(name, {"addr": ADDR}) == 42
+
+
+# --- derived from SENTINEL replies --------------------------------------------------------
+
+# scenario -> master m1: (ok slaves (compat), replicas up (ours), ok sentinels (compat))
+M1_TABLE = {
+    "healthy": (2, 2, 3),
+    "replica_sdown": (1, 1, 3),
+    "master_sdown": (2, 2, 3),
+    "master_odown": (2, 2, 3),
+    "failover": (2, 2, 3),
+    "after_failover": (1, 1, 3),
+    "noquorum": (1, 1, 1),
+    "tilt": (1, 1, 3),
+    "two_masters": (1, 1, 3),
+}
+
+
+@pytest.mark.parametrize("scenario", sorted(M1_TABLE))
+def test_sentinel_counts_from_recorded_replies(scenario: str) -> None:
+    ok_slaves, up, ok_sentinels = M1_TABLE[scenario]
+    snap = sentinel_snapshot(scenario, SENTINEL)
+    assert snap.sentinel is not None
+    (m1,) = [m for m in snap.sentinel.masters if m.master.name == "m1"]
+    reg = registry(snap)
+    where = {"addr": SENTINEL, "master_name": "m1", "master_address": m1.master.address}
+    assert reg.get_sample_value("redis_sentinel_master_ok_slaves", where) == ok_slaves
+    assert reg.get_sample_value("redis_sentinel_master_ok_sentinels", where) == ok_sentinels
+    replicas_up = [
+        reg.get_sample_value(
+            "redis_sentinel_replica_up",
+            {"addr": SENTINEL, "master_name": "m1", "replica_address": r.address},
+        )
+        for r in m1.replicas or ()
+    ]
+    assert sum(v or 0 for v in replicas_up) == up
+    assert None not in replicas_up
+
+
+def test_sigstopped_replica_is_down_though_its_last_link_report_is_ok() -> None:
+    snap = sentinel_snapshot("replica_sdown", SENTINEL)
+    assert snap.sentinel is not None
+    (m1,) = snap.sentinel.masters
+    (stopped,) = [r for r in m1.replicas or () if "s_down" in r.flags]
+    at = {"addr": SENTINEL, "master_name": "m1", "replica_address": stopped.address}
+    reg = registry(snap)
+    assert reg.get_sample_value("redis_sentinel_replica_up", at) == 0
+    assert reg.get_sample_value("redis_sentinel_replica_master_link_up", at) == 1
+
+
+def replica(flags: str) -> SentinelReplica:
+    return SentinelReplica(
+        name="r",
+        ip="10.0.0.1",
+        port=6379,
+        runid="",
+        flags=normalise_flags(flags),
+        master_link_status="ok",
+        master_link_down_time_ms=0,
+        slave_priority=100,
+    )
+
+
+def peer(flags: str) -> SentinelPeer:
+    return SentinelPeer(name="p", ip="10.0.0.1", port=26379, runid="", flags=normalise_flags(flags))
+
+
+def test_ok_slaves_counts_disconnected_like_redis_exporter_but_up_does_not() -> None:
+    replicas = [
+        replica("slave"),
+        replica("slave,disconnected"),
+        replica("s_down,slave"),
+        replica("s_down,o_down,slave,disconnected"),
+    ]
+    assert count_ok_slaves(replicas) == 2
+    assert [replica_up(r) for r in replicas] == [True, False, False, False]
+
+
+def test_ok_sentinels_includes_this_sentinel() -> None:
+    assert count_ok_sentinels([]) == 1
+    assert count_ok_sentinels([peer("sentinel"), peer("sentinel,master_down")]) == 3
+    assert count_ok_sentinels([peer("s_down,sentinel"), peer("sentinel,disconnected")]) == 2
+    assert count_ok_sentinels([peer("o_down,sentinel")]) == 1
+
+
+FLAG_NAMES = st.sampled_from(
+    [
+        "s_down",
+        "o_down",
+        "master",
+        "slave",
+        "sentinel",
+        "disconnected",
+        "master_down",
+        "failover_in_progress",
+        "promoted",
+        "reconf_sent",
+        "reconf_inprog",
+        "reconf_done",
+        "force_failover",
+        "script_kill_sent",
+        "xs_downx",
+        "no_down",
+    ]
+)
+
+
+@given(st.lists(st.lists(FLAG_NAMES, max_size=5, unique=True), max_size=6))
+def test_counts_equal_redis_exporter_substring_rule(flag_lists: list[list[str]]) -> None:
+    # redis_exporter: strings.Contains(flagsString, "o_down") / "s_down" on the string Redis
+    # sends, i.e. the names joined with ",".
+    joined = [",".join(f) for f in flag_lists]
+    expected = sum(1 for s in joined if "o_down" not in s and "s_down" not in s)
+    assert count_ok_slaves([replica(s) for s in joined]) == expected
+    assert count_ok_sentinels([peer(s) for s in joined]) == 1 + expected

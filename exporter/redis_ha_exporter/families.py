@@ -2,6 +2,16 @@
 
 :class:`FamilyBuilder` checks every sample against :mod:`redis_ha_exporter.catalogue` (name,
 type, label names), so a metric cannot be emitted unless it is catalogued and documented.
+
+The parsers return only what the servers said; every value derived from it is computed here,
+and only here, next to the metric it feeds:
+
+* ``redis_connected_slave_lag_bytes``: the master's offset minus the replica's, at least 0;
+* ``redis_master_link_down_since_seconds``: 0 while the link is up (Redis prints the field
+  only while it is down, or ``-1``);
+* ``redis_sentinel_master_ok_slaves`` / ``_ok_sentinels``: :func:`count_ok_slaves`,
+  :func:`count_ok_sentinels`, counted the way redis_exporter counts them;
+* ``redis_sentinel_replica_up``: :func:`replica_up`, our verdict from three flags.
 """
 
 from __future__ import annotations
@@ -21,7 +31,7 @@ from redis_ha_exporter import __version__
 from redis_ha_exporter.catalogue import BY_NAME, Kind
 from redis_ha_exporter.events.state import DEFAULT_FAILOVER_BUCKETS, EventSnapshot
 from redis_ha_exporter.parse.info import Replication
-from redis_ha_exporter.parse.sentinel import count_ok_sentinels, count_ok_slaves
+from redis_ha_exporter.parse.sentinel import SentinelPeer, SentinelReplica
 from redis_ha_exporter.snapshot import Collection, SentinelState, TargetSnapshot
 
 
@@ -96,8 +106,8 @@ def add_replication(out: FamilyBuilder, addr: str, repl: Replication) -> None:
         state = {**slave, "slave_state": replica.state}
         out.add("redis_connected_slave_offset_bytes", replica.offset, addr=addr, **state)
         out.add("redis_connected_slave_lag_seconds", replica.lag, addr=addr, **state)
-        if repl.master_repl_offset is not None:
-            lag = max(repl.master_repl_offset - replica.offset, 0.0)
+        if repl.master_repl_offset is not None and replica.offset is not None:
+            lag = max(repl.master_repl_offset - replica.offset, 0)
             out.add("redis_connected_slave_lag_bytes", lag, addr=addr, **slave)
     link = repl.link
     if link is None:
@@ -110,6 +120,46 @@ def add_replication(out: FamilyBuilder, addr: str, repl: Replication) -> None:
     out.add("redis_slave_info", 1.0, addr=addr, read_only=link.read_only, **where)
     down_since = 0.0 if link.link_up else link.link_down_since_seconds
     out.add("redis_master_link_down_since_seconds", down_since, addr=addr)
+
+
+def _down_like_redis_exporter(flags: frozenset[str]) -> bool:
+    # redis_exporter tests the comma-joined flags string with strings.Contains(flags,
+    # "o_down") / (flags, "s_down"); neither needle holds a comma, so testing each name for
+    # the substring gives the same answer for every input.
+    return any("s_down" in f or "o_down" in f for f in flags)
+
+
+def count_ok_slaves(replicas: Iterable[SentinelReplica]) -> int:
+    """Value of ``redis_sentinel_master_ok_slaves``: replicas that are not down.
+
+    Counted the way oliver006/redis_exporter counts it (the same in v1.45.0, Debian's
+    ``prometheus-redis-exporter``, and in current releases; ``processSentinelSlaves`` in
+    ``exporter/sentinels.go``): the number of ``SENTINEL SLAVES`` entries whose flags
+    contain neither ``s_down`` nor ``o_down`` (substring test on the flags string).  A
+    replica flagged only ``disconnected`` IS counted (unlike :func:`replica_up`).
+    redis_exporter skips entries without ``flags``; our parser rejects such replies outright.
+    When ``SENTINEL SLAVES`` fails, redis_exporter still exports 0 (an empty list here).
+    """
+    return sum(1 for r in replicas if not _down_like_redis_exporter(r.flags))
+
+
+def count_ok_sentinels(peers: Iterable[SentinelPeer]) -> int:
+    """Value of ``redis_sentinel_master_ok_sentinels``: this Sentinel plus the peers not down.
+
+    Counted the way oliver006/redis_exporter counts it (v1.45.0 and current,
+    ``processSentinelSentinels`` in ``exporter/sentinels.go``): it starts at 1 for the
+    Sentinel being scraped and adds every ``SENTINEL SENTINELS`` entry whose flags contain
+    neither ``s_down`` nor ``o_down`` (substring test on the flags string).  So with three
+    healthy Sentinels the value is 3, and it is at least 1 even when ``SENTINEL SENTINELS``
+    fails (redis_exporter then exports 1: pass an empty list).
+    """
+    return 1 + sum(1 for p in peers if not _down_like_redis_exporter(p.flags))
+
+
+def replica_up(replica: SentinelReplica) -> bool:
+    """Value of ``redis_sentinel_replica_up``: False when the Sentinel flags the replica
+    ``s_down``, ``o_down`` or ``disconnected``."""
+    return not replica.flags & {"s_down", "o_down", "disconnected"}
 
 
 def add_sentinel(out: FamilyBuilder, addr: str, state: SentinelState, dropped_total: int) -> None:
@@ -166,7 +216,7 @@ def add_sentinel(out: FamilyBuilder, addr: str, state: SentinelState, dropped_to
         )
         for replica in monitored.replicas or ():
             at = {"addr": addr, "master_name": name, "replica_address": replica.address}
-            out.add("redis_sentinel_replica_up", float(replica.up), **at)
+            out.add("redis_sentinel_replica_up", float(replica_up(replica)), **at)
             out.add("redis_sentinel_replica_master_link_up", float(replica.master_link_ok), **at)
             out.add("redis_sentinel_replica_offset_bytes", replica.repl_offset, **at)
 

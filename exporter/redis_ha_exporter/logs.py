@@ -10,6 +10,7 @@ import json
 import logging
 import sys
 import time
+import traceback
 from typing import Any
 
 _LEVELS = {
@@ -35,6 +36,8 @@ def _fields(record: logging.LogRecord) -> dict[str, Any]:
         "msg": record.getMessage(),
     }
     out.update(getattr(record, "kv", {}))
+    if record.exc_info:  # log.exception(...): a bug of ours, to be read with its traceback
+        out["traceback"] = "".join(traceback.format_exception(*record.exc_info)).rstrip()
     return out
 
 
@@ -60,12 +63,14 @@ class JsonFormatter(logging.Formatter):
 
 
 def setup_logging(level: str, fmt: str) -> None:
-    """Route the ``redis_ha_exporter`` loggers to stderr in ``fmt`` at ``level``."""
+    """Route the ``redis_ha_exporter`` loggers to stderr in ``fmt`` at ``level``, and aiohttp's
+    server logger too: it reports a request that failed with an exception (a 500)."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if fmt == "json" else LogfmtFormatter())
-    root = logging.getLogger("redis_ha_exporter")
-    root.handlers[:] = [handler]
-    root.setLevel(_LEVELS.get(level, logging.INFO))
-    root.propagate = False
+    for name in ("redis_ha_exporter", "aiohttp.server"):
+        logger = logging.getLogger(name)
+        logger.handlers[:] = [handler]
+        logger.setLevel(_LEVELS.get(level, logging.INFO))
+        logger.propagate = False
     access = logging.getLogger("aiohttp.access")
     access.disabled = True

@@ -1,7 +1,9 @@
 """The scrape path: every target concurrently, under one deadline, single flight.
 
 fetch (I/O) → parse (pure) → :class:`~redis_ha_exporter.snapshot.TargetSnapshot`. A target that
-fails, hangs or refuses auth yields ``up=False`` and a log line, and never delays the others.
+fails, hangs, refuses auth or sends a reply the parsers reject (``TARGET_ERRORS``) yields
+``up=False`` and a log line, and never delays the others. Any other exception is a bug of ours:
+it fails the collection, so the scrape answers 500 and the log shows the traceback.
 """
 
 from __future__ import annotations
@@ -27,13 +29,13 @@ from redis_ha_exporter.fetch.sentinel import (
 from redis_ha_exporter.logs import kv
 from redis_ha_exporter.parse.info import (
     parse_info_fields,
+    parse_info_sentinel,
     parse_replication,
     parse_server,
 )
 from redis_ha_exporter.parse.sentinel import (
     SentinelMaster,
     parse_ckquorum,
-    parse_info_sentinel,
     parse_sentinel_masters,
     parse_sentinel_sentinels,
     parse_sentinel_slaves,
@@ -70,7 +72,7 @@ def assemble_sentinel(
 ) -> SentinelState:
     """Parsed ``SENTINEL MASTERS`` + the raw replies about the kept masters → SentinelState
     (pure; parse errors propagate)."""
-    info = parse_info_sentinel(overview.info)
+    info = parse_info_sentinel(parse_info_fields(overview.info))
     by_name = {m.name: m for m in masters}
     info_by_name = {m.name: m for m in info.monitored}
     monitored = tuple(
@@ -133,6 +135,9 @@ async def collect_target(
             extra=kv(addr=target.addr, kind=target.kind.value, reason=reason, err=str(exc)[:200]),
         )
         return TargetSnapshot(target, up=False, duration_seconds=time.monotonic() - started)
+    except Exception as exc:  # a bug of ours, not a target that is down: HTTP 500, traceback
+        exc.add_note(f"while collecting {target.kind.value} target {target.addr}")
+        raise
     return TargetSnapshot(
         target,
         up=True,

@@ -8,11 +8,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from redis_ha_exporter.parse.info import Replication, ServerInfo
+from redis_ha_exporter.parse.info import InfoMaster, Replication, SentinelInfo, ServerInfo
 from redis_ha_exporter.parse.sentinel import (
     CkQuorum,
-    InfoMaster,
-    SentinelInfo,
     SentinelMaster,
     SentinelPeer,
     SentinelReplica,

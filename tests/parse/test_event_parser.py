@@ -16,7 +16,6 @@ from redis_ha_exporter.parse.events import (
     OTHER,
     EventParseError,
     SentinelEvent,
-    format_address,
     is_event_channel,
     parse_event,
 )
@@ -331,11 +330,6 @@ def test_known_events_catalogue_matches_the_redis_7_source() -> None:
     )
     assert all(is_event_channel(name) for name in KNOWN_EVENTS)
     assert OTHER not in KNOWN_EVENTS
-
-
-def test_format_address_is_unbracketed_host_colon_port() -> None:
-    assert format_address("10.0.0.1", 6379) == "10.0.0.1:6379"
-    assert format_address("::1", "6379") == "::1:6379"
 
 
 def test_is_event_channel() -> None:

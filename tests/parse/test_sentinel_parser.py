@@ -1,9 +1,9 @@
 """Tests for redis_ha_exporter.parse.sentinel.
 
 Table tests run on replies recorded from real redis-server/redis-sentinel 7.0.15 processes
-(tests/fixtures/sentinel/, see its README), in RESP2 and RESP3 shapes, plus the Redis 3.2
-``INFO sentinel`` lines of the seed walkthrough; hypothesis checks that no input makes a
-parser raise anything but SentinelParseError.
+(tests/fixtures/sentinel/, see its README), in RESP2 and RESP3 shapes; hypothesis checks that
+no input makes a parser raise anything but SentinelParseError. (``INFO sentinel`` is INFO text:
+tests/parse/test_info.py. The values derived from these records: tests/test_families.py.)
 """
 
 from __future__ import annotations
@@ -18,17 +18,15 @@ import redis
 from hypothesis import given
 from hypothesis import strategies as st
 
+from redis_ha_exporter.parse.info import SentinelInfo, parse_info_fields, parse_info_sentinel
 from redis_ha_exporter.parse.sentinel import (
     CkQuorum,
     SentinelMaster,
     SentinelParseError,
     SentinelPeer,
     SentinelReplica,
-    count_ok_sentinels,
-    count_ok_slaves,
     normalise_flags,
     parse_ckquorum,
-    parse_info_sentinel,
     parse_sentinel_master,
     parse_sentinel_masters,
     parse_sentinel_sentinels,
@@ -135,7 +133,6 @@ def test_slaves_fields_match_raw_reply(scenario: str, protocol: int) -> None:
             assert r.name == entry["name"], name
             assert r.address == f"{entry['ip']}:{entry['port']}"
             assert r.flags == flags
-            assert r.up == (not flags & {"s_down", "o_down", "disconnected"})
             assert r.master_link_ok == (entry["master-link-status"] == "ok")
             assert r.repl_offset == int(entry["slave-repl-offset"])
             assert r.master_link_down_time_ms == int(entry["master-link-down-time"])
@@ -156,7 +153,6 @@ def test_sentinels_fields_match_raw_reply(scenario: str, protocol: int) -> None:
             assert p.runid == entry["runid"]
             assert p.address == f"{entry['ip']}:{entry['port']}"
             assert p.flags == flags
-            assert p.ok == (not flags & {"s_down", "o_down"})
             assert p.voted_leader_epoch == int(entry["voted-leader-epoch"])
 
 
@@ -180,36 +176,34 @@ def test_resp2_and_resp3_parse_alike(scenario: str) -> None:
 
 # --- scenario table -----------------------------------------------------------------------
 
-# scenario -> master m1: (sdown, odown, failover_in_progress, info status,
-#                          ok slaves (compat), replicas up (ours), ok sentinels (compat), ckquorum)
+# scenario -> master m1: (sdown, odown, failover_in_progress, info status, ckquorum)
 M1_TABLE = {
-    "healthy": (False, False, False, "ok", 2, 2, 3, True),
-    "replica_sdown": (False, False, False, "ok", 1, 1, 3, True),
-    "master_sdown": (True, False, False, "sdown", 2, 2, 3, True),
-    "master_odown": (True, True, True, "odown", 2, 2, 3, True),
-    "failover": (True, True, True, "odown", 2, 2, 3, True),
-    "after_failover": (False, False, False, "ok", 1, 1, 3, True),
-    "noquorum": (False, False, False, "ok", 1, 1, 1, False),
-    "tilt": (False, False, False, "ok", 1, 1, 3, True),
-    "two_masters": (False, False, False, "ok", 1, 1, 3, True),
+    "healthy": (False, False, False, "ok", True),
+    "replica_sdown": (False, False, False, "ok", True),
+    "master_sdown": (True, False, False, "sdown", True),
+    "master_odown": (True, True, True, "odown", True),
+    "failover": (True, True, True, "odown", True),
+    "after_failover": (False, False, False, "ok", True),
+    "noquorum": (False, False, False, "ok", False),
+    "tilt": (False, False, False, "ok", True),
+    "two_masters": (False, False, False, "ok", True),
 }
+
+
+def info_sentinel(scenario: str, protocol: int) -> SentinelInfo:
+    return parse_info_sentinel(parse_info_fields(load_info(scenario, protocol)))
 
 
 @pytest.mark.parametrize(("scenario", "protocol"), all_fixtures())
 def test_scenario_table(scenario: str, protocol: int) -> None:
-    sdown, odown, failover, status, ok_slaves, up, ok_sentinels, ck_ok = M1_TABLE[scenario]
+    sdown, odown, failover, status, ck_ok = M1_TABLE[scenario]
     data = load(scenario, protocol)
     m1 = {m.name: m for m in parse_sentinel_masters(data["masters"])}["m1"]
-    replicas = parse_sentinel_slaves(data["slaves"]["m1"])
-    peers = parse_sentinel_sentinels(data["sentinels"]["m1"])
-    info = {im.name: im for im in parse_info_sentinel(load_info(scenario, protocol)).monitored}
+    info = {im.name: im for im in info_sentinel(scenario, protocol).monitored}
     assert (m1.sdown, m1.odown, m1.failover_in_progress) == (sdown, odown, failover)
     assert info["m1"].status == status
     assert info["m1"].ok == (status == "ok")
     assert info["m1"].address == m1.address
-    assert count_ok_slaves(replicas) == ok_slaves
-    assert sum(r.up for r in replicas) == up
-    assert count_ok_sentinels(peers) == ok_sentinels
     assert parse_ckquorum(ckquorum_reply(data["ckquorum"]["m1"])).ok is ck_ok
 
 
@@ -222,21 +216,13 @@ def test_failover_fixture_shows_state_and_new_master() -> None:
     assert after.config_epoch == during.config_epoch + 1
     assert after.address != during.address
     old = parse_sentinel_slaves(load("after_failover", 2)["slaves"]["m1"])
-    assert [r.address for r in old if not r.up] == [during.address]
-
-
-def test_sigstopped_replica_is_down_though_its_last_link_report_is_ok() -> None:
-    replicas = parse_sentinel_slaves(load("replica_sdown", 3)["slaves"]["m1"])
-    stopped = [r for r in replicas if "s_down" in r.flags]
-    assert len(stopped) == 1
-    assert not stopped[0].up
-    assert stopped[0].master_link_ok
+    assert [r.address for r in old if "s_down" in r.flags] == [during.address]
 
 
 def test_two_masters_are_reported_separately() -> None:
     data = load("two_masters", 3)
     masters = parse_sentinel_masters(data["masters"])
-    info = parse_info_sentinel(load_info("two_masters", 3))
+    info = info_sentinel("two_masters", 3)
     assert sorted(m.name for m in masters) == ["m1", "m2"]
     assert info.masters == 2
     assert {(i.name, i.address, i.slaves) for i in info.monitored} == {
@@ -254,165 +240,6 @@ def test_noquorum_fixture() -> None:
         majority_reachable=False,
         message=load("noquorum", 2)["ckquorum"]["m1"]["error"],
     )
-
-
-@pytest.mark.parametrize(("scenario", "protocol"), all_fixtures())
-def test_info_fixture(scenario: str, protocol: int) -> None:
-    info = parse_info_sentinel(load_info(scenario, protocol))
-    masters = parse_sentinel_masters(load(scenario, protocol)["masters"])
-    assert info.masters == len(masters) == len(info.monitored)
-    assert info.running_scripts == 0
-    assert info.scripts_queue_length == 0
-    assert info.simulate_failure_flags == 0
-    if scenario == "tilt":
-        assert info.tilt == 1
-        assert info.tilt_since_seconds is not None
-        assert info.tilt_since_seconds >= 0
-    else:
-        assert (info.tilt, info.tilt_since_seconds) == (0, -1)
-    for im in info.monitored:
-        assert im.sentinels == 3
-
-
-# --- INFO sentinel: seed (Redis 3.2) and edge cases ---------------------------------------
-
-SEED_32 = (
-    "# Sentinel\n"
-    "sentinel_masters:1\n"
-    "sentinel_tilt:0\n"
-    "sentinel_running_scripts:0\n"
-    "sentinel_scripts_queue_length:0\n"
-    "sentinel_simulate_failure_flags:0\n"
-    "master0:name={name},status=ok,address={address},slaves={slaves},sentinels={sentinels}\n"
-)
-
-
-@pytest.mark.parametrize(
-    ("name", "address", "slaves", "sentinels"),
-    [
-        # The seed walkthrough (redis 3.2.12), as each host joins.
-        ("mymaster", "127.0.0.1:6379", 0, 1),
-        ("app-cache", "192.168.0.61:6379", 2, 1),
-        ("mymaster", "127.0.0.1:6379", 0, 2),
-        ("app-cache", "192.168.0.61:6379", 0, 2),
-        ("app-cache", "192.168.0.61:6379", 0, 3),
-        ("app-cache", "192.168.0.61:6379", 2, 3),
-        ("app-cache", "192.168.0.62:6379", 2, 3),
-    ],
-)
-def test_seed_redis_32_info(name: str, address: str, slaves: int, sentinels: int) -> None:
-    text = SEED_32.format(name=name, address=address, slaves=slaves, sentinels=sentinels)
-    info = parse_info_sentinel(text)
-    assert (info.masters, info.tilt, info.running_scripts, info.scripts_queue_length) == (
-        1,
-        0,
-        0,
-        0,
-    )
-    assert info.simulate_failure_flags == 0
-    assert info.tilt_since_seconds is None  # Redis 3.2 does not send it
-    (m,) = info.monitored
-    assert (m.name, m.status, m.address, m.slaves, m.sentinels) == (
-        name,
-        "ok",
-        address,
-        slaves,
-        sentinels,
-    )
-
-
-def test_seed_redis_32_no_masters() -> None:
-    info = parse_info_sentinel(
-        "# Sentinel\r\nsentinel_masters:0\r\nsentinel_tilt:0\r\nsentinel_running_scripts:0\r\n"
-        "sentinel_scripts_queue_length:0\r\nsentinel_simulate_failure_flags:0\r\n"
-    )
-    assert info.masters == 0
-    assert info.monitored == ()
-
-
-def test_info_without_simulate_failure_flags() -> None:
-    info = parse_info_sentinel(
-        "sentinel_masters:0\nsentinel_tilt:1\nsentinel_running_scripts:2\n"
-        "sentinel_scripts_queue_length:3\n"
-    )
-    assert (info.tilt, info.running_scripts, info.scripts_queue_length) == (1, 2, 3)
-    assert info.simulate_failure_flags is None
-
-
-HEAD = (
-    "sentinel_masters:1\r\nsentinel_tilt:0\r\nsentinel_running_scripts:0\r\n"
-    "sentinel_scripts_queue_length:0\r\n"
-)
-
-
-@pytest.mark.parametrize(
-    ("line", "name", "address"),
-    [
-        (
-            "name=a,b=c,status=ok,address=10.0.0.1:6379,slaves=1,sentinels=3",
-            "a,b=c",
-            "10.0.0.1:6379",
-        ),
-        ("name=x:y,status=ok,address=10.0.0.1:6379,slaves=1,sentinels=3", "x:y", "10.0.0.1:6379"),
-        ("name=1,status=ok,address=10.0.0.1:6379,slaves=1,sentinels=3", "1", "10.0.0.1:6379"),
-        ("name=,status=ok,address=::1:6379,slaves=1,sentinels=3", "", "::1:6379"),
-        (
-            "name=n,status=ok,address=fe80::1:2:26379,slaves=1,sentinels=3",
-            "n",
-            "fe80::1:2:26379",
-        ),
-        (
-            "name=a,status=ok,address=1.1.1.1:1,slaves=0,sentinels=1,status=sdown,"
-            "address=redis-1.example:6380,slaves=1,sentinels=3",
-            "a,status=ok,address=1.1.1.1:1,slaves=0,sentinels=1",
-            "redis-1.example:6380",
-        ),
-        ("name=sp ace,status=ok,address=h:1,slaves=1,sentinels=3", "sp ace", "h:1"),
-    ],
-)
-def test_info_master_names_as_redis_prints_them(line: str, name: str, address: str) -> None:
-    info = parse_info_sentinel(HEAD + "master0:" + line + "\r\n")
-    (m,) = info.monitored
-    assert (m.name, m.address) == (name, address)
-
-
-def test_info_full_reply_other_sections_ignored_and_bytes_accepted() -> None:
-    text = (
-        "# Server\r\nredis_version:7.0.15\r\nredis_mode:sentinel\r\nmaster_repl_offset:5\r\n\r\n"
-        "#Sentinel\r\n" + HEAD + "sentinel_tilt_since_seconds:-1\r\n"
-        "master0:name=m,status=odown,address=10.0.0.1:6379,slaves=2,sentinels=3\r\n"
-        "master1:name=n,status=sdown,address=10.0.0.2:6379,slaves=0,sentinels=1\r\n"
-    )
-    info = parse_info_sentinel(text.encode())
-    assert [(m.name, m.status, m.ok) for m in info.monitored] == [
-        ("m", "odown", False),
-        ("n", "sdown", False),
-    ]
-    assert info.tilt_since_seconds == -1
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "",
-        "# Sentinel\r\n",
-        HEAD.replace("sentinel_tilt:0\r\n", ""),
-        HEAD + "garbage without colon\r\n",
-        HEAD.replace("sentinel_tilt:0", "sentinel_tilt:zero"),
-        HEAD.replace("sentinel_masters:1", "sentinel_masters:1.5"),
-        HEAD.replace("sentinel_masters:1", "sentinel_masters:"),
-        HEAD + "sentinel_simulate_failure_flags:x\r\n",
-        HEAD + "master0:name=m,status=ok,address=10.0.0.1:6379,slaves=2\r\n",
-        HEAD + "master0:name=m,status=ok,address=10.0.0.1,slaves=2,sentinels=3\r\n",
-        HEAD + "master0:name=m,status=ok,address=10.0.0.1:6379,slaves=-1,sentinels=3\r\n",
-        HEAD + "master0:status=ok,address=10.0.0.1:6379,slaves=2,sentinels=3\r\n",
-        # a name holding a newline (SENTINEL MONITOR accepts it) splits the line in two
-        HEAD + "master0:name=a\r\nb,status=ok,address=10.0.0.1:6379,slaves=2,sentinels=3\r\n",
-    ],
-)
-def test_info_malformed(text: str) -> None:
-    with pytest.raises(SentinelParseError):
-        parse_info_sentinel(text)
 
 
 # --- SENTINEL MASTERS / SLAVES / SENTINELS: edge cases ------------------------------------
@@ -555,76 +382,6 @@ def test_normalise_flags_rejects(value: object) -> None:
         normalise_flags(value)
 
 
-# --- redis_exporter-compatible counts -----------------------------------------------------
-
-
-def replica(flags: str) -> SentinelReplica:
-    return SentinelReplica(
-        name="r",
-        ip="10.0.0.1",
-        port=6379,
-        runid="",
-        flags=normalise_flags(flags),
-        master_link_status="ok",
-        master_link_down_time_ms=0,
-        slave_priority=100,
-    )
-
-
-def peer(flags: str) -> SentinelPeer:
-    return SentinelPeer(name="p", ip="10.0.0.1", port=26379, runid="", flags=normalise_flags(flags))
-
-
-def test_ok_slaves_counts_disconnected_like_redis_exporter_but_up_does_not() -> None:
-    replicas = [
-        replica("slave"),
-        replica("slave,disconnected"),
-        replica("s_down,slave"),
-        replica("s_down,o_down,slave,disconnected"),
-    ]
-    assert count_ok_slaves(replicas) == 2
-    assert [r.up for r in replicas] == [True, False, False, False]
-
-
-def test_ok_sentinels_includes_this_sentinel() -> None:
-    assert count_ok_sentinels([]) == 1
-    assert count_ok_sentinels([peer("sentinel"), peer("sentinel,master_down")]) == 3
-    assert count_ok_sentinels([peer("s_down,sentinel"), peer("sentinel,disconnected")]) == 2
-    assert count_ok_sentinels([peer("o_down,sentinel")]) == 1
-
-
-FLAG_NAMES = st.sampled_from(
-    [
-        "s_down",
-        "o_down",
-        "master",
-        "slave",
-        "sentinel",
-        "disconnected",
-        "master_down",
-        "failover_in_progress",
-        "promoted",
-        "reconf_sent",
-        "reconf_inprog",
-        "reconf_done",
-        "force_failover",
-        "script_kill_sent",
-        "xs_downx",
-        "no_down",
-    ]
-)
-
-
-@given(st.lists(st.lists(FLAG_NAMES, max_size=5, unique=True), max_size=6))
-def test_counts_equal_redis_exporter_substring_rule(flag_lists: list[list[str]]) -> None:
-    # redis_exporter: strings.Contains(flagsString, "o_down") / "s_down" on the string Redis
-    # sends, i.e. the names joined with ",".
-    joined = [",".join(f) for f in flag_lists]
-    expected = sum(1 for s in joined if "o_down" not in s and "s_down" not in s)
-    assert count_ok_slaves([replica(s) for s in joined]) == expected
-    assert count_ok_sentinels([peer(s) for s in joined]) == 1 + expected
-
-
 # --- CKQUORUM -----------------------------------------------------------------------------
 
 NOQ = "Not enough available Sentinels to reach the specified quorum for this master"
@@ -667,75 +424,6 @@ def test_ckquorum_unexpected_text(reply: str) -> None:
 
 
 # --- properties: only SentinelParseError, ever ---------------------------------------------
-
-
-def check_info(text: str | bytes) -> None:
-    """Parse; on success the required keys were there and every master line was whole."""
-    try:
-        info = parse_info_sentinel(text)
-    except SentinelParseError:
-        return
-    body = text if isinstance(text, str) else text.decode("utf-8", errors="replace")
-    assert "sentinel_masters:" in body
-    assert "sentinel_scripts_queue_length:" in body
-    assert all(m.slaves >= 0 and m.sentinels >= 0 for m in info.monitored)
-    assert all(":" in m.address for m in info.monitored)
-
-
-@given(st.text())
-def test_info_arbitrary_text(text: str) -> None:
-    check_info(text)
-
-
-INFO_LINE = st.one_of(
-    st.sampled_from(
-        [
-            "# Sentinel",
-            "",
-            "sentinel_masters:1",
-            "sentinel_tilt:0",
-            "sentinel_running_scripts:0",
-            "sentinel_scripts_queue_length:0",
-            "sentinel_simulate_failure_flags:0",
-            "sentinel_tilt_since_seconds:-1",
-        ]
-    ),
-    st.builds(lambda k, v: f"{k}:{v}", st.sampled_from(["sentinel_tilt", "master0"]), st.text()),
-    st.builds(
-        lambda name, st_, addr, a, b: (
-            f"master0:name={name},status={st_},address={addr},slaves={a},sentinels={b}"
-        ),
-        st.text(),
-        st.text(),
-        st.text(),
-        st.text(),
-        st.text(),
-    ),
-    st.text(),
-)
-
-
-@given(st.lists(INFO_LINE, max_size=12), st.sampled_from(["\n", "\r\n"]))
-def test_info_structured_text(lines: list[str], eol: str) -> None:
-    check_info(eol.join(lines))
-
-
-@given(st.binary())
-def test_info_arbitrary_bytes(data: bytes) -> None:
-    check_info(data)
-
-
-NO_NEWLINE = st.text().filter(lambda s: "\n" not in s)
-HOSTS = st.sampled_from(["127.0.0.1", "::1", "fe80::1", "redis-1.example", "10.0.0.7"])
-
-
-@given(NO_NEWLINE, st.sampled_from(["ok", "sdown", "odown"]), HOSTS, st.integers(0, 65535))
-def test_info_master_name_round_trip(name: str, status: str, host: str, port: int) -> None:
-    # Printed as sentinel.c prints it, with the name verbatim: any name without a newline
-    # comes back unchanged.
-    line = f"master0:name={name},status={status},address={host}:{port},slaves=2,sentinels=3"
-    (m,) = parse_info_sentinel(HEAD + line + "\r\n").monitored
-    assert (m.name, m.status, m.address) == (name, status, f"{host}:{port}")
 
 
 SCALARS = st.one_of(

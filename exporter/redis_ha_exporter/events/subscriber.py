@@ -84,26 +84,38 @@ class EventSubscriber:
             self._task = None
 
     async def run(self) -> None:
-        """Subscribe, consume, and reconnect with capped jittered backoff, forever."""
+        """Subscribe, consume, and reconnect with capped jittered backoff, forever.
+
+        A target fault (``TARGET_ERRORS``) is a warning. Any other exception is a bug of ours:
+        it is logged with its traceback and the stream reconnects all the same, so a bug met on
+        one message cannot end the stream for good; it never resets the backoff, so a bug met in
+        every session cannot spin either.
+        """
         backoff = self.backoff_initial
         while True:
             self._subscribed = False
             try:
                 await self._session()
-            except TARGET_ERRORS as exc:
+            except Exception as exc:  # _session ends only by raising or being cancelled
                 if self.state.stream_up:
                     self.state.mark_disconnected(time.time())
-                log.warning(
-                    "event stream lost",
-                    extra=kv(
-                        addr=self.target.addr,
-                        reason=type(exc).__name__,
-                        err=str(exc)[:200],
-                        retry_in=round(backoff, 2),
-                    ),
-                )
-            if self._subscribed:  # a healthy session resets the backoff
-                backoff = self.backoff_initial
+                if isinstance(exc, TARGET_ERRORS):
+                    if self._subscribed:  # a session that got going starts the backoff over
+                        backoff = self.backoff_initial
+                    log.warning(
+                        "event stream lost",
+                        extra=kv(
+                            addr=self.target.addr,
+                            reason=type(exc).__name__,
+                            err=str(exc)[:200],
+                            retry_in=round(backoff, 2),
+                        ),
+                    )
+                else:
+                    log.exception(
+                        "event stream failed on a bug of the exporter",
+                        extra=kv(addr=self.target.addr, retry_in=round(backoff, 2)),
+                    )
             await asyncio.sleep(backoff * random.uniform(0.5, 1.0))
             backoff = min(backoff * 2, self.backoff_max)
 

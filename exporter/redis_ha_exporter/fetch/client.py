@@ -15,14 +15,16 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
+from redis_ha_exporter.parse import ParseError
 from redis_ha_exporter.targets import Target
 
 RAW_REPLY_COMMANDS = ("INFO",)
 
-# Failures that mean "this target is down or broken", as opposed to a bug of ours: connection
-# and protocol errors, timeouts (an OSError), and replies our parsers reject (InfoParseError,
-# SentinelParseError, EventParseError and bad text are all ValueErrors).
-TARGET_ERRORS = (RedisError, OSError, ValueError)
+# Failures that mean "this target is down or broken": redis-py's errors (connection, protocol,
+# auth, error replies), OS errors (refused, reset, TLS, and timeouts: asyncio.timeout() raises the
+# builtin TimeoutError, an OSError), and replies our parsers reject. Anything else raised while
+# collecting a target is a bug of ours and must not pass for a target that is down.
+TARGET_ERRORS: tuple[type[Exception], ...] = (RedisError, OSError, ParseError)
 
 
 def make_client(target: Target, timeout: float, *, blocking_reads: bool = False) -> aioredis.Redis:

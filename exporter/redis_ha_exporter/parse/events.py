@@ -27,7 +27,8 @@ skip them without counting anything.  ``parse_event()`` raises ``EventParseError
 
 Event names outside ``KNOWN_EVENTS`` are accepted (``known=False``, counted as ``other``) and
 their payload parsed on a best-effort basis, never raising for the payload.  A known event whose
-payload does not have its documented shape raises ``EventParseError``.
+payload does not have its documented shape (a port or epoch that is not a decimal number
+included) raises ``EventParseError``, following the rules of :mod:`redis_ha_exporter.parse`.
 
 Limitation: master names containing spaces (possible with ``SENTINEL MONITOR "a b" ...``) make
 the payload ambiguous; such events are parse errors or are split at the first space.
@@ -39,6 +40,8 @@ import re
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from redis_ha_exporter.parse import ParseError, format_address
+
 __all__ = [
     "INSTANCE_TYPES",
     "KNOWN_EVENTS",
@@ -48,7 +51,6 @@ __all__ = [
     "OTHER",
     "EventParseError",
     "SentinelEvent",
-    "format_address",
     "is_event_channel",
     "parse_event",
 ]
@@ -138,7 +140,7 @@ _ODOWN_RE = re.compile(r"#quorum ([0-9]{1,9})/([0-9]{1,9})")
 _MONITOR_RE = re.compile(r"quorum ([0-9]{1,9})")
 
 
-class EventParseError(ValueError):
+class EventParseError(ParseError):
     """A message that is not a well-formed Sentinel event."""
 
 
@@ -173,11 +175,6 @@ class SentinelEvent:
     def label(self) -> str:
         """The ``event`` label value: the channel name if known, else ``other``."""
         return self.event if self.known else OTHER
-
-
-def format_address(host: str, port: int | str) -> str:
-    """``host:port`` with the host unbracketed, as ``INFO sentinel`` prints ``address=``."""
-    return f"{host}:{port}"
 
 
 def is_event_channel(channel: str) -> bool:

@@ -1,6 +1,7 @@
-"""Pure parsers for the text of ``INFO server`` and ``INFO replication``.
+"""Pure parsers for ``INFO`` text: split once, then type each section's fields.
 
-Input is the raw reply text, exactly as ``redis-cli info replication`` prints it::
+Input is the raw reply, exactly as ``redis-cli info replication`` prints it (``\\r\\n`` or
+``\\n`` line endings)::
 
     # Replication
     role:master
@@ -8,8 +9,13 @@ Input is the raw reply text, exactly as ``redis-cli info replication`` prints it
     slave0:ip=10.0.0.2,port=6379,state=online,offset=193884,lag=0
     master_repl_offset:193884
 
-Nothing here touches a socket; every function is total on ``str`` and raises only
-:class:`InfoParseError` (a ``ValueError``).
+:func:`parse_info_fields` splits any ``INFO`` reply — one section or all of them — into
+``{field: value}``; :func:`parse_info_pairs` splits the ``k=v,k=v`` values some fields carry
+(``slave0`` above, and ``db0:keys=1,expires=0,avg_ttl=0``, ``cmdstat_get:calls=2,usec=15,…``,
+``errorstat_ERR:count=1``, ``latency_percentiles_usec_get:p50=1.003,p99=2.007,p99.9=2.007``).
+The section parsers (:func:`parse_server`, :func:`parse_replication`,
+:func:`parse_info_sentinel`) take those fields and raise only :class:`InfoParseError`, following
+the rules of :mod:`redis_ha_exporter.parse`.
 """
 
 from __future__ import annotations
@@ -18,23 +24,46 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-_SLAVE_KEY = re.compile(r"slave\d+")
+from redis_ha_exporter.parse import ParseError, read_int
+
+__all__ = [
+    "ConnectedReplica",
+    "InfoMaster",
+    "InfoParseError",
+    "MasterLink",
+    "Replication",
+    "SentinelInfo",
+    "ServerInfo",
+    "parse_connected_replica",
+    "parse_info_fields",
+    "parse_info_pairs",
+    "parse_info_sentinel",
+    "parse_replication",
+    "parse_server",
+]
 
 
-class InfoParseError(ValueError):
+class InfoParseError(ParseError):
     """The text is not an ``INFO`` reply we understand."""
 
 
-def parse_info_fields(text: str) -> dict[str, str]:
-    """Split ``INFO`` text into ``{field: value}``; comments and blank lines are skipped.
+# --- splitting ----------------------------------------------------------------------------
 
-    Parses lines such as ``role:master`` or ``slave0:ip=::1,port=6380,state=online,offset=5,lag=0``
-    (only the first ``:`` separates field from value, so IPv6 addresses survive). A non-empty,
-    non-comment line without ``:`` raises :class:`InfoParseError`.
+
+def parse_info_fields(text: str | bytes) -> dict[str, str]:
+    """Split ``INFO`` text into ``{field: value}``; ``#`` lines and blank lines are skipped.
+
+    Parses lines such as ``role:master`` or ``slave0:ip=::1,port=6380,state=online,offset=5,lag=0``.
+    Lines end at ``\\n`` (a trailing ``\\r`` is dropped) and nowhere else, and only the first
+    ``:`` separates field from value, so IPv6 addresses and Sentinel master names holding ``:``
+    or ``\\r`` survive. Bytes are decoded as UTF-8 with ``errors="replace"``. A non-blank,
+    non-comment line without ``:`` or without a field name raises :class:`InfoParseError`.
     """
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", errors="replace")
     fields: dict[str, str] = {}
-    for raw in text.splitlines():
-        line = raw.strip()
+    for raw in text.split("\n"):
+        line = raw.removesuffix("\r")
         if not line or line.startswith("#"):
             continue
         key, sep, value = line.partition(":")
@@ -42,6 +71,38 @@ def parse_info_fields(text: str) -> dict[str, str]:
             raise InfoParseError(f"not an INFO line: {line[:60]!r}")
         fields[key] = value
     return fields
+
+
+def parse_info_pairs(value: str) -> dict[str, str]:
+    """Split a ``k=v,k=v`` field value into ``{k: v}``.
+
+    ``ip=::1,port=6380,state=online,offset=5,lag=0`` → ``{"ip": "::1", "port": "6380", …}``;
+    only the first ``=`` of an item separates key from value. An item without ``=`` or without
+    a key raises :class:`InfoParseError`.
+    """
+    pairs: dict[str, str] = {}
+    for item in value.split(","):
+        key, sep, val = item.partition("=")
+        if not sep or not key:
+            raise InfoParseError(f"not a k=v list: {value[:60]!r}")
+        pairs[key] = val
+    return pairs
+
+
+def _int(fields: Mapping[str, str], key: str) -> int | None:
+    """The integer in field ``key``; None when the field is absent."""
+    value = fields.get(key)
+    return None if value is None else read_int(value, key, InfoParseError)
+
+
+def _required(fields: Mapping[str, str], key: str, section: str) -> str:
+    try:
+        return fields[key]
+    except KeyError:
+        raise InfoParseError(f"INFO {section} has no {key} field") from None
+
+
+# --- INFO server --------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -52,18 +113,45 @@ class ServerInfo:
     redis_mode: str
     tcp_port: str
     run_id: str
-    uptime_in_seconds: float | None
+    uptime_in_seconds: int | None
+
+
+def parse_server(fields: Mapping[str, str]) -> ServerInfo:
+    """Type the fields of ``INFO server``::
+
+        redis_version:7.0.15
+        redis_mode:standalone
+        run_id:7b3a9e0c0bd4e4bd45e0b2e4a4e2c1b0f2a0c9d1
+        tcp_port:6379
+        uptime_in_seconds:3601
+
+    Every field is optional; label fields default to ``""``, and ``redis_mode`` (missing
+    before Redis 3.0) to ``standalone``.
+    """
+    return ServerInfo(
+        redis_version=fields.get("redis_version", ""),
+        redis_mode=fields.get("redis_mode", "standalone"),
+        tcp_port=fields.get("tcp_port", ""),
+        run_id=fields.get("run_id", ""),
+        uptime_in_seconds=_int(fields, "uptime_in_seconds"),
+    )
+
+
+# --- INFO replication ---------------------------------------------------------------------
+
+_SLAVE_KEY = re.compile(r"slave[0-9]+")
 
 
 @dataclass(frozen=True)
 class ConnectedReplica:
-    """One ``slaveN:`` line of a master's ``INFO replication``."""
+    """One ``slaveN:`` line of a master's ``INFO replication``; ``offset`` and ``lag`` are
+    None when the line does not carry them (Redis 2.6)."""
 
     ip: str
     port: str
     state: str
-    offset: float
-    lag: float | None
+    offset: int | None
+    lag: int | None
 
 
 @dataclass(frozen=True)
@@ -73,12 +161,11 @@ class MasterLink:
     host: str
     port: str
     link_up: bool
-    last_io_seconds_ago: float | None
-    sync_in_progress: float | None
-    slave_repl_offset: float | None
-    link_down_since_seconds: float | None
+    last_io_seconds_ago: int | None
+    sync_in_progress: int | None
+    slave_repl_offset: int | None
+    link_down_since_seconds: int | None
     read_only: str
-    slave_priority: float | None
 
 
 @dataclass(frozen=True)
@@ -86,41 +173,16 @@ class Replication:
     """Typed ``INFO replication``; ``link`` is set only for role ``slave``."""
 
     role: str
-    connected_slaves: float | None
-    master_repl_offset: float | None
-    second_repl_offset: float | None
-    repl_backlog_active: float | None
-    repl_backlog_size: float | None
-    repl_backlog_first_byte_offset: float | None
-    repl_backlog_histlen: float | None
-    slave_priority: float | None
+    connected_slaves: int | None
+    master_repl_offset: int | None
+    second_repl_offset: int | None
+    repl_backlog_active: int | None
+    repl_backlog_size: int | None
+    repl_backlog_first_byte_offset: int | None
+    repl_backlog_histlen: int | None
+    slave_priority: int | None
     replicas: tuple[ConnectedReplica, ...]
     link: MasterLink | None
-
-
-def _number(value: str | None) -> float | None:
-    """``"42"`` -> 42.0; absent or non-numeric -> None (older servers lack some fields)."""
-    if value is None:
-        return None
-    try:
-        number = float(value)
-    except ValueError:
-        return None
-    return number if number == number else None  # drop NaN
-
-
-def parse_server(fields: Mapping[str, str]) -> ServerInfo:
-    """Pick ``redis_version``, ``redis_mode``, ``tcp_port``, ``run_id``, ``uptime_in_seconds``.
-
-    ``redis_mode`` is missing before Redis 3.0 (``standalone`` is assumed then).
-    """
-    return ServerInfo(
-        redis_version=fields.get("redis_version", ""),
-        redis_mode=fields.get("redis_mode", "standalone"),
-        tcp_port=fields.get("tcp_port", ""),
-        run_id=fields.get("run_id", ""),
-        uptime_in_seconds=_number(fields.get("uptime_in_seconds")),
-    )
 
 
 def parse_connected_replica(value: str) -> ConnectedReplica:
@@ -133,33 +195,37 @@ def parse_connected_replica(value: str) -> ConnectedReplica:
         parts = value.split(",")
         if len(parts) < 3:
             raise InfoParseError(f"not a replica line: {value[:60]!r}")
-        return ConnectedReplica(ip=parts[0], port=parts[1], state=parts[2], offset=0.0, lag=None)
-    pairs: dict[str, str] = {}
-    for item in value.split(","):
-        key, sep, val = item.partition("=")
-        if not sep:
-            raise InfoParseError(f"not a replica line: {value[:60]!r}")
-        pairs[key] = val
+        return ConnectedReplica(ip=parts[0], port=parts[1], state=parts[2], offset=None, lag=None)
+    pairs = parse_info_pairs(value)
     if "ip" not in pairs or "port" not in pairs:
         raise InfoParseError(f"replica line without ip/port: {value[:60]!r}")
     return ConnectedReplica(
         ip=pairs["ip"],
         port=pairs["port"],
         state=pairs.get("state", ""),
-        offset=_number(pairs.get("offset")) or 0.0,
-        lag=_number(pairs.get("lag")),
+        offset=_int(pairs, "offset"),
+        lag=_int(pairs, "lag"),
     )
 
 
 def parse_replication(fields: Mapping[str, str]) -> Replication:
-    """Type the fields of ``INFO replication``.
+    """Type the fields of ``INFO replication`` (a master above; a replica)::
 
-    ``role`` is required; every numeric field is optional because old servers (3.2 prints no
-    ``second_repl_offset``, 2.8 no ``slave_read_only``) and replicas in ``wait_bgsave`` omit some.
+        role:slave
+        master_host:::1
+        master_port:18001
+        master_link_status:up
+        master_last_io_seconds_ago:1
+        master_sync_in_progress:0
+        slave_repl_offset:50
+        slave_priority:100
+        slave_read_only:1
+
+    ``role`` is required; every other field is optional because old servers (3.2 prints no
+    ``second_repl_offset``, 2.8 no ``slave_read_only``) and replicas in ``wait_bgsave`` omit
+    some. ``slave_priority`` (``replica_priority`` on some versions) is read whatever the role.
     """
-    role = fields.get("role")
-    if role is None:
-        raise InfoParseError("INFO replication has no role field")
+    role = _required(fields, "role", "replication")
     replicas = tuple(
         parse_connected_replica(value) for key, value in fields.items() if _SLAVE_KEY.fullmatch(key)
     )
@@ -169,23 +235,125 @@ def parse_replication(fields: Mapping[str, str]) -> Replication:
             host=fields.get("master_host", ""),
             port=fields.get("master_port", ""),
             link_up=fields.get("master_link_status") == "up",
-            last_io_seconds_ago=_number(fields.get("master_last_io_seconds_ago")),
-            sync_in_progress=_number(fields.get("master_sync_in_progress")),
-            slave_repl_offset=_number(fields.get("slave_repl_offset")),
-            link_down_since_seconds=_number(fields.get("master_link_down_since_seconds")),
+            last_io_seconds_ago=_int(fields, "master_last_io_seconds_ago"),
+            sync_in_progress=_int(fields, "master_sync_in_progress"),
+            slave_repl_offset=_int(fields, "slave_repl_offset"),
+            link_down_since_seconds=_int(fields, "master_link_down_since_seconds"),
             read_only=fields.get("slave_read_only", fields.get("replica_read_only", "")),
-            slave_priority=_number(fields.get("slave_priority", fields.get("replica_priority"))),
         )
+    priority = "slave_priority" if "slave_priority" in fields else "replica_priority"
     return Replication(
         role=role,
-        connected_slaves=_number(fields.get("connected_slaves")),
-        master_repl_offset=_number(fields.get("master_repl_offset")),
-        second_repl_offset=_number(fields.get("second_repl_offset")),
-        repl_backlog_active=_number(fields.get("repl_backlog_active")),
-        repl_backlog_size=_number(fields.get("repl_backlog_size")),
-        repl_backlog_first_byte_offset=_number(fields.get("repl_backlog_first_byte_offset")),
-        repl_backlog_histlen=_number(fields.get("repl_backlog_histlen")),
-        slave_priority=_number(fields.get("slave_priority", fields.get("replica_priority"))),
+        connected_slaves=_int(fields, "connected_slaves"),
+        master_repl_offset=_int(fields, "master_repl_offset"),
+        second_repl_offset=_int(fields, "second_repl_offset"),
+        repl_backlog_active=_int(fields, "repl_backlog_active"),
+        repl_backlog_size=_int(fields, "repl_backlog_size"),
+        repl_backlog_first_byte_offset=_int(fields, "repl_backlog_first_byte_offset"),
+        repl_backlog_histlen=_int(fields, "repl_backlog_histlen"),
+        slave_priority=_int(fields, priority),
         replicas=replicas,
         link=link,
+    )
+
+
+# --- INFO sentinel ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InfoMaster:
+    """One ``masterN:`` line of ``INFO sentinel``.
+
+    ``address`` is ``host:port`` exactly as printed (IPv6 unbracketed); ``sentinels`` counts
+    this Sentinel too (Redis prints the number of known peers plus one).
+    """
+
+    name: str
+    status: str  # "ok", "sdown" or "odown"
+    address: str
+    slaves: int
+    sentinels: int
+
+    @property
+    def ok(self) -> bool:
+        """``status == "ok"``: the value of ``redis_sentinel_master_status``."""
+        return self.status == "ok"
+
+
+@dataclass(frozen=True)
+class SentinelInfo:
+    """The ``INFO sentinel`` section.
+
+    ``tilt_since_seconds`` (Redis >= 7.0; ``-1`` when not in TILT) and
+    ``simulate_failure_flags`` (not sent before Redis 3.2) are ``None`` when the Sentinel does
+    not send them.  ``monitored`` holds the ``masterN:`` lines in the order printed.
+    """
+
+    masters: int
+    tilt: int
+    running_scripts: int
+    scripts_queue_length: int
+    simulate_failure_flags: int | None
+    tilt_since_seconds: int | None
+    monitored: tuple[InfoMaster, ...]
+
+
+# Redis prints: "master%d:name=%s,status=%s,address=%s:%d,slaves=%lu,sentinels=%lu" with the
+# name verbatim (SENTINEL MONITOR accepts any name), so a name may contain ',', '=' or ':'.
+# Everything after the name has a fixed shape with exactly four commas (status and address
+# hold none): match it anchored at the end of the line and let the name take the rest, which
+# makes the split unique.  Only a name holding a newline cannot be read back: its first half
+# is a malformed master line, hence InfoParseError.
+_MASTER_KEY = re.compile(r"master[0-9]+")
+_MASTER_VALUE = re.compile(
+    r"name=(?P<name>.*),status=(?P<status>[^,]*),address=(?P<address>[^,]+:[0-9]+),"
+    r"slaves=(?P<slaves>[0-9]+),sentinels=(?P<sentinels>[0-9]+)",
+    re.DOTALL,
+)
+
+
+def _info_master(value: str) -> InfoMaster:
+    """``name=m1,status=ok,address=127.0.0.1:6379,slaves=2,sentinels=3``."""
+    m = _MASTER_VALUE.fullmatch(value)
+    if m is None:
+        raise InfoParseError(f"INFO sentinel: bad master line: {value[:80]!r}")
+    return InfoMaster(
+        name=m["name"],
+        status=m["status"],
+        address=m["address"],
+        slaves=read_int(m["slaves"], "slaves", InfoParseError),
+        sentinels=read_int(m["sentinels"], "sentinels", InfoParseError),
+    )
+
+
+def parse_info_sentinel(fields: Mapping[str, str]) -> SentinelInfo:
+    """Type the fields of ``INFO sentinel``::
+
+        # Sentinel
+        sentinel_masters:1
+        sentinel_tilt:0
+        sentinel_tilt_since_seconds:-1
+        sentinel_running_scripts:0
+        sentinel_scripts_queue_length:0
+        sentinel_simulate_failure_flags:0
+        master0:name=m1,status=ok,address=127.0.0.1:6379,slaves=2,sentinels=3
+
+    Fields of other sections (a full ``INFO`` reply) are ignored. A malformed ``masterN:``
+    line or a missing ``sentinel_masters``/``_tilt``/``_running_scripts``/
+    ``_scripts_queue_length`` raises :class:`InfoParseError`.
+    """
+
+    def required(key: str) -> int:
+        return read_int(_required(fields, key, "sentinel"), key, InfoParseError)
+
+    return SentinelInfo(
+        masters=required("sentinel_masters"),
+        tilt=required("sentinel_tilt"),
+        running_scripts=required("sentinel_running_scripts"),
+        scripts_queue_length=required("sentinel_scripts_queue_length"),
+        simulate_failure_flags=_int(fields, "sentinel_simulate_failure_flags"),
+        tilt_since_seconds=_int(fields, "sentinel_tilt_since_seconds"),
+        monitored=tuple(
+            _info_master(value) for key, value in fields.items() if _MASTER_KEY.fullmatch(key)
+        ),
     )

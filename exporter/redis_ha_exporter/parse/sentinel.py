@@ -1,10 +1,8 @@
-"""Pure parsers for Sentinel state: raw replies in, frozen records out.
+"""Pure parsers for the replies of ``SENTINEL`` commands: raw replies in, frozen records out.
 
 The fetch layer sends the commands with redis-py's response callbacks disabled, so these
 functions see the raw reply shapes:
 
-* ``INFO sentinel``: one string (``\\r\\n`` or ``\\n`` line endings), see
-  :func:`parse_info_sentinel`;
 * ``SENTINEL MASTERS`` / ``SLAVES <name>`` / ``SENTINELS <name>``: a list with one entry per
   instance; an entry is a flat list ``[k1, v1, k2, v2, ...]`` over RESP2 or a dict ``{k: v}``
   over RESP3; see :func:`parse_sentinel_masters`, :func:`parse_sentinel_slaves`,
@@ -12,17 +10,17 @@ functions see the raw reply shapes:
 * ``SENTINEL CKQUORUM <name>``: a status string, or the error the client raised; see
   :func:`parse_ckquorum`.
 
+(``INFO sentinel`` is ``INFO`` text: :func:`redis_ha_exporter.parse.info.parse_info_sentinel`.)
+
 Keys and values may be ``str`` or ``bytes`` (decoded as UTF-8 with ``errors="replace"``), and a
 value may be an ``int`` (kept as is for numbers, ``str()`` for text).  Flags may come as the
 comma-separated string Redis sends or as a set/list of flag names: :func:`normalise_flags`.
 
-Error policy (the same in every parser): a reply whose shape is not the documented one, a
-missing field that every Sentinel since 2.8 sends (identity fields, ``flags``, the master
-settings, the replica link fields), or a numeric field that is present but not a decimal
-integer, raises :class:`SentinelParseError`.  A field that only some Redis versions send
-(``replica-announced`` since 6.2, ``sentinel_tilt_since_seconds`` since 7.0, ...) is ``None``
-when absent, so the caller exports no series rather than a made-up value.  Unknown fields
-are ignored.  No input makes a parser raise anything but :class:`SentinelParseError`.
+The rules of :mod:`redis_ha_exporter.parse` apply: a reply whose shape is not the documented
+one, a missing field that every Sentinel since 2.8 sends (identity fields, ``flags``, the
+master settings, the replica link fields), or a numeric field that is present but not a decimal
+integer, raises :class:`SentinelParseError`; a field that only some versions send
+(``replica-announced`` since 6.2, ...) is ``None`` when absent.
 """
 
 from __future__ import annotations
@@ -31,19 +29,16 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from redis_ha_exporter.parse import ParseError, format_address, read_int
+
 __all__ = [
     "CkQuorum",
-    "InfoMaster",
-    "SentinelInfo",
     "SentinelMaster",
     "SentinelParseError",
     "SentinelPeer",
     "SentinelReplica",
-    "count_ok_sentinels",
-    "count_ok_slaves",
     "normalise_flags",
     "parse_ckquorum",
-    "parse_info_sentinel",
     "parse_sentinel_master",
     "parse_sentinel_masters",
     "parse_sentinel_sentinels",
@@ -51,53 +46,11 @@ __all__ = [
 ]
 
 
-class SentinelParseError(ValueError):
+class SentinelParseError(ParseError):
     """A Sentinel reply that does not have the shape Redis gives it."""
 
 
 # --- records ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class InfoMaster:
-    """One ``masterN:`` line of ``INFO sentinel``.
-
-    ``address`` is ``host:port`` exactly as printed (IPv6 unbracketed); ``sentinels`` counts
-    this Sentinel too (Redis prints the number of known peers plus one).
-    """
-
-    name: str
-    status: str  # "ok", "sdown" or "odown"
-    address: str
-    slaves: int
-    sentinels: int
-
-    @property
-    def ok(self) -> bool:
-        """``status == "ok"``: the value of ``redis_sentinel_master_status``."""
-        return self.status == "ok"
-
-
-@dataclass(frozen=True)
-class SentinelInfo:
-    """The ``INFO sentinel`` section.
-
-    ``tilt_since_seconds`` (Redis >= 7.0; ``-1`` when not in TILT) and
-    ``simulate_failure_flags`` (not sent before Redis 3.2) are ``None`` when the Sentinel does
-    not send them.  ``monitored`` holds the ``masterN:`` lines in the order printed.
-    """
-
-    masters: int
-    tilt: int
-    running_scripts: int
-    scripts_queue_length: int
-    simulate_failure_flags: int | None
-    tilt_since_seconds: int | None
-    monitored: tuple[InfoMaster, ...]
-
-
-def _address(ip: str, port: int) -> str:
-    return f"{ip}:{port}"
 
 
 @dataclass(frozen=True)
@@ -129,7 +82,7 @@ class SentinelMaster:
     @property
     def address(self) -> str:
         """``ip:port`` (IPv6 unbracketed), as redis_exporter's ``master_address`` label."""
-        return _address(self.ip, self.port)
+        return format_address(self.ip, self.port)
 
     @property
     def sdown(self) -> bool:
@@ -168,12 +121,7 @@ class SentinelReplica:
 
     @property
     def address(self) -> str:
-        return _address(self.ip, self.port)
-
-    @property
-    def up(self) -> bool:
-        """False when the Sentinel flags the replica ``s_down``, ``o_down`` or ``disconnected``."""
-        return not self.flags & {"s_down", "o_down", "disconnected"}
+        return format_address(self.ip, self.port)
 
     @property
     def master_link_ok(self) -> bool:
@@ -196,12 +144,7 @@ class SentinelPeer:
 
     @property
     def address(self) -> str:
-        return _address(self.ip, self.port)
-
-    @property
-    def ok(self) -> bool:
-        """Neither ``s_down`` nor ``o_down``."""
-        return not self.flags & {"s_down", "o_down"}
+        return format_address(self.ip, self.port)
 
 
 @dataclass(frozen=True)
@@ -224,8 +167,6 @@ class CkQuorum:
 
 # --- scalar helpers -----------------------------------------------------------------------
 
-_INT_RE = re.compile(r"-?[0-9]+")
-
 
 def _text(value: object, what: str) -> str:
     if isinstance(value, str):
@@ -240,13 +181,7 @@ def _text(value: object, what: str) -> str:
 def _int(value: object, what: str) -> int:
     if isinstance(value, int) and not isinstance(value, bool):
         return value
-    text = _text(value, what)
-    if not _INT_RE.fullmatch(text):
-        raise SentinelParseError(f"{what}: not an integer: {text[:40]!r}")
-    try:
-        return int(text)
-    except ValueError as exc:  # more digits than Python converts
-        raise SentinelParseError(f"{what}: integer too long") from exc
+    return read_int(_text(value, what), what, SentinelParseError)
 
 
 def normalise_flags(value: object) -> frozenset[str]:
@@ -268,93 +203,6 @@ def normalise_flags(value: object) -> frozenset[str]:
         names.update(f.strip() for f in _text(part, "flags").split(","))
     names.discard("")
     return frozenset(names)
-
-
-# --- INFO sentinel ------------------------------------------------------------------------
-
-# Redis prints: "master%d:name=%s,status=%s,address=%s:%d,slaves=%lu,sentinels=%lu" with the
-# name verbatim (SENTINEL MONITOR accepts any name), so a name may contain ',', '=' or ':'.
-# Everything after the name has a fixed shape with exactly four commas (status and address
-# hold none): match it anchored at the end of the line and let the name take the rest, which
-# makes the split unique.  Only a name holding a newline cannot be read back: its first half
-# is a malformed master line, hence SentinelParseError.
-_INFO_MASTER_KEY = re.compile(r"master[0-9]+")
-_INFO_MASTER_VALUE = re.compile(
-    r"name=(?P<name>.*),status=(?P<status>[^,]*),address=(?P<address>[^,]+:[0-9]+),"
-    r"slaves=(?P<slaves>[0-9]+),sentinels=(?P<sentinels>[0-9]+)",
-    re.DOTALL,
-)
-_INFO_REQUIRED = (
-    "sentinel_masters",
-    "sentinel_tilt",
-    "sentinel_running_scripts",
-    "sentinel_scripts_queue_length",
-)
-
-
-def _parse_info_master(value: str) -> InfoMaster:
-    """``name=m1,status=ok,address=127.0.0.1:6379,slaves=2,sentinels=3``."""
-    m = _INFO_MASTER_VALUE.fullmatch(value)
-    if m is None:
-        raise SentinelParseError(f"INFO sentinel: bad master line: {value[:80]!r}")
-    return InfoMaster(
-        name=m["name"],
-        status=m["status"],
-        address=m["address"],
-        slaves=_int(m["slaves"], "slaves"),
-        sentinels=_int(m["sentinels"], "sentinels"),
-    )
-
-
-def parse_info_sentinel(text: str | bytes) -> SentinelInfo:
-    """Parse the reply of ``INFO sentinel``::
-
-        # Sentinel
-        sentinel_masters:1
-        sentinel_tilt:0
-        sentinel_tilt_since_seconds:-1
-        sentinel_running_scripts:0
-        sentinel_scripts_queue_length:0
-        sentinel_simulate_failure_flags:0
-        master0:name=m1,status=ok,address=127.0.0.1:6379,slaves=2,sentinels=3
-
-    Lines end in ``\\r\\n`` or ``\\n``; ``#`` lines and blank lines are skipped; keys of other
-    sections (a full ``INFO`` reply) are ignored.  A line without ``:``, a malformed
-    ``masterN:`` line or a missing ``sentinel_masters``/``_tilt``/``_running_scripts``/
-    ``_scripts_queue_length`` raises :class:`SentinelParseError`.
-    """
-    body = _text(text, "INFO sentinel")
-    fields: dict[str, str] = {}
-    monitored: list[InfoMaster] = []
-    for raw_line in body.split("\n"):
-        line = raw_line.removesuffix("\r")
-        if not line or line.startswith("#"):
-            continue
-        key, sep, value = line.partition(":")
-        if not sep:
-            raise SentinelParseError(f"INFO sentinel: line without ':': {line[:80]!r}")
-        if _INFO_MASTER_KEY.fullmatch(key):
-            monitored.append(_parse_info_master(value))
-        else:
-            fields[key] = value
-    missing = [k for k in _INFO_REQUIRED if k not in fields]
-    if missing:
-        raise SentinelParseError(f"INFO sentinel: missing {', '.join(missing)}")
-
-    def optional(key: str) -> int | None:
-        return _int(fields[key], key) if key in fields else None
-
-    return SentinelInfo(
-        masters=_int(fields["sentinel_masters"], "sentinel_masters"),
-        tilt=_int(fields["sentinel_tilt"], "sentinel_tilt"),
-        running_scripts=_int(fields["sentinel_running_scripts"], "sentinel_running_scripts"),
-        scripts_queue_length=_int(
-            fields["sentinel_scripts_queue_length"], "sentinel_scripts_queue_length"
-        ),
-        simulate_failure_flags=optional("sentinel_simulate_failure_flags"),
-        tilt_since_seconds=optional("sentinel_tilt_since_seconds"),
-        monitored=tuple(monitored),
-    )
 
 
 # --- SENTINEL MASTERS / SLAVES / SENTINELS -------------------------------------------------
@@ -543,40 +391,3 @@ def parse_ckquorum(reply: str | bytes | BaseException) -> CkQuorum:
     if _CKQ_NOQUORUM.fullmatch(text):
         return _ckquorum_failure(text)
     raise SentinelParseError(f"SENTINEL CKQUORUM: unexpected reply {text[:80]!r}")
-
-
-# --- redis_exporter-compatible counts -----------------------------------------------------
-
-
-def _down_like_redis_exporter(flags: frozenset[str]) -> bool:
-    # redis_exporter tests the comma-joined flags string with strings.Contains(flags,
-    # "o_down") / (flags, "s_down"); neither needle holds a comma, so testing each name for
-    # the substring gives the same answer for every input.
-    return any("s_down" in f or "o_down" in f for f in flags)
-
-
-def count_ok_slaves(replicas: Iterable[SentinelReplica]) -> int:
-    """Value of ``redis_sentinel_master_ok_slaves``: replicas that are not down.
-
-    Counted the way oliver006/redis_exporter counts it (the same in v1.45.0, Debian's
-    ``prometheus-redis-exporter``, and in current releases; ``processSentinelSlaves`` in
-    ``exporter/sentinels.go``): the number of ``SENTINEL SLAVES`` entries whose flags
-    contain neither ``s_down`` nor ``o_down`` (substring test on the flags string).  A
-    replica flagged only ``disconnected`` IS counted (unlike ``SentinelReplica.up``).
-    redis_exporter skips entries without ``flags``; our parser rejects such replies outright.
-    When ``SENTINEL SLAVES`` fails, redis_exporter still exports 0 (an empty list here).
-    """
-    return sum(1 for r in replicas if not _down_like_redis_exporter(r.flags))
-
-
-def count_ok_sentinels(peers: Iterable[SentinelPeer]) -> int:
-    """Value of ``redis_sentinel_master_ok_sentinels``: this Sentinel plus the peers not down.
-
-    Counted the way oliver006/redis_exporter counts it (v1.45.0 and current,
-    ``processSentinelSentinels`` in ``exporter/sentinels.go``): it starts at 1 for the
-    Sentinel being scraped and adds every ``SENTINEL SENTINELS`` entry whose flags contain
-    neither ``s_down`` nor ``o_down`` (substring test on the flags string).  So with three
-    healthy Sentinels the value is 3, and it is at least 1 even when ``SENTINEL SENTINELS``
-    fails (redis_exporter then exports 1: pass an empty list).
-    """
-    return 1 + sum(1 for p in peers if not _down_like_redis_exporter(p.flags))
