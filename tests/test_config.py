@@ -1,8 +1,9 @@
-"""Configuration from flags, environment and YAML: precedence, defaults, and strict errors
-(status 2, one line, never a password)."""
+"""Configuration from flags, environment and YAML: precedence, defaults, redis_exporter's
+spellings, and strict errors (status 2, one line, never a password)."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,7 @@ def test_defaults_are_the_local_redis_and_sentinel() -> None:
         "/metrics",
     )
     assert (config.scrape_timeout, config.log_level, config.log_format) == (10.0, "info", "logfmt")
+    assert config.warnings == ()
 
 
 def test_empty_sentinel_flag_turns_the_default_sentinel_off() -> None:
@@ -186,6 +188,160 @@ def test_help_shows_each_declared_variable_and_default() -> None:
             assert f"(default {setting.default})" in text, setting.name
 
 
+# --- redis_exporter's spellings ----------------------------------------------------------------
+# redis_exporter's argv and environment; ours that must give the same Config; one field of it.
+SPELLINGS: list[tuple[list[str], dict[str, str], list[str], dict[str, str], str, Any]] = [
+    (["-redis.addr", "redis://db:6390"], {}, ["--redis.addr", "redis://db:6390"], {}, "targets", 1),
+    (["-redis.addr=db:6390"], {}, ["--redis.addr", "db:6390"], {}, "targets", 1),
+    (
+        ["--redis.addr=db:6390", "-redis.addr", "db:6391"],
+        {},
+        ["--redis.addr", "db:6390", "--redis.addr", "db:6391"],
+        {},
+        "targets",
+        2,
+    ),
+    (["-redis.user", "monitor"], {}, ["--redis.user", "monitor"], {}, "adhoc_defaults", 1),
+    (
+        ["-redis.password-file", "PW"],
+        {},
+        ["--redis.password-file", "PW"],
+        {},
+        "adhoc_defaults",
+        1,
+    ),
+    (
+        ["-web.listen-address", "127.0.0.1:9200"],
+        {},
+        ["--web.listen-address", "127.0.0.1:9200"],
+        {},
+        "listen_port",
+        9200,
+    ),
+    (
+        ["-web.telemetry-path=/m"],
+        {},
+        ["--web.telemetry-path", "/m"],
+        {},
+        "telemetry_path",
+        "/m",
+    ),
+    (["-log-format", "txt"], {}, ["--log.format", "logfmt"], {}, "log_format", "logfmt"),
+    (["--log-format=json"], {}, ["--log.format", "json"], {}, "log_format", "json"),
+    (["-debug"], {}, ["--log.level", "debug"], {}, "log_level", "debug"),
+    (["--debug=true"], {}, ["--log.level", "debug"], {}, "log_level", "debug"),
+    (["-debug=false"], {}, [], {}, "log_level", "info"),
+    (
+        [],
+        {"REDIS_EXPORTER_WEB_LISTEN_ADDRESS": ":9200"},
+        [],
+        {"WEB_LISTEN_ADDRESS": ":9200"},
+        "listen_port",
+        9200,
+    ),
+    (
+        [],
+        {"REDIS_EXPORTER_WEB_TELEMETRY_PATH": "/m"},
+        [],
+        {"WEB_TELEMETRY_PATH": "/m"},
+        "telemetry_path",
+        "/m",
+    ),
+    (
+        [],
+        {"REDIS_EXPORTER_LOG_FORMAT": "txt"},
+        [],
+        {"LOG_FORMAT": "logfmt"},
+        "log_format",
+        "logfmt",
+    ),
+    ([], {"REDIS_EXPORTER_DEBUG": "1"}, [], {"LOG_LEVEL": "debug"}, "log_level", "debug"),
+    ([], {"REDIS_EXPORTER_DEBUG": "false"}, [], {}, "log_level", "info"),
+]
+
+
+def _size(value: Any) -> Any:
+    return len(value) if isinstance(value, tuple | dict) else value
+
+
+@pytest.mark.parametrize(
+    ("theirs", "their_env", "ours", "our_env", "field", "expected"),
+    SPELLINGS,
+    ids=[" ".join(s[0]) or ",".join(s[1]) for s in SPELLINGS],
+)
+def test_redis_exporter_spellings_give_the_same_config(
+    tmp_path: Path,
+    theirs: list[str],
+    their_env: dict[str, str],
+    ours: list[str],
+    our_env: dict[str, str],
+    field: str,
+    expected: Any,
+) -> None:
+    secret = tmp_path / "pw"
+    secret.write_text("s3cret\n")
+    theirs = [arg.replace("PW", str(secret)) for arg in theirs]
+    ours = [arg.replace("PW", str(secret)) for arg in ours]
+    config = load_config(theirs, their_env)
+    assert config == load_config(ours, our_env)
+    # Sizes for targets and credentials: a redis_exporter target list is never the default one.
+    assert _size(getattr(config, field)) == expected
+    if field == "targets":
+        assert all(t.addr.startswith("db:") for t in config.targets)
+
+
+@pytest.mark.parametrize(
+    ("argv", "env", "field", "expected"),
+    [
+        (
+            [],
+            {"WEB_LISTEN_ADDRESS": ":9300", "REDIS_EXPORTER_WEB_LISTEN_ADDRESS": ":9200"},
+            "listen_port",
+            9300,
+        ),
+        ([], {"LOG_LEVEL": "warn", "REDIS_EXPORTER_DEBUG": "true"}, "log_level", "warn"),
+        (["-log-format", "json"], {"LOG_FORMAT": "logfmt"}, "log_format", "json"),
+        (["--log.format", "json", "-log-format", "txt"], {}, "log_format", "logfmt"),
+        (["-debug", "--log.level", "error"], {}, "log_level", "error"),
+    ],
+)
+def test_our_variable_beats_theirs_and_the_last_flag_wins(
+    argv: list[str], env: dict[str, str], field: str, expected: Any
+) -> None:
+    assert getattr(load_config(argv, env), field) == expected
+
+
+@pytest.mark.parametrize(
+    ("argv", "env", "warned"),
+    [
+        (["-include-system-metrics"], {}, "-include-system-metrics"),
+        (["--include-system-metrics=false"], {}, "-include-system-metrics"),
+        (["-namespace", "redis"], {}, "-namespace"),
+        (["-is-tile38=false"], {}, "-is-tile38"),
+        (["-connection-timeout", "5s"], {}, "-connection-timeout"),
+        ([], {"REDIS_EXPORTER_INCL_SYSTEM_METRICS": "true"}, "REDIS_EXPORTER_INCL_SYSTEM_METRICS"),
+    ],
+)
+def test_harmless_redis_exporter_flags_are_ignored_with_one_warning(
+    argv: list[str], env: dict[str, str], warned: str
+) -> None:
+    config = load_config(argv, env)
+    assert len(config.warnings) == 1
+    assert config.warnings[0].startswith(f"ignoring redis_exporter's {warned}: ")
+    assert dataclasses.replace(config, warnings=()) == load_config([], {})
+
+
+def test_an_empty_redis_exporter_variable_is_unset() -> None:
+    assert load_config([], {"REDIS_EXPORTER_CHECK_KEYS": ""}).warnings == ()
+
+
+def test_a_password_file_may_start_with_a_brace(tmp_path: Path) -> None:
+    secret = tmp_path / "pw"
+    secret.write_text("{not json\n")
+    config = load_config(["--redis.password-file", str(secret)], {})
+    assert config.adhoc_defaults["password"] == "{not json"
+
+
 # --- bad input -----------------------------------------------------------------------------------
 BAD_FILES = {
     "bad-bool.yml": "scrape_endpoint 'maybe': expected true or false",
@@ -210,11 +366,15 @@ BAD_FILES = {
 }
 
 BAD_INPUT: list[tuple[list[str], dict[str, str], str]] = [
-    (["--no-such-flag"], {}, "unrecognized arguments: --no-such-flag"),
+    (["--no-such-flag"], {}, "unrecognized argument: --no-such-flag"),
+    (["-redis.add", "db:6379"], {}, "unrecognized argument: -redis.add"),
     (["--redis.addr", f"redis://:{SECRET}@h:0x"], {}, "bad target address"),
     ([], {"REDIS_ADDR": f"ftp://u:{SECRET}@h"}, "scheme must be redis"),
     (["--log.level", "loud"], {}, "--log.level 'loud': expected debug, info, warn, warning or"),
     ([], {"LOG_FORMAT": "xml"}, "LOG_FORMAT 'xml': expected logfmt or json"),
+    ([], {"REDIS_EXPORTER_LOG_FORMAT": "xml"}, "REDIS_EXPORTER_LOG_FORMAT 'xml': expected"),
+    (["-debug=maybe"], {}, "argument -debug: expected true or false"),
+    ([], {"REDIS_EXPORTER_DEBUG": "maybe"}, "REDIS_EXPORTER_DEBUG: expected true or false"),
     (["--scrape.timeout", "0"], {}, "--scrape.timeout '0': must be between 0 and 600 seconds"),
     ([], {"SCRAPE_TIMEOUT": "fast"}, "SCRAPE_TIMEOUT 'fast': expected a number of seconds"),
     (["--events.ring-size", "0"], {}, "--events.ring-size '0': must be at least 1"),
@@ -223,9 +383,19 @@ BAD_INPUT: list[tuple[list[str], dict[str, str], str]] = [
     (["--web.telemetry-path", "metrics"], {}, "must start with /"),
     (["--redis.addr", "a:1", "--redis.addr", "a:1"], {}, "configured twice"),
     (["--redis.password-file", "/nonexistent/pw"], {}, "'/nonexistent/pw': cannot read"),
+    (["--redis.password-file", "JSON"], {}, "holds a JSON map of URIs to passwords"),
+    ([], {"REDIS_PASSWORD_FILE": "JSON"}, "REDIS_PASSWORD_FILE"),
     (["--web.config.file", "/nonexistent/web.yml"], {}, "cannot read web config file"),
     (["--config.file", "/nonexistent/config.yml"], {}, "cannot read config file"),
     ([], {"CONFIG_FILE": "/nonexistent/config.yml"}, "cannot read config file"),
+    (["-redis.password", SECRET], {}, "-redis.password: a password on the command line"),
+    (["-check-keys", "db0=user:*"], {}, "-check-keys: key and stream checks"),
+    ([], {"REDIS_EXPORTER_CHECK_KEYS": "db0=user:*"}, "REDIS_EXPORTER_CHECK_KEYS: key"),
+    (["-namespace", "app"], {}, "-namespace: metric names always start with redis_"),
+    (["-is-tile38"], {}, "-is-tile38: Tile38 is not supported"),
+    (["-is-tile38=perhaps"], {}, "-is-tile38: expected true or false"),
+    (["--tls-server-cert-file=/etc/tls.crt"], {}, "serve TLS with tls_server_config"),
+    (["-basic-auth-password", SECRET], {}, "-basic-auth-password: set basic_auth_users"),
 ] + [(["--config.file", str(FIXTURES / name)], {}, message) for name, message in BAD_FILES.items()]
 
 
@@ -244,6 +414,11 @@ def test_bad_input_exits_2_with_one_line_naming_it(
     env: dict[str, str],
     message: str,
 ) -> None:
+    passwords = tmp_path / "passwords.json"  # redis_exporter's -redis.password-file format
+    passwords.write_text(f'{{"redis://localhost:6379": "{SECRET}"}}\n')
+    argv = [arg.replace("JSON", str(passwords)) for arg in argv]
+    env = {k: v.replace("JSON", str(passwords)) for k, v in env.items()}
+
     async def must_not_serve(config: Config) -> None:
         raise AssertionError(f"started with {config}")
 
@@ -271,7 +446,8 @@ def test_bad_input_from_a_real_process_exits_2_with_one_line() -> None:
     assert SECRET not in result.stderr
 
 
-def test_version_flag() -> None:
-    result = run_cli("--version")
+@pytest.mark.parametrize("flag", ["--version", "-version"])
+def test_version_flag(flag: str) -> None:
+    result = run_cli(flag)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("redis-ha-exporter ")

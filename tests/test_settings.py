@@ -1,8 +1,10 @@
-"""The settings tables: consistent with each other and with Target; the value converters."""
+"""The settings tables: consistent with each other, with Target, and with redis_exporter's own
+command line (Debian's prometheus-redis-exporter); the value converters."""
 
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -10,8 +12,10 @@ import pytest
 
 from redis_ha_exporter.config import build_parser
 from redis_ha_exporter.settings import (
+    FOREIGN_FLAGS,
     SETTINGS,
     TARGET_KEYS,
+    ForeignFlag,
     boolean,
     listen_address,
     password_file,
@@ -19,6 +23,7 @@ from redis_ha_exporter.settings import (
     timeout_seconds,
 )
 from redis_ha_exporter.targets import Target
+from support import require_tool, run_tool
 
 TARGET_FIELDS = {f.name for f in dataclasses.fields(Target)}
 
@@ -30,14 +35,53 @@ def test_target_settings_name_target_fields() -> None:
 
 def test_names_flags_and_variables_are_declared_once() -> None:
     names = Counter(s.name for s in SETTINGS)
-    envs = Counter(s.env for s in SETTINGS if s.env)
-    repeated = [k for counter in (names, envs) for k, n in counter.items() if n > 1]
+    envs = Counter(
+        [s.env for s in SETTINGS if s.env]
+        + [a.env for s in SETTINGS for a in s.aliases if a.env]
+        + [f.env for f in FOREIGN_FLAGS if f.env]
+    )
+    go_flags = Counter(
+        [a.flag for s in SETTINGS for a in s.aliases if a.flag] + [f.flag for f in FOREIGN_FLAGS]
+    )
+    repeated = [k for counter in (names, envs, go_flags) for k, n in counter.items() if n > 1]
     assert repeated == []
     build_parser()  # argparse refuses a flag registered twice
 
 
 def test_secrets_have_no_flag() -> None:
     assert [s.name for s in SETTINGS if s.secret and s.flag] == []
+
+
+def redis_exporter_flags() -> set[str]:
+    """Flag names in Debian's ``prometheus-redis-exporter --help`` (Go's flag.PrintDefaults)."""
+    result = run_tool([require_tool("prometheus-redis-exporter"), "--help"], timeout=30)
+    names = set(re.findall(r"^  -([a-z0-9][a-z0-9.-]*)", result.stdout + result.stderr, re.M))
+    assert "redis.addr" in names, result.stderr
+    return names
+
+
+def test_every_flag_of_debians_redis_exporter_is_declared() -> None:
+    declared = {a.flag for s in SETTINGS for a in s.aliases} | {f.flag for f in FOREIGN_FLAGS}
+    assert redis_exporter_flags() - declared - {"version"} == set()
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "nothing"),
+    [
+        (ForeignFlag("x", None, "false", "why"), "false", True),
+        (ForeignFlag("x", None, "false", "why"), "0", True),
+        (ForeignFlag("x", None, "false", "why"), "true", False),
+        (ForeignFlag("x", None, "true", "why"), "T", True),
+        (ForeignFlag("x", None, "", "why"), "", True),
+        (ForeignFlag("x", None, "", "why"), "db0=*", False),
+        (ForeignFlag("x", None, "redis", "why"), "redis", True),
+        (ForeignFlag("x", None, "redis", "why"), "app", False),
+    ],
+)
+def test_a_foreign_flag_at_its_default_asks_for_nothing(
+    flag: ForeignFlag, value: str, nothing: bool
+) -> None:
+    assert flag.asks_for_nothing(value) is nothing
 
 
 @pytest.mark.parametrize(
@@ -81,10 +125,19 @@ def test_converters_refuse(convert: object, value: object) -> None:
         ("s3cret\n", "s3cret"),
         ("s3cret\r\n", "s3cret"),
         ("  padded  ", "  padded  "),
-        ('{"a": "map"}', '{"a": "map"}'),
+        ('["a", "list"]', '["a", "list"]'),
+        ("{not json", "{not json"),
     ],
 )
 def test_password_file_holds_one_password(tmp_path: Path, content: str, password: str) -> None:
     path = tmp_path / "pw"
     path.write_text(content)
     assert password_file(str(path)) == password
+
+
+def test_password_file_in_redis_exporters_json_format_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "pw"
+    path.write_text(' {"redis://localhost:6379": "s3cret"}\n')
+    with pytest.raises(ValueError, match="JSON map") as raised:
+        password_file(str(path))
+    assert "s3cret" not in str(raised.value)

@@ -7,6 +7,7 @@ stderr and exit status 2; a port that cannot be bound, with one line and status 
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
 import sys
@@ -16,6 +17,8 @@ from redis_ha_exporter.config import PROG, Config, load_config
 from redis_ha_exporter.logs import setup_logging
 from redis_ha_exporter.server import start
 from redis_ha_exporter.settings import ConfigError
+
+log = logging.getLogger(__name__)
 
 
 async def serve(config: Config) -> None:
@@ -39,6 +42,8 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 2
     setup_logging(config.log_level, config.log_format)
+    for warning in config.warnings:
+        log.warning(warning)
     try:
         asyncio.run(serve(config))
     except OSError as exc:

@@ -8,6 +8,10 @@ Targets are the union of ``--redis.addr``/``--sentinel.addr`` (or ``REDIS_ADDR``
 An empty ``--sentinel.addr=`` turns the default Sentinel off (likewise for Redis). A target's
 credentials come from its URI, else its YAML entry, else the flags and variables of its kind.
 
+redis_exporter's spellings are accepted too (``-redis.addr``, ``REDIS_EXPORTER_LOG_FORMAT``, …);
+its flags we do not have are ignored with a warning or refused, as
+:data:`~redis_ha_exporter.settings.FOREIGN_FLAGS` says.
+
 Every problem raises :class:`~redis_ha_exporter.settings.ConfigError` with one line that names
 it; the CLI turns that into exit status 2. No message ever contains a password.
 
@@ -28,6 +32,7 @@ YAML file (``--config.file``)::
 from __future__ import annotations
 
 import argparse
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,10 +42,15 @@ import yaml
 
 from redis_ha_exporter import __version__
 from redis_ha_exporter.settings import (
+    FOREIGN_FLAGS,
+    GO_FALSE,
+    GO_TRUE,
     SETTINGS,
     TARGET_KEYS,
+    Alias,
     ConfigError,
     Convert,
+    ForeignFlag,
     Setting,
     boolean,
 )
@@ -69,6 +79,8 @@ class Config:
     # Target fields the flags and variables give every Redis; /scrape?target= applies them to
     # the URI it is asked for (issue 12 replaces this with per-target credentials).
     adhoc_defaults: Mapping[str, object] = field(default_factory=dict, repr=False)
+    # One line for each redis_exporter flag that was given and is ignored; logged at start.
+    warnings: tuple[str, ...] = ()
 
 
 # --- the command line --------------------------------------------------------------------------
@@ -77,6 +89,55 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: error: {message}\n")
+
+    def parse_exactly(self, args: Sequence[str]) -> argparse.Namespace:
+        """:meth:`parse_args`, refusing abbreviations: argparse takes ``-redis.add`` for
+        ``-redis.addr`` even with ``allow_abbrev=False`` (single-dash names); Go does not."""
+        known = {name for action in self._actions for name in action.option_strings}
+        for arg in args:
+            if arg == "--":
+                break
+            name = arg.split("=", 1)[0]
+            if arg.startswith("-") and name not in known and not _NUMBER.fullmatch(arg):
+                self.error(f"unrecognized argument: {name}")
+        return self.parse_args(args)
+
+
+_NUMBER = re.compile(r"-\d+|-\d*\.\d+")  # a negative value, not a flag
+
+
+class _AliasAction(argparse.Action):
+    """One of redis_exporter's spellings of a setting: translates its value into ours."""
+
+    def __init__(self, *args: Any, alias: Alias, append: bool, **kwargs: Any) -> None:
+        if alias.switch is not None:
+            kwargs.update(nargs="?", const="true")
+        super().__init__(*args, **kwargs)
+        self.alias = alias
+        self.append = append
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        try:
+            value = self.alias.translate(str(values))
+        except ValueError as exc:
+            parser.error(f"argument {option_string}: {exc}")
+        if value is None:  # a switch given as false
+            return
+        if self.append:
+            setattr(namespace, self.dest, [*(getattr(namespace, self.dest) or []), value])
+        else:
+            setattr(namespace, self.dest, value)
+
+
+def go_spellings(name: str) -> list[str]:
+    """Go's flag package accepts ``-name`` and ``--name``."""
+    return [f"-{name}", f"--{name}"]
 
 
 def describe(setting: Setting) -> str:
@@ -87,13 +148,14 @@ def describe(setting: Setting) -> str:
     return shown if setting.default is None else f"{shown} (default {setting.default})"
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser() -> _Parser:
     """The command line, from :data:`~redis_ha_exporter.settings.SETTINGS`."""
     p = _Parser(
         prog=PROG,
         description="Prometheus exporter for Redis replication and Redis Sentinel.",
         allow_abbrev=False,
     )
+    taken: set[str] = set()
     for setting in SETTINGS:
         if not setting.flag:
             continue
@@ -105,8 +167,30 @@ def build_parser() -> argparse.ArgumentParser:
         else:
             kwargs.update(metavar=setting.metavar)
         p.add_argument(setting.flag, help=describe(setting), **kwargs)
-    p.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+        taken.add(setting.flag)
+        for alias in setting.aliases:
+            spellings = [s for s in go_spellings(alias.flag or "") if s not in taken]
+            if alias.flag and spellings:
+                p.add_argument(
+                    *spellings,
+                    dest=setting.name,
+                    action=_AliasAction,
+                    help=argparse.SUPPRESS,
+                    alias=alias,
+                    append=setting.addresses_of is not None,
+                )
+                taken.update(spellings)
+    for flag in FOREIGN_FLAGS:
+        shape: dict[str, Any] = {"nargs": "?", "const": "true"} if flag.boolean else {}
+        p.add_argument(
+            *go_spellings(flag.flag), dest=_foreign_dest(flag), help=argparse.SUPPRESS, **shape
+        )
+    p.add_argument("--version", "-version", action="version", version=f"{PROG} {__version__}")
     return p
+
+
+def _foreign_dest(flag: ForeignFlag) -> str:
+    return f"foreign:{flag.flag}"
 
 
 # --- values, by precedence -------------------------------------------------------------------
@@ -122,9 +206,18 @@ class _Sources:
         self.data = load_yaml(yaml_path) if yaml_path else {}
 
     def env(self, setting: Setting) -> tuple[str, str] | None:
-        """``(name, value)`` of the environment variable of ``setting`` when it is set."""
-        value = self.environ.get(setting.env or "", "")
-        return (str(setting.env), value) if value else None
+        """The first environment variable of ``setting`` that is set, translated to our words."""
+        for name, alias in setting.envs:
+            raw = self.environ.get(name, "")
+            if raw == "":
+                continue
+            try:
+                value = raw if alias is None else alias.translate(raw)
+            except ValueError as exc:
+                raise ConfigError(f"{name}: {exc}") from None
+            if value is not None:
+                return name, value
+        return None
 
     def raw(self, setting: Setting) -> tuple[str, object] | None:
         """``(where, value)`` of ``setting``: flag, else variable, else YAML key, else default."""
@@ -273,9 +366,28 @@ def _targets(sources: _Sources, defaults: Mapping[Kind, Mapping[str, object]]) -
     return targets
 
 
+# --- redis_exporter's flags we do not have ----------------------------------------------------
+def _foreign_warnings(sources: _Sources) -> tuple[str, ...]:
+    """One warning per ignored redis_exporter flag; a :class:`ConfigError` for a refused one."""
+    warnings = []
+    for flag in FOREIGN_FLAGS:
+        value = getattr(sources.args, _foreign_dest(flag), None)
+        where = f"-{flag.flag}"
+        if value is None and flag.env and sources.environ.get(flag.env):
+            value, where = sources.environ[flag.env], flag.env
+        if value is None:
+            continue
+        if flag.boolean and value not in GO_TRUE | GO_FALSE:
+            raise ConfigError(f"{where}: expected true or false")
+        if flag.rejected and not flag.asks_for_nothing(value):
+            raise ConfigError(f"{where}: {flag.why}")
+        warnings.append(f"ignoring redis_exporter's {where}: {flag.why}")
+    return tuple(warnings)
+
+
 def load_config(argv: Sequence[str], environ: Mapping[str, str]) -> Config:
     """Build the :class:`Config` from ``argv`` (without the program name) and ``environ``."""
-    args = build_parser().parse_args(list(argv))
+    args = build_parser().parse_exactly(list(argv))
     by_name = {s.name: s for s in SETTINGS}
     config_file = _Sources(args, environ, None).value(by_name["config_file"])
     sources = _Sources(args, environ, config_file)
@@ -301,4 +413,5 @@ def load_config(argv: Sequence[str], environ: Mapping[str, str]) -> Config:
         log_level=value("log_level"),
         log_format=value("log_format"),
         adhoc_defaults=defaults[Kind.REDIS],
+        warnings=_foreign_warnings(sources),
     )

@@ -4,12 +4,15 @@
 lookup from these tables. Adding a setting is one line:
 
 - :data:`SETTINGS` — one :class:`Setting` per flag or environment variable. Precedence is flag,
-  then environment variable, then YAML key, then default.
+  then environment variable (ours, then an alias's), then YAML key, then default.
   ``addresses_of`` marks the target lists; ``default_for=(kind, field)`` a value every target
   of that kind takes for one :class:`~redis_ha_exporter.targets.Target` field unless its URI or
   its YAML entry sets it (credentials today; TLS files tomorrow).
 - :data:`TARGET_KEYS` — one :class:`TargetKey` per key of a ``redis:``/``sentinel:`` entry of
   the YAML file, each setting one ``Target`` field.
+- :class:`Alias` — redis_exporter's spelling of one of our settings (``-redis.addr``,
+  ``REDIS_EXPORTER_WEB_LISTEN_ADDRESS``, ``-log-format txt``, ``-debug``), on the setting's line.
+- :data:`FOREIGN_FLAGS` — redis_exporter flags we do not have, and what happens when one is given.
 
 When two entries fill the same field, the one listed first wins (a password file beats a
 password). A converter takes the text of a flag or variable, or the value YAML decoded, and
@@ -19,9 +22,10 @@ where the value came from.
 
 from __future__ import annotations
 
+import json
 import math
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from redis_ha_exporter.targets import Kind
@@ -34,6 +38,8 @@ class ConfigError(ValueError):
 
 
 # --- converters ------------------------------------------------------------------------------
+GO_TRUE = frozenset({"1", "t", "T", "TRUE", "true", "True"})
+GO_FALSE = frozenset({"0", "f", "F", "FALSE", "false", "False"})
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
 
@@ -100,16 +106,61 @@ def url_path(value: object) -> str:
 
 
 def password_file(value: object) -> str:
-    """The password in the file at ``value``, without its trailing newline."""
+    """The password in the file at ``value``, without its trailing newline.
+
+    redis_exporter's ``-redis.password-file`` holds a JSON object of URIs to passwords
+    (``{"redis://h:6379": "pw"}``); ours holds one password. A file that parses as a JSON object
+    is refused rather than sent whole as a password.
+    """
     try:
-        return Path(text(value)).read_text(encoding="utf-8").rstrip("\r\n")
+        secret = Path(text(value)).read_text(encoding="utf-8").rstrip("\r\n")
     except OSError as exc:
         raise ValueError(f"cannot read: {exc.strerror or type(exc).__name__}") from None
     except UnicodeDecodeError:
         raise ValueError("cannot read: not UTF-8 text") from None
+    if secret.lstrip().startswith("{"):
+        try:
+            decoded = json.loads(secret)
+        except ValueError:
+            decoded = None
+        if isinstance(decoded, dict):
+            raise ValueError(
+                "holds a JSON map of URIs to passwords (redis_exporter's format); "
+                "write one password per file and give each target its own password_file "
+                "in --config.file"
+            )
+    return secret
 
 
 # --- declarations ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Alias:
+    """redis_exporter's spelling of one of our settings.
+
+    ``flag`` is its Go flag name without dashes: ``-name``, ``--name`` and ``-name=value`` are
+    all accepted, as Go's flag package does. ``env`` is its variable, when it differs from ours.
+    ``values`` translates its words into ours (``txt`` -> ``logfmt``). ``switch`` marks a Go
+    boolean flag (``-debug``, ``-debug=false``, ``REDIS_EXPORTER_DEBUG=true``) that, when true,
+    sets our setting to this value. ``note`` tells a migrating user how ours differs.
+    """
+
+    flag: str | None = None
+    env: str | None = None
+    values: Mapping[str, str] = field(default_factory=dict)
+    switch: str | None = None
+    note: str = ""
+
+    def translate(self, value: str) -> str | None:
+        """Its value as ours; None when a switch is off."""
+        if self.switch is not None:
+            if value in GO_TRUE:
+                return self.switch
+            if value in GO_FALSE:
+                return None
+            raise ValueError("expected true or false")
+        return self.values.get(value, value)
+
+
 @dataclass(frozen=True)
 class Setting:
     """One setting. ``name`` is its key in the parsed command line (argparse's ``dest``);
@@ -127,11 +178,18 @@ class Setting:
     addresses_of: Kind | None = None
     default_for: tuple[Kind, str] | None = None
     secret: bool = False
+    aliases: tuple[Alias, ...] = ()
 
     @property
     def meaning(self) -> str:
         """The help, with the choices when there are some."""
         return f"{self.help}: {', '.join(self.choices)}" if self.choices else self.help
+
+    @property
+    def envs(self) -> list[tuple[str, Alias | None]]:
+        """Environment variables to read, in order: ours, then each alias's."""
+        names: list[tuple[str, Alias | None]] = [(self.env, None)] if self.env else []
+        return names + [(a.env, a) for a in self.aliases if a.env]
 
 
 @dataclass(frozen=True)
@@ -143,6 +201,31 @@ class TargetKey:
     help: str
     convert: Convert = text
     secret: bool = False
+
+
+@dataclass(frozen=True)
+class ForeignFlag:
+    """A redis_exporter flag (and its variable) we do not have.
+
+    Given at redis_exporter's own ``default`` it asks for nothing: a warning says it is ignored.
+    Otherwise a ``rejected`` flag stops the program with ``why``; the others are ignored with
+    a warning that says ``why``.
+    """
+
+    flag: str
+    env: str | None
+    default: str
+    why: str
+    rejected: bool = False
+
+    @property
+    def boolean(self) -> bool:
+        return self.default in ("true", "false")
+
+    def asks_for_nothing(self, value: str) -> bool:
+        if self.boolean:
+            return value in (GO_TRUE if self.default == "true" else GO_FALSE)
+        return value == self.default
 
 
 DEFAULT_REDIS = "redis://localhost:6379"
@@ -160,6 +243,7 @@ SETTINGS: tuple[Setting, ...] = (
         default=DEFAULT_REDIS,
         metavar="URI",
         addresses_of=Kind.REDIS,
+        aliases=(Alias("redis.addr", note="repeatable here"),),
     ),
     Setting(
         "sentinel_addr",
@@ -178,6 +262,7 @@ SETTINGS: tuple[Setting, ...] = (
         env="REDIS_USER",
         metavar="USER",
         default_for=(Kind.REDIS, "username"),
+        aliases=(Alias("redis.user"),),
     ),
     Setting(
         "redis_password_file",
@@ -187,6 +272,14 @@ SETTINGS: tuple[Setting, ...] = (
         convert=password_file,
         metavar="PATH",
         default_for=(Kind.REDIS, "password"),
+        aliases=(
+            Alias(
+                "redis.password-file",
+                note="one password per file here; redis_exporter's JSON map of URIs to "
+                "passwords is refused with one line (use per-target password_file in "
+                "--config.file)",
+            ),
+        ),
     ),
     Setting(
         "redis_password",
@@ -258,6 +351,7 @@ SETTINGS: tuple[Setting, ...] = (
         default=":9121",
         convert=listen_address,
         metavar="[HOST]:PORT",
+        aliases=(Alias("web.listen-address", "REDIS_EXPORTER_WEB_LISTEN_ADDRESS"),),
     ),
     Setting(
         "telemetry_path",
@@ -267,6 +361,7 @@ SETTINGS: tuple[Setting, ...] = (
         default="/metrics",
         convert=url_path,
         metavar="PATH",
+        aliases=(Alias("web.telemetry-path", "REDIS_EXPORTER_WEB_TELEMETRY_PATH"),),
     ),
     Setting(
         "web_config_file",
@@ -309,6 +404,7 @@ SETTINGS: tuple[Setting, ...] = (
         default="info",
         choices=LOG_LEVELS,
         metavar="LEVEL",
+        aliases=(Alias("debug", "REDIS_EXPORTER_DEBUG", switch="debug"),),
     ),
     Setting(
         "log_format",
@@ -318,6 +414,7 @@ SETTINGS: tuple[Setting, ...] = (
         default="logfmt",
         choices=("logfmt", "json"),
         metavar="FORMAT",
+        aliases=(Alias("log-format", "REDIS_EXPORTER_LOG_FORMAT", values={"txt": "logfmt"}),),
     ),
 )
 
@@ -325,4 +422,195 @@ TARGET_KEYS: tuple[TargetKey, ...] = (
     TargetKey("user", "username", "ACL user"),
     TargetKey("password_file", "password", "file holding the password", convert=password_file),
     TargetKey("password", "password", "the password itself (prefer password_file)", secret=True),
+)
+
+# Why each redis_exporter flag we do not have is refused or ignored; the table is rendered into
+# docs/migrating-from-redis_exporter.md.
+KEY_CHECKS = "key and stream checks (SCAN) are not supported; keep redis_exporter for them"
+TUNES_KEY_CHECKS = "it tunes key and stream checks, which this exporter does not do"
+PASSWORD_FLAG = (
+    "a password on the command line is visible to every user of the host; "
+    "use --redis.password-file or REDIS_PASSWORD"
+)
+CLIENT_TLS = "TLS settings for Redis connections are not supported yet"
+WEB_TLS = "serve TLS with tls_server_config in --web.config.file"
+WEB_AUTH = "set basic_auth_users (bcrypt hashes) in --web.config.file"
+DEADLINE = (
+    "each target is bounded by the scrape deadline (Prometheus' timeout, else --scrape.timeout)"
+)
+
+FOREIGN_FLAGS: tuple[ForeignFlag, ...] = (
+    ForeignFlag("redis.password", None, "", PASSWORD_FLAG, rejected=True),
+    ForeignFlag(
+        "namespace",
+        "REDIS_EXPORTER_NAMESPACE",
+        "redis",
+        "metric names always start with redis_",
+        rejected=True,
+    ),
+    ForeignFlag("check-keys", "REDIS_EXPORTER_CHECK_KEYS", "", KEY_CHECKS, rejected=True),
+    ForeignFlag(
+        "check-single-keys", "REDIS_EXPORTER_CHECK_SINGLE_KEYS", "", KEY_CHECKS, rejected=True
+    ),
+    ForeignFlag(
+        "check-key-groups", "REDIS_EXPORTER_CHECK_KEY_GROUPS", "", KEY_CHECKS, rejected=True
+    ),
+    ForeignFlag("check-streams", "REDIS_EXPORTER_CHECK_STREAMS", "", KEY_CHECKS, rejected=True),
+    ForeignFlag(
+        "check-single-streams", "REDIS_EXPORTER_CHECK_SINGLE_STREAMS", "", KEY_CHECKS, rejected=True
+    ),
+    ForeignFlag("count-keys", "REDIS_EXPORTER_COUNT_KEYS", "", KEY_CHECKS, rejected=True),
+    ForeignFlag(
+        "check-keys-batch-size", "REDIS_EXPORTER_CHECK_KEYS_BATCH_SIZE", "1000", TUNES_KEY_CHECKS
+    ),
+    ForeignFlag(
+        "max-distinct-key-groups", "REDIS_EXPORTER_MAX_DISTINCT_KEY_GROUPS", "100", TUNES_KEY_CHECKS
+    ),
+    ForeignFlag(
+        "streams-exclude-consumer-metrics",
+        "REDIS_EXPORTER_STREAMS_EXCLUDE_CONSUMER_METRICS",
+        "false",
+        TUNES_KEY_CHECKS,
+    ),
+    ForeignFlag(
+        "disable-exporting-key-values",
+        "REDIS_EXPORTER_DISABLE_EXPORTING_KEY_VALUES",
+        "false",
+        TUNES_KEY_CHECKS,
+    ),
+    ForeignFlag(
+        "skip-checkkeys-for-role-master",
+        "REDIS_EXPORTER_SKIP_CHECKKEYS_FOR_ROLE_MASTER",
+        "false",
+        TUNES_KEY_CHECKS,
+    ),
+    ForeignFlag("is-cluster", "REDIS_EXPORTER_IS_CLUSTER", "false", TUNES_KEY_CHECKS),
+    ForeignFlag(
+        "script",
+        "REDIS_EXPORTER_SCRIPT",
+        "",
+        "Lua scripts for extra metrics are not supported",
+        rejected=True,
+    ),
+    ForeignFlag(
+        "config-command",
+        "REDIS_EXPORTER_CONFIG_COMMAND",
+        "CONFIG",
+        "the exporter sends no CONFIG command",
+    ),
+    ForeignFlag("connection-timeout", "REDIS_EXPORTER_CONNECTION_TIMEOUT", "15s", DEADLINE),
+    ForeignFlag(
+        "tls-client-key-file", "REDIS_EXPORTER_TLS_CLIENT_KEY_FILE", "", CLIENT_TLS, rejected=True
+    ),
+    ForeignFlag(
+        "tls-client-cert-file", "REDIS_EXPORTER_TLS_CLIENT_CERT_FILE", "", CLIENT_TLS, rejected=True
+    ),
+    ForeignFlag(
+        "tls-ca-cert-file", "REDIS_EXPORTER_TLS_CA_CERT_FILE", "", CLIENT_TLS, rejected=True
+    ),
+    ForeignFlag(
+        "skip-tls-verification",
+        "REDIS_EXPORTER_SKIP_TLS_VERIFICATION",
+        "false",
+        CLIENT_TLS,
+        rejected=True,
+    ),
+    ForeignFlag(
+        "tls-server-key-file", "REDIS_EXPORTER_TLS_SERVER_KEY_FILE", "", WEB_TLS, rejected=True
+    ),
+    ForeignFlag(
+        "tls-server-cert-file", "REDIS_EXPORTER_TLS_SERVER_CERT_FILE", "", WEB_TLS, rejected=True
+    ),
+    ForeignFlag(
+        "tls-server-ca-cert-file",
+        "REDIS_EXPORTER_TLS_SERVER_CA_CERT_FILE",
+        "",
+        WEB_TLS,
+        rejected=True,
+    ),
+    ForeignFlag(
+        "tls-server-min-version",
+        "REDIS_EXPORTER_TLS_SERVER_MIN_VERSION",
+        "TLS1.2",
+        WEB_TLS,
+        rejected=True,
+    ),
+    ForeignFlag(
+        "basic-auth-username", "REDIS_EXPORTER_BASIC_AUTH_USERNAME", "", WEB_AUTH, rejected=True
+    ),
+    ForeignFlag(
+        "basic-auth-password", "REDIS_EXPORTER_BASIC_AUTH_PASSWORD", "", WEB_AUTH, rejected=True
+    ),
+    ForeignFlag(
+        "set-client-name",
+        "REDIS_EXPORTER_SET_CLIENT_NAME",
+        "true",
+        "the exporter sets no client name",
+    ),
+    ForeignFlag(
+        "ping-on-connect",
+        "REDIS_EXPORTER_PING_ON_CONNECT",
+        "false",
+        "the first command of a scrape tests the connection",
+    ),
+    ForeignFlag(
+        "redis-only-metrics",
+        "REDIS_EXPORTER_REDIS_ONLY_METRICS",
+        "false",
+        "the exporter exports no Go or process metrics",
+    ),
+    ForeignFlag(
+        "include-system-metrics",
+        "REDIS_EXPORTER_INCL_SYSTEM_METRICS",
+        "false",
+        "system metrics are not exported; node_exporter reports the host",
+    ),
+    ForeignFlag(
+        "include-config-metrics",
+        "REDIS_EXPORTER_INCL_CONFIG_METRICS",
+        "false",
+        "a metric per CONFIG setting is not supported",
+        rejected=True,
+    ),
+    ForeignFlag(
+        "redact-config-metrics",
+        "REDIS_EXPORTER_REDACT_CONFIG_METRICS",
+        "true",
+        "it tunes config metrics, which are not exported",
+    ),
+    ForeignFlag(
+        "include-modules-metrics",
+        "REDIS_EXPORTER_INCL_MODULES_METRICS",
+        "false",
+        "Redis module metrics are not supported",
+        rejected=True,
+    ),
+    ForeignFlag(
+        "exclude-latency-histogram-metrics",
+        "REDIS_EXPORTER_EXCLUDE_LATENCY_HISTOGRAM_METRICS",
+        "false",
+        "latency histograms are not exported",
+    ),
+    ForeignFlag(
+        "include-metrics-for-empty-databases",
+        "REDIS_EXPORTER_INCL_METRICS_FOR_EMPTY_DATABASES",
+        "true",
+        "empty databases are always exported, with 0",
+    ),
+    ForeignFlag(
+        "export-client-list",
+        "REDIS_EXPORTER_EXPORT_CLIENT_LIST",
+        "false",
+        "CLIENT LIST metrics are not supported",
+        rejected=True,
+    ),
+    ForeignFlag(
+        "export-client-port",
+        "REDIS_EXPORTER_EXPORT_CLIENT_PORT",
+        "false",
+        "it tunes CLIENT LIST metrics, which are not exported",
+    ),
+    ForeignFlag(
+        "is-tile38", "REDIS_EXPORTER_IS_TILE38", "false", "Tile38 is not supported", rejected=True
+    ),
 )
