@@ -1,7 +1,8 @@
 """Every setting, declared once: flag, environment variable, YAML key, type, default and help.
 
 :mod:`redis_ha_exporter.config` derives the command line, the environment lookup and the YAML
-lookup from these tables. Adding a setting is one line:
+lookup from these tables, and :mod:`redis_ha_exporter.reference` the README's flag table and the
+migration guide's list of redis_exporter flags. Adding a setting is one entry in one table:
 
 - :data:`SETTINGS` — one :class:`Setting` per flag or environment variable. Precedence is flag,
   then environment variable (ours, then an alias's), then YAML key, then default.
