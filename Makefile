@@ -42,6 +42,7 @@ demo: deps $(STAMP)
 
 docs: $(STAMP)
 	$(PY) -m redis_ha_exporter.reference > docs/metrics.md
+	$(PY) -m redis_ha_exporter.reference --splice README.md docs/migrating-from-redis_exporter.md
 
 bench: deps $(STAMP)
 	$(VENV)/bin/pytest -m slow -s tests/bench $(PYTEST_ARGS)

@@ -131,24 +131,23 @@ def run_exporter(
     env: Mapping[str, str] | None = None,
     scheme: str = "http",
     ssl_context: ssl.SSLContext | None = None,
+    program: Sequence[str] = (sys.executable, "-m", "redis_ha_exporter"),
+    listen_env: str | None = None,
 ) -> Iterator[ExporterProcess]:
-    """Start the exporter with ``args`` (listen address added), wait for /health, stop after."""
+    """Start ``program`` with ``args``, wait for /health, stop after. The listen address is
+    added as a first flag, or given in the variable ``listen_env`` so that ``args`` stay as
+    they are (a unit's command line)."""
     port = free_port()
+    listen = f"{HOST}:{port}"
     log_path = workdir / f"exporter-{port}.log"
     log = log_path.open("w")
+    argv = [*program, *args] if listen_env else [*program, "--web.listen-address", listen, *args]
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "redis_ha_exporter",
-            "--web.listen-address",
-            f"{HOST}:{port}",
-            *args,
-        ],
+        argv,
         stdout=log,
         stderr=subprocess.STDOUT,
         text=True,
-        env={**os.environ, **(env or {})},
+        env={**os.environ, **(env or {}), **({listen_env: listen} if listen_env else {})},
         preexec_fn=die_with_parent,
     )
     exporter = ExporterProcess(proc, port, log_path, scheme, ssl_context)

@@ -28,7 +28,8 @@ def test_credentials_in_the_uri_are_kept_but_never_shown() -> None:
     target = parse_target("redis://monitor:s3cret@db:6379", Kind.REDIS)
     assert (target.username, target.password) == ("monitor", "s3cret")
     assert "s3cret" not in repr(target)
-    assert target.with_credentials("other", "x").password == "s3cret"
+    filled = target.with_defaults({"username": "other", "password": "x"})
+    assert (filled.username, filled.password) == ("monitor", "s3cret")
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ from pathlib import Path
 import bcrypt
 import pytest
 
-from redis_ha_exporter.config import ConfigError
+from redis_ha_exporter.settings import ConfigError
 from redis_ha_exporter.webconfig import load_web_config
 
 
@@ -45,9 +45,7 @@ def self_signed(tmp_path: Path) -> tuple[Path, Path]:
 
 def test_basic_auth_users_are_checked_with_bcrypt(tmp_path: Path) -> None:
     hashed = bcrypt.hashpw(b"s3cret", bcrypt.gensalt(rounds=4)).decode()
-    config = load_web_config(
-        write(tmp_path, f"basic_auth_users:\n  prom: '{hashed}'\n"), ConfigError
-    )
+    config = load_web_config(write(tmp_path, f"basic_auth_users:\n  prom: '{hashed}'\n"))
     assert config.check_password("prom", "s3cret")
     assert not config.check_password("prom", "wrong")
     assert not config.check_password("nobody", "s3cret")
@@ -58,8 +56,7 @@ def test_basic_auth_users_are_checked_with_bcrypt(tmp_path: Path) -> None:
 def test_tls_files_make_an_ssl_context(tmp_path: Path) -> None:
     cert, key = self_signed(tmp_path)
     config = load_web_config(
-        write(tmp_path, f"tls_server_config:\n  cert_file: {cert}\n  key_file: {key}\n"),
-        ConfigError,
+        write(tmp_path, f"tls_server_config:\n  cert_file: {cert}\n  key_file: {key}\n")
     )
     assert config.ssl_context is not None
 
@@ -81,9 +78,9 @@ def test_tls_files_make_an_ssl_context(tmp_path: Path) -> None:
 )
 def test_bad_web_configs(tmp_path: Path, text: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
-        load_web_config(write(tmp_path, text), ConfigError)
+        load_web_config(write(tmp_path, text))
 
 
 def test_missing_web_config_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cannot read web config file"):
-        load_web_config(str(tmp_path / "absent.yml"), ConfigError)
+        load_web_config(str(tmp_path / "absent.yml"))

@@ -7,16 +7,18 @@ stderr and exit status 2; a port that cannot be bound, with one line and status 
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
-from redis_ha_exporter.config import Config, ConfigError, load_config
+from redis_ha_exporter.config import PROG, Config, load_config
 from redis_ha_exporter.logs import setup_logging
 from redis_ha_exporter.server import start
+from redis_ha_exporter.settings import ConfigError
 
-PROG = "redis-ha-exporter"
+log = logging.getLogger(__name__)
 
 
 async def serve(config: Config) -> None:
@@ -32,14 +34,16 @@ async def serve(config: Config) -> None:
         await runner.cleanup()
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else list(argv)
     try:
-        config = load_config(args, dict(os.environ))
+        config = load_config(args, dict(os.environ) if environ is None else environ)
     except ConfigError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 2
     setup_logging(config.log_level, config.log_format)
+    for warning in config.warnings:
+        log.warning(warning)
     try:
         asyncio.run(serve(config))
     except OSError as exc:

@@ -1,13 +1,19 @@
 """Configuration: command-line flags, environment variables and the YAML file, strictly checked.
 
-Precedence: a flag beats its environment variable, which beats the YAML file, which beats the
-default. Targets are the union of ``--redis.addr``/``--sentinel.addr`` (or ``REDIS_ADDR``/
+Everything here is derived from the tables in :mod:`redis_ha_exporter.settings`. Precedence: a
+flag beats its environment variable, which beats the YAML file, which beats the default.
+Targets are the union of ``--redis.addr``/``--sentinel.addr`` (or ``REDIS_ADDR``/
 ``SENTINEL_ADDR``, comma-separated) and the YAML ``redis:``/``sentinel:`` lists; the defaults
 (``redis://localhost:6379`` and ``redis://localhost:26379``) apply only when neither names any.
-An empty ``--sentinel.addr=`` turns the default Sentinel off (likewise for Redis).
+An empty ``--sentinel.addr=`` turns the default Sentinel off (likewise for Redis). A target's
+credentials come from its URI, else its YAML entry, else the flags and variables of its kind.
 
-Every problem raises :class:`ConfigError` with one line that names it; the CLI turns that into
-exit status 2. No message ever contains a password.
+redis_exporter's spellings are accepted too (``-redis.addr``, ``REDIS_EXPORTER_LOG_FORMAT``, …);
+its flags we do not have are ignored with a warning or refused, as
+:data:`~redis_ha_exporter.settings.FOREIGN_FLAGS` says.
+
+Every problem raises :class:`~redis_ha_exporter.settings.ConfigError` with one line that names
+it; the CLI turns that into exit status 2. No message ever contains a password.
 
 YAML file (``--config.file``)::
 
@@ -26,23 +32,32 @@ YAML file (``--config.file``)::
 from __future__ import annotations
 
 import argparse
+import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
 
 import yaml
 
 from redis_ha_exporter import __version__
+from redis_ha_exporter.settings import (
+    FOREIGN_FLAGS,
+    GO_FALSE,
+    GO_TRUE,
+    SETTINGS,
+    TARGET_KEYS,
+    Alias,
+    ConfigError,
+    Convert,
+    ForeignFlag,
+    Setting,
+    boolean,
+)
 from redis_ha_exporter.targets import Kind, Target, TargetError, parse_target
 from redis_ha_exporter.webconfig import WebConfig, load_web_config
 
-DEFAULT_REDIS = "redis://localhost:6379"
-DEFAULT_SENTINEL = "redis://localhost:26379"
-
-
-class ConfigError(ValueError):
-    """A configuration problem, described in one line."""
+PROG = "redis-ha-exporter"
 
 
 @dataclass(frozen=True)
@@ -61,172 +76,196 @@ class Config:
     events_ring_size: int
     log_level: str
     log_format: str
-    # Credentials applied to /scrape?target= URIs that carry none.
-    redis_username: str | None = None
-    redis_password: str | None = None
-    sentinel_username: str | None = None
-    sentinel_password: str | None = None
+    # Target fields the flags and variables give every Redis; /scrape?target= applies them to
+    # the URI it is asked for (issue 12 replaces this with per-target credentials).
+    adhoc_defaults: Mapping[str, object] = field(default_factory=dict, repr=False)
+    # One line for each redis_exporter flag that was given and is ignored; logged at start.
+    warnings: tuple[str, ...] = ()
 
 
+# --- the command line --------------------------------------------------------------------------
 class _Parser(argparse.ArgumentParser):
     """argparse that reports a bad flag in one line and exits with status 2."""
 
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: error: {message}\n")
 
+    def parse_exactly(self, args: Sequence[str]) -> argparse.Namespace:
+        """:meth:`parse_args`, refusing abbreviations: argparse takes ``-redis.add`` for
+        ``-redis.addr`` even with ``allow_abbrev=False`` (single-dash names); Go does not."""
+        known = {name for action in self._actions for name in action.option_strings}
+        for arg in args:
+            if arg == "--":
+                break
+            name = arg.split("=", 1)[0]
+            if arg.startswith("-") and name not in known and not _NUMBER.fullmatch(arg):
+                self.error(f"unrecognized argument: {name}")
+        return self.parse_args(args)
 
-def _env(name: str, environ: Mapping[str, str]) -> str | None:
-    value = environ.get(name)
-    return value if value not in (None, "") else None
+
+_NUMBER = re.compile(r"-\d+|-\d*\.\d+")  # a negative value, not a flag
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The command line; names follow redis_exporter and Prometheus conventions."""
+class _AliasAction(argparse.Action):
+    """One of redis_exporter's spellings of a setting: translates its value into ours."""
+
+    def __init__(self, *args: Any, alias: Alias, append: bool, **kwargs: Any) -> None:
+        if alias.switch is not None:
+            kwargs.update(nargs="?", const="true")
+        super().__init__(*args, **kwargs)
+        self.alias = alias
+        self.append = append
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        try:
+            value = self.alias.translate(str(values))
+        except ValueError as exc:
+            parser.error(f"argument {option_string}: {exc}")
+        if value is None:  # a switch given as false
+            return
+        if self.append:
+            setattr(namespace, self.dest, [*(getattr(namespace, self.dest) or []), value])
+        else:
+            setattr(namespace, self.dest, value)
+
+
+def go_spellings(name: str) -> list[str]:
+    """Go's flag package accepts ``-name`` and ``--name``."""
+    return [f"-{name}", f"--{name}"]
+
+
+def describe(setting: Setting) -> str:
+    """``--help`` text: the declared help, the variable and YAML key, the default."""
+    where = [f"env {setting.env}"] if setting.env else []
+    where += [f"YAML {setting.yaml}"] if setting.yaml else []
+    shown = f"{setting.meaning} [{', '.join(where)}]" if where else setting.meaning
+    return shown if setting.default is None else f"{shown} (default {setting.default})"
+
+
+def build_parser() -> _Parser:
+    """The command line, from :data:`~redis_ha_exporter.settings.SETTINGS`."""
     p = _Parser(
-        prog="redis-ha-exporter",
+        prog=PROG,
         description="Prometheus exporter for Redis replication and Redis Sentinel.",
         allow_abbrev=False,
     )
-    p.add_argument(
-        "--redis.addr",
-        dest="redis_addr",
-        action="append",
-        metavar="URI",
-        help=f"Redis to scrape, repeatable [env REDIS_ADDR] (default {DEFAULT_REDIS})",
-    )
-    p.add_argument(
-        "--sentinel.addr",
-        dest="sentinel_addr",
-        action="append",
-        metavar="URI",
-        help="Sentinel to scrape and subscribe to, repeatable [env SENTINEL_ADDR] "
-        f"(default {DEFAULT_SENTINEL})",
-    )
-    p.add_argument("--redis.user", dest="redis_user", help="ACL user for Redis [env REDIS_USER]")
-    p.add_argument(
-        "--redis.password-file",
-        dest="redis_password_file",
-        metavar="PATH",
-        help="file holding the Redis password [env REDIS_PASSWORD_FILE; or REDIS_PASSWORD]",
-    )
-    p.add_argument(
-        "--sentinel.user", dest="sentinel_user", help="ACL user for Sentinel [env SENTINEL_USER]"
-    )
-    p.add_argument(
-        "--sentinel.password-file",
-        dest="sentinel_password_file",
-        metavar="PATH",
-        help="file holding the Sentinel password [env SENTINEL_PASSWORD_FILE; "
-        "or SENTINEL_PASSWORD]",
-    )
-    p.add_argument(
-        "--sentinel.max-masters",
-        dest="max_sentinel_masters",
-        type=int,
-        metavar="N",
-        help="export at most N monitored masters per Sentinel "
-        "[env SENTINEL_MAX_MASTERS] (default 500)",
-    )
-    p.add_argument(
-        "--sentinel.events",
-        dest="events_enabled",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="subscribe to the Sentinel event stream (default on)",
-    )
-    p.add_argument(
-        "--events.ring-size",
-        dest="events_ring_size",
-        type=int,
-        metavar="N",
-        help="events kept for /events per Sentinel (default 256)",
-    )
-    p.add_argument(
-        "--web.listen-address",
-        dest="listen_address",
-        metavar="HOST:PORT",
-        help="address to serve on [env WEB_LISTEN_ADDRESS] (default :9121)",
-    )
-    p.add_argument(
-        "--web.telemetry-path",
-        dest="telemetry_path",
-        metavar="PATH",
-        help="path for metrics [env WEB_TELEMETRY_PATH] (default /metrics)",
-    )
-    p.add_argument(
-        "--web.config.file",
-        dest="web_config_file",
-        metavar="PATH",
-        help="exporter-toolkit web config: TLS and basic auth [env WEB_CONFIG_FILE]",
-    )
-    p.add_argument(
-        "--web.scrape-endpoint",
-        dest="scrape_endpoint",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="serve /scrape?target=URI (default on)",
-    )
-    p.add_argument(
-        "--scrape.timeout",
-        dest="scrape_timeout",
-        type=float,
-        metavar="SECONDS",
-        help="deadline when Prometheus sends no X-Prometheus-Scrape-Timeout-Seconds "
-        "[env SCRAPE_TIMEOUT] (default 10)",
-    )
-    p.add_argument(
-        "--config.file",
-        dest="config_file",
-        metavar="PATH",
-        help="YAML file with targets and settings [env CONFIG_FILE]",
-    )
-    p.add_argument(
-        "--log.level",
-        dest="log_level",
-        choices=["debug", "info", "warn", "warning", "error"],
-        help="[env LOG_LEVEL] (default info)",
-    )
-    p.add_argument(
-        "--log.format",
-        dest="log_format",
-        choices=["logfmt", "json"],
-        help="[env LOG_FORMAT] (default logfmt)",
-    )
-    p.add_argument("--version", action="version", version=f"redis-ha-exporter {__version__}")
+    taken: set[str] = set()
+    for setting in SETTINGS:
+        if not setting.flag:
+            continue
+        kwargs: dict[str, Any] = {"dest": setting.name, "default": None}
+        if setting.addresses_of is not None:
+            kwargs.update(action="append", metavar=setting.metavar)
+        elif setting.convert is boolean:
+            kwargs.update(action=argparse.BooleanOptionalAction)
+        else:
+            kwargs.update(metavar=setting.metavar)
+        p.add_argument(setting.flag, help=describe(setting), **kwargs)
+        taken.add(setting.flag)
+        for alias in setting.aliases:
+            spellings = [s for s in go_spellings(alias.flag or "") if s not in taken]
+            if alias.flag and spellings:
+                p.add_argument(
+                    *spellings,
+                    dest=setting.name,
+                    action=_AliasAction,
+                    help=argparse.SUPPRESS,
+                    alias=alias,
+                    append=setting.addresses_of is not None,
+                )
+                taken.update(spellings)
+    for flag in FOREIGN_FLAGS:
+        shape: dict[str, Any] = {"nargs": "?", "const": "true"} if flag.boolean else {}
+        p.add_argument(
+            *go_spellings(flag.flag), dest=_foreign_dest(flag), help=argparse.SUPPRESS, **shape
+        )
+    p.add_argument("--version", "-version", action="version", version=f"{PROG} {__version__}")
     return p
 
 
-_FILE_KEYS = {
-    "redis",
-    "sentinel",
-    "scrape_timeout_seconds",
-    "scrape_endpoint",
-    "max_sentinel_masters",
-    "events_enabled",
-    "events_ring_size",
-}
-_TARGET_KEYS = {"addr", "user", "password_file", "password"}
+def _foreign_dest(flag: ForeignFlag) -> str:
+    return f"foreign:{flag.flag}"
 
 
-def _read_secret(path: str, what: str) -> str:
+# --- values, by precedence -------------------------------------------------------------------
+class _Sources:
+    """Where values come from: the parsed command line, the environment, the YAML file."""
+
+    def __init__(
+        self, args: argparse.Namespace, environ: Mapping[str, str], yaml_path: str | None
+    ) -> None:
+        self.args = args
+        self.environ = environ
+        self.yaml_path = yaml_path
+        self.data = load_yaml(yaml_path) if yaml_path else {}
+
+    def env(self, setting: Setting) -> tuple[str, str] | None:
+        """The first environment variable of ``setting`` that is set, translated to our words."""
+        for name, alias in setting.envs:
+            raw = self.environ.get(name, "")
+            if raw == "":
+                continue
+            try:
+                value = raw if alias is None else alias.translate(raw)
+            except ValueError as exc:
+                raise ConfigError(f"{name}: {exc}") from None
+            if value is not None:
+                return name, value
+        return None
+
+    def raw(self, setting: Setting) -> tuple[str, object] | None:
+        """``(where, value)`` of ``setting``: flag, else variable, else YAML key, else default."""
+        flag = getattr(self.args, setting.name, None) if setting.flag else None
+        if flag is not None:
+            return setting.flag, flag
+        env = self.env(setting)
+        if env is not None:
+            return env
+        if setting.yaml and setting.yaml in self.data:
+            return f"config file {self.yaml_path}: {setting.yaml}", self.data[setting.yaml]
+        if setting.default is not None:
+            return "default", setting.default
+        return None
+
+    def value(self, setting: Setting) -> Any:
+        """The converted value of ``setting``, or None when nothing sets it."""
+        found = self.raw(setting)
+        if found is None:
+            return None
+        where, raw = found
+        if setting.choices:
+            raw = str(raw).lower()
+            if raw not in setting.choices:
+                raise ConfigError(
+                    f"{where} {raw!r}: expected {', '.join(setting.choices[:-1])} "
+                    f"or {setting.choices[-1]}"
+                )
+        return convert(setting.convert, raw, where, setting.secret)
+
+
+def convert(fn: Convert, raw: object, where: str, secret: bool) -> Any:
+    """``fn(raw)``, its :class:`ValueError` as a :class:`ConfigError` naming ``where`` (and the
+    value, unless it is a secret)."""
     try:
-        return Path(path).read_text(encoding="utf-8").rstrip("\r\n")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read {what} {path}: {_os_reason(exc)}") from None
-
-
-def _os_reason(exc: Exception) -> str:
-    return exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
+        return fn(raw)
+    except ValueError as exc:
+        shown = where if secret else f"{where} {raw!r}"
+        raise ConfigError(f"{shown}: {exc}") from None
 
 
 def load_yaml(path: str) -> dict[str, Any]:
     """Read the YAML config file; an unreadable file, bad YAML or unknown key is an error."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read config file {path}: {_os_reason(exc)}") from None
-    try:
-        data = yaml.safe_load(text)
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
+        raise ConfigError(f"cannot read config file {path}: {reason}") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""
@@ -235,198 +274,144 @@ def load_yaml(path: str) -> dict[str, Any]:
         return {}
     if not isinstance(data, dict):
         raise ConfigError(f"config file {path}: top level must be a mapping")
-    unknown = sorted(str(k) for k in data if k not in _FILE_KEYS)
+    allowed = {s.yaml for s in SETTINGS if s.yaml}
+    unknown = sorted(str(k) for k in data if k not in allowed)
     if unknown:
         raise ConfigError(f"config file {path}: unknown key {unknown[0]!r}")
     return data
 
 
-def _file_targets(data: Mapping[str, Any], key: str, kind: Kind, path: str) -> list[Target]:
-    entries = data.get(key) or []
+# --- targets ------------------------------------------------------------------------------------
+def _kind_defaults(sources: _Sources) -> dict[Kind, dict[str, object]]:
+    """Target fields every target of a kind takes from flags and variables (first listed wins)."""
+    defaults: dict[Kind, dict[str, object]] = {kind: {} for kind in Kind}
+    for setting in SETTINGS:
+        if setting.default_for is None:
+            continue
+        value = sources.value(setting)
+        kind, target_field = setting.default_for
+        if value is not None:
+            defaults[kind].setdefault(target_field, value)
+    return defaults
+
+
+def _named_addresses(sources: _Sources, setting: Setting) -> list[str] | None:
+    """Addresses from the repeatable flag (each comma-separated), else the variable."""
+    flags = getattr(sources.args, setting.name, None)
+    if flags is not None:
+        return [a for value in flags for a in value.split(",")]
+    env = sources.env(setting)
+    return env[1].split(",") if env is not None else None
+
+
+def _file_targets(sources: _Sources, setting: Setting, kind: Kind) -> list[Target]:
+    """The ``redis:``/``sentinel:`` list: each entry a URI or a mapping of :data:`TARGET_KEYS`."""
+    key = setting.yaml or ""
+    entries = sources.data.get(key) or []
     if not isinstance(entries, list):
-        raise ConfigError(f"config file {path}: {key} must be a list")
+        raise ConfigError(f"config file {sources.yaml_path}: {key} must be a list")
+    allowed = {"addr"} | {k.key for k in TARGET_KEYS}
     targets = []
     for i, entry in enumerate(entries):
-        where = f"config file {path}: {key}[{i}]"
+        where = f"config file {sources.yaml_path}: {key}[{i}]"
         if isinstance(entry, str):
             entry = {"addr": entry}
         if not isinstance(entry, dict):
             raise ConfigError(f"{where} must be a mapping with addr")
-        unknown = sorted(str(k) for k in entry if k not in _TARGET_KEYS)
+        unknown = sorted(str(k) for k in entry if k not in allowed)
         if unknown:
             raise ConfigError(f"{where}: unknown key {unknown[0]!r}")
         if not isinstance(entry.get("addr"), str):
             raise ConfigError(f"{where}: addr is required and must be a string")
-        try:
-            target = parse_target(entry["addr"], kind)
-        except TargetError as exc:
-            raise ConfigError(f"{where}: {exc}") from None
-        password = entry.get("password")
-        if "password_file" in entry:
-            password = _read_secret(str(entry["password_file"]), "password file")
-        user = entry.get("user")
-        targets.append(
-            target.with_credentials(
-                None if user is None else str(user), None if password is None else str(password)
-            )
-        )
+        fields: dict[str, object] = {}
+        for target_key in TARGET_KEYS:
+            if target_key.key in entry:
+                value = convert(
+                    target_key.convert,
+                    entry[target_key.key],
+                    f"{where}.{target_key.key}",
+                    target_key.secret,
+                )
+                fields.setdefault(target_key.field, value)
+        targets.append(_target(entry["addr"], kind, where).with_defaults(fields))
     return targets
 
 
-def _split_addrs(values: Sequence[str] | None, env: str | None) -> list[str] | None:
-    if values is not None:
-        return [a for v in values for a in v.split(",")]
-    if env is not None:
-        return env.split(",")
-    return None
-
-
-def _typed(value: Any, kind: type, name: str) -> Any:
-    if kind is bool and isinstance(value, str):
-        lowered = value.lower()
-        if lowered in ("1", "true", "yes", "on"):
-            return True
-        if lowered in ("0", "false", "no", "off"):
-            return False
-        raise ConfigError(f"{name}: expected true or false, got {value!r}")
-    if kind is not bool and isinstance(value, bool):
-        raise ConfigError(f"{name}: expected a number, got {value!r}")
+def _target(uri: str, kind: Kind, where: str | None = None) -> Target:
     try:
-        return kind(value)
-    except (TypeError, ValueError):
-        raise ConfigError(f"{name}: expected {kind.__name__}, got {value!r}") from None
+        return parse_target(uri, kind)
+    except TargetError as exc:
+        raise ConfigError(f"{where}: {exc}" if where else str(exc)) from None
 
 
-def _pick(
-    flag: Any,
-    env_name: str,
-    environ: Mapping[str, str],
-    data: Mapping[str, Any],
-    key: str,
-    default: Any,
-    kind: type,
-) -> Any:
-    if flag is not None:
-        return flag
-    env = _env(env_name, environ)
-    if env is not None:
-        return _typed(env, kind, env_name)
-    if key in data:
-        return _typed(data[key], kind, key)
-    return default
-
-
-def _listen(address: str) -> tuple[str, int]:
-    host, sep, port = address.rpartition(":")
-    if not sep or not port.isdigit() or not 0 < int(port) < 65536:
-        raise ConfigError(f"--web.listen-address {address!r}: expected [host]:port")
-    host = host.strip("[]")
-    return (host or "0.0.0.0"), int(port)
-
-
-def load_config(argv: Sequence[str], environ: Mapping[str, str]) -> Config:
-    """Build the :class:`Config` from ``argv`` (without the program name) and ``environ``."""
-    args = build_parser().parse_args(list(argv))
-    config_file = args.config_file or _env("CONFIG_FILE", environ)
-    data = load_yaml(config_file) if config_file else {}
-
-    def secret(kind: str) -> str | None:
-        upper = kind.upper()
-        path = getattr(args, f"{kind}_password_file") or _env(f"{upper}_PASSWORD_FILE", environ)
-        if path:
-            return _read_secret(path, f"{kind} password file")
-        return _env(f"{upper}_PASSWORD", environ)
-
-    redis_user = args.redis_user or _env("REDIS_USER", environ)
-    sentinel_user = args.sentinel_user or _env("SENTINEL_USER", environ)
-    redis_password, sentinel_password = secret("redis"), secret("sentinel")
-
-    file_redis = _file_targets(data, "redis", Kind.REDIS, str(config_file))
-    file_sentinel = _file_targets(data, "sentinel", Kind.SENTINEL, str(config_file))
-    flag_redis = _split_addrs(args.redis_addr, _env("REDIS_ADDR", environ))
-    flag_sentinel = _split_addrs(args.sentinel_addr, _env("SENTINEL_ADDR", environ))
-    nothing_named = not (file_redis or file_sentinel or flag_redis or flag_sentinel)
-    if nothing_named:
-        flag_redis, flag_sentinel = [DEFAULT_REDIS], [DEFAULT_SENTINEL]
-
-    targets: list[Target] = []
-    for addrs, kind, user, password in (
-        (flag_redis, Kind.REDIS, redis_user, redis_password),
-        (flag_sentinel, Kind.SENTINEL, sentinel_user, sentinel_password),
-    ):
-        for addr in addrs or []:
-            if not addr.strip():
-                continue
-            try:
-                targets.append(parse_target(addr, kind).with_credentials(user, password))
-            except TargetError as exc:
-                raise ConfigError(str(exc)) from None
-    targets.extend(t.with_credentials(redis_user, redis_password) for t in file_redis)
-    targets.extend(t.with_credentials(sentinel_user, sentinel_password) for t in file_sentinel)
+def _targets(sources: _Sources, defaults: Mapping[Kind, Mapping[str, object]]) -> list[Target]:
+    lists = [(s, s.addresses_of) for s in SETTINGS if s.addresses_of is not None]
+    named = {kind: _named_addresses(sources, s) for s, kind in lists}
+    from_file = {kind: _file_targets(sources, s, kind) for s, kind in lists}
+    if not any(named.values()) and not any(from_file.values()):
+        named = {kind: [str(s.default)] for s, kind in lists}
+    targets = [
+        _target(addr, kind)
+        for _, kind in lists
+        for addr in named[kind] or []
+        if addr.strip()  # an empty --sentinel.addr= names no Sentinel
+    ]
+    targets += [t for _, kind in lists for t in from_file[kind]]
+    targets = [t.with_defaults(defaults[t.kind]) for t in targets]
     seen: set[tuple[str, Kind]] = set()
     for target in targets:
         if (target.addr, target.kind) in seen:
             raise ConfigError(f"target {target.addr} ({target.kind.value}) is configured twice")
         seen.add((target.addr, target.kind))
+    return targets
 
-    listen = args.listen_address or _env("WEB_LISTEN_ADDRESS", environ) or ":9121"
-    host, port = _listen(listen)
-    path = args.telemetry_path or _env("WEB_TELEMETRY_PATH", environ) or "/metrics"
-    if not path.startswith("/"):
-        raise ConfigError(f"--web.telemetry-path {path!r}: must start with /")
-    web_file = args.web_config_file or _env("WEB_CONFIG_FILE", environ)
-    web = load_web_config(web_file, ConfigError) if web_file else None
 
-    timeout = _pick(
-        args.scrape_timeout, "SCRAPE_TIMEOUT", environ, data, "scrape_timeout_seconds", 10.0, float
-    )
-    if not 0 < timeout <= 600:
-        raise ConfigError(f"scrape timeout {timeout}: must be between 0 and 600 seconds")
-    max_masters = _pick(
-        args.max_sentinel_masters,
-        "SENTINEL_MAX_MASTERS",
-        environ,
-        data,
-        "max_sentinel_masters",
-        500,
-        int,
-    )
-    ring = _pick(
-        args.events_ring_size, "EVENTS_RING_SIZE", environ, data, "events_ring_size", 256, int
-    )
-    if max_masters < 1 or ring < 1:
-        raise ConfigError("--sentinel.max-masters and --events.ring-size must be at least 1")
-    level = (args.log_level or _env("LOG_LEVEL", environ) or "info").lower()
-    if level not in ("debug", "info", "warn", "warning", "error"):
-        raise ConfigError(f"log level {level!r}: expected debug, info, warn or error")
-    fmt = (args.log_format or _env("LOG_FORMAT", environ) or "logfmt").lower()
-    if fmt not in ("logfmt", "json"):
-        raise ConfigError(f"log format {fmt!r}: expected logfmt or json")
+# --- redis_exporter's flags we do not have ----------------------------------------------------
+def _foreign_warnings(sources: _Sources) -> tuple[str, ...]:
+    """One warning per ignored redis_exporter flag; a :class:`ConfigError` for a refused one."""
+    warnings = []
+    for flag in FOREIGN_FLAGS:
+        value = getattr(sources.args, _foreign_dest(flag), None)
+        where = f"-{flag.flag}"
+        if value is None and flag.env and sources.environ.get(flag.env):
+            value, where = sources.environ[flag.env], flag.env
+        if value is None:
+            continue
+        if flag.boolean and value not in GO_TRUE | GO_FALSE:
+            raise ConfigError(f"{where}: expected true or false")
+        if flag.rejected and not flag.asks_for_nothing(value):
+            raise ConfigError(f"{where}: {flag.why}")
+        warnings.append(f"ignoring redis_exporter's {where}: {flag.why}")
+    return tuple(warnings)
+
+
+def load_config(argv: Sequence[str], environ: Mapping[str, str]) -> Config:
+    """Build the :class:`Config` from ``argv`` (without the program name) and ``environ``."""
+    args = build_parser().parse_exactly(list(argv))
+    by_name = {s.name: s for s in SETTINGS}
+    config_file = _Sources(args, environ, None).value(by_name["config_file"])
+    sources = _Sources(args, environ, config_file)
+
+    def value(name: str) -> Any:
+        return sources.value(by_name[name])
+
+    defaults = _kind_defaults(sources)
+    targets = _targets(sources, defaults)
+    host, port = value("listen_address")
+    web_file = value("web_config_file")
     return Config(
         targets=tuple(targets),
         listen_host=host,
         listen_port=port,
-        telemetry_path=path,
-        web=web,
-        scrape_timeout=timeout,
-        scrape_endpoint=_pick(
-            args.scrape_endpoint,
-            "WEB_SCRAPE_ENDPOINT",
-            environ,
-            data,
-            "scrape_endpoint",
-            True,
-            bool,
-        ),
-        max_sentinel_masters=max_masters,
-        events_enabled=_pick(
-            args.events_enabled, "SENTINEL_EVENTS", environ, data, "events_enabled", True, bool
-        ),
-        events_ring_size=ring,
-        log_level=level,
-        log_format=fmt,
-        redis_username=redis_user,
-        redis_password=redis_password,
-        sentinel_username=sentinel_user,
-        sentinel_password=sentinel_password,
+        telemetry_path=value("telemetry_path"),
+        web=load_web_config(web_file) if web_file else None,
+        scrape_timeout=value("scrape_timeout"),
+        scrape_endpoint=value("scrape_endpoint"),
+        max_sentinel_masters=value("max_sentinel_masters"),
+        events_enabled=value("events_enabled"),
+        events_ring_size=value("events_ring_size"),
+        log_level=value("log_level"),
+        log_format=value("log_format"),
+        adhoc_defaults=defaults[Kind.REDIS],
+        warnings=_foreign_warnings(sources),
     )

@@ -65,7 +65,7 @@ async def scrape_target(request: web.Request) -> web.Response:
         target = parse_target(uri, Kind.REDIS)  # a Sentinel is recognised by its INFO
     except TargetError as exc:
         raise web.HTTPBadRequest(text=f"{exc}\n") from None
-    target = target.with_credentials(config.redis_username, config.redis_password)
+    target = target.with_defaults(config.adhoc_defaults)
     collection = await request.app[SCRAPER_KEY].collect_adhoc(target, deadline(request))
     return exposition(request, build_families(collection))
 

@@ -8,7 +8,9 @@ The ``addr`` label is ``host:port`` as configured, or the socket path.
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 
@@ -44,13 +46,13 @@ class Target:
     def is_unix(self) -> bool:
         return self.scheme == "unix"
 
-    def with_credentials(self, username: str | None, password: str | None) -> Target:
-        """Fill in credentials that the URI itself does not carry."""
-        return replace(
-            self,
-            username=self.username if self.username is not None else username,
-            password=self.password if self.password is not None else password,
-        )
+    def with_defaults(self, fields: Mapping[str, object]) -> Target:
+        """Fill in the ``fields`` (``{"username": "monitor"}``) that are still unset: what the URI
+        sets beats a YAML entry, which beats the flags of the target's kind."""
+        unset: dict[str, Any] = {
+            name: value for name, value in fields.items() if getattr(self, name) is None
+        }
+        return replace(self, **unset)
 
 
 def parse_target(uri: str, kind: Kind) -> Target:

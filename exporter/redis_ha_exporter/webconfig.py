@@ -11,13 +11,15 @@ bcrypt basic auth, e.g.::
 from __future__ import annotations
 
 import ssl
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import bcrypt
 import yaml
+
+from redis_ha_exporter.settings import ConfigError
 
 _TOP = {"tls_server_config", "basic_auth_users", "http_server_config"}
 _TLS = {"cert_file", "key_file", "client_ca_file", "client_auth_type", "min_version"}
@@ -54,61 +56,57 @@ class WebConfig:
             return False
 
 
-def load_web_config(path: str, error: Callable[[str], Exception]) -> WebConfig:
-    """Read and validate ``path``; raise ``error(message)`` on any problem (one line)."""
+def load_web_config(path: str) -> WebConfig:
+    """Read and validate ``path``; raise :class:`ConfigError` on any problem (one line)."""
     where = f"web config file {path}"
     try:
         data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
     except OSError as exc:
-        raise error(f"cannot read {where}: {exc.strerror or type(exc).__name__}") from None
+        raise ConfigError(f"cannot read {where}: {exc.strerror or type(exc).__name__}") from None
     except yaml.YAMLError:
-        raise error(f"{where}: not valid YAML") from None
+        raise ConfigError(f"{where}: not valid YAML") from None
     if not isinstance(data, dict):
-        raise error(f"{where}: top level must be a mapping")
-    _unknown(data, _TOP, where, error)
+        raise ConfigError(f"{where}: top level must be a mapping")
+    _unknown(data, _TOP, where)
     tls = data.get("tls_server_config")
-    context = _ssl_context(tls, where, error) if tls else None
+    context = _ssl_context(tls, where) if tls else None
     users: dict[str, bytes] = {}
     for user, hashed in (data.get("basic_auth_users") or {}).items():
         value = str(hashed).encode()
         if not value.startswith((b"$2a$", b"$2b$", b"$2y$")):
-            raise error(f"{where}: basic_auth_users.{user} is not a bcrypt hash")
+            raise ConfigError(f"{where}: basic_auth_users.{user} is not a bcrypt hash")
         users[str(user)] = value
     http = data.get("http_server_config") or {}
-    _unknown(http, _HTTP, f"{where}: http_server_config", error)
+    _unknown(http, _HTTP, f"{where}: http_server_config")
     headers = {str(k): str(v) for k, v in (http.get("headers") or {}).items()}
     return WebConfig(ssl_context=context, users=users, headers=headers)
 
 
-def _unknown(
-    data: Mapping[str, Any], allowed: set[str], where: str, error: Callable[[str], Exception]
-) -> None:
+def _unknown(data: Mapping[str, Any], allowed: set[str], where: str) -> None:
     if not isinstance(data, dict):
-        raise error(f"{where}: must be a mapping")
+        raise ConfigError(f"{where}: must be a mapping")
     for key in data:
         if key not in allowed:
-            raise error(f"{where}: unknown or unsupported key {key!r}")
+            raise ConfigError(f"{where}: unknown or unsupported key {key!r}")
 
 
-def _ssl_context(
-    tls: Mapping[str, Any], where: str, error: Callable[[str], Exception]
-) -> ssl.SSLContext:
-    _unknown(tls, _TLS, f"{where}: tls_server_config", error)
+def _ssl_context(tls: Mapping[str, Any], where: str) -> ssl.SSLContext:
+    _unknown(tls, _TLS, f"{where}: tls_server_config")
     if "cert_file" not in tls or "key_file" not in tls:
-        raise error(f"{where}: tls_server_config needs cert_file and key_file")
+        raise ConfigError(f"{where}: tls_server_config needs cert_file and key_file")
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     try:
         context.load_cert_chain(str(tls["cert_file"]), str(tls["key_file"]))
         if "client_ca_file" in tls:
             context.load_verify_locations(cafile=str(tls["client_ca_file"]))
     except (OSError, ssl.SSLError) as exc:
-        raise error(f"{where}: cannot load TLS files: {type(exc).__name__}") from None
+        raise ConfigError(f"{where}: cannot load TLS files: {type(exc).__name__}") from None
     auth = str(tls.get("client_auth_type", "NoClientCert"))
     if auth not in _CLIENT_AUTH:
-        raise error(f"{where}: client_auth_type {auth!r} is not known")
+        raise ConfigError(f"{where}: client_auth_type {auth!r} is not known")
     context.verify_mode = _CLIENT_AUTH[auth]
     version = str(tls.get("min_version", "TLS12"))
     if version not in _VERSIONS:
-        raise error(f"{where}: min_version {version!r}: expected TLS12 or TLS13")
+        raise ConfigError(f"{where}: min_version {version!r}: expected TLS12 or TLS13")
     context.minimum_version = _VERSIONS[version]
     return context
