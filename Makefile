@@ -28,8 +28,8 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check exporter tests dashboards
-	$(VENV)/bin/ruff format --check exporter tests dashboards
+	$(VENV)/bin/ruff check exporter harness tests dashboards
+	$(VENV)/bin/ruff format --check exporter harness tests dashboards
 
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import functools
 import json
 import re
 import subprocess
@@ -37,8 +38,9 @@ from typing import Any
 
 import yaml
 
-from redis_ha_exporter.topology import HOST, Topology, binary, die_with_parent, free_port
-from support import ExporterProcess, http_get, require_tool, run_exporter, run_tool, wait_for
+from harness.process import HOST, binary, die_with_parent, free_port, http_get, wait_for
+from harness.topology import Node, Topology
+from support import ExporterProcess, require_tool, run_exporter, run_tool
 
 JSON = dict[str, Any]
 Sample = tuple[dict[str, str], float]
@@ -563,6 +565,10 @@ def wait_settled(prometheus: Prometheus, hosts: int, timeout: float = 60.0) -> N
     wait_for(lambda: prometheus.rules_evaluated_since(settled + 1), timeout=timeout)
 
 
+def event_stream_up(exporter: ExporterProcess, sentinel: Node) -> bool:
+    return exporter.scrape().value("redis_sentinel_event_stream_up", addr=sentinel.addr) == 1
+
+
 @contextlib.contextmanager
 def monitored_topology(
     workdir: Path,
@@ -585,12 +591,7 @@ def monitored_topology(
             for i in range(len(topo.sentinels))
         ]
         for exporter, sentinel in zip(exporters, topo.sentinels, strict=True):
-            wait_for(
-                lambda e=exporter, s=sentinel: (
-                    e.scrape().value("redis_sentinel_event_stream_up", addr=s.addr) == 1
-                ),
-                timeout=20,
-            )
+            wait_for(functools.partial(event_stream_up, exporter, sentinel), timeout=20)
         prometheus = stack.enter_context(
             run_prometheus(
                 workdir / "prometheus",

@@ -13,8 +13,6 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +21,7 @@ from types import ModuleType
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from redis_ha_exporter.topology import HOST, TopologyError, binary, die_with_parent, free_port
+from harness.process import HOST, HarnessError, binary, die_with_parent, free_port, http_get
 
 Labels = frozenset[tuple[str, str]]
 
@@ -79,20 +77,6 @@ class Samples:
 
     def names(self) -> set[str]:
         return {n for n, _, _ in self.rows}
-
-
-def http_get(
-    url: str,
-    headers: Mapping[str, str] | None = None,
-    timeout: float = 30.0,
-    context: ssl.SSLContext | None = None,
-) -> tuple[int, str]:
-    request = urllib.request.Request(url, headers=dict(headers or {}))
-    try:
-        with urllib.request.urlopen(request, timeout=timeout, context=context) as response:
-            return response.status, response.read().decode()
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read().decode()
 
 
 @dataclass
@@ -169,22 +153,6 @@ def run_exporter(
             proc.kill()
             proc.wait()
         log.close()
-
-
-def wait_for(predicate: object, timeout: float = 30.0, interval: float = 0.2) -> None:
-    """Poll ``predicate()`` until truthy (assertion errors and refused connections count as
-    false)."""
-    assert callable(predicate)
-    deadline = time.monotonic() + timeout
-    last: BaseException | None = None
-    while time.monotonic() < deadline:
-        try:
-            if predicate():
-                return
-        except (AssertionError, OSError) as exc:
-            last = exc
-        time.sleep(interval)
-    raise AssertionError(f"condition not met within {timeout}s: {last}")
 
 
 @contextlib.contextmanager
@@ -383,7 +351,7 @@ def require_tool(name: str) -> str:
         return str(beside_python)
     try:
         return binary(name)
-    except TopologyError:
+    except HarnessError:
         pytest.fail(
             f"{name} is not installed; install it with: {INSTALL_HINTS.get(name, 'make deps')}"
         )

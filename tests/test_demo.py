@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from redis_ha_exporter.topology import HOST
-from support import Samples, free_port_run, http_get, wait_for
+from harness.process import HOST, http_get, wait_for
+from support import Samples, free_port_run
 
 pytestmark = pytest.mark.e2e
 

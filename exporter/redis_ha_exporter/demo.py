@@ -19,7 +19,8 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
-from redis_ha_exporter.topology import HOST, Topology, die_with_parent
+from harness.process import HOST, die_with_parent
+from harness.topology import Topology
 
 REPO = Path(__file__).resolve().parents[2]
 RULES = REPO / "alerts" / "redis-ha.rules.yml"

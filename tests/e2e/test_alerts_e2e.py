@@ -33,6 +33,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from harness.process import wait_for
+from harness.topology import Topology
 from promstack import (
     JSON,
     RULES,
@@ -49,8 +51,6 @@ from promstack import (
     run_alertmanager,
     write_short_rules,
 )
-from redis_ha_exporter.topology import Topology
-from support import wait_for
 
 pytestmark = pytest.mark.e2e
 

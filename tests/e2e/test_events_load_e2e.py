@@ -19,8 +19,9 @@ from pathlib import Path
 import pytest
 import redis
 
-from redis_ha_exporter.topology import Node, Topology
-from support import ExporterProcess, Samples, run_exporter, wait_for
+from harness.process import wait_for
+from harness.topology import Node, Topology
+from support import ExporterProcess, Samples, run_exporter
 
 pytestmark = pytest.mark.e2e
 

@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 
-from redis_ha_exporter.topology import Node, Topology, free_port
-from support import ExporterProcess, Samples, promtool_lint, run_exporter, wait_for
+from harness.process import free_port, wait_for
+from harness.topology import Node, Topology
+from support import ExporterProcess, Samples, promtool_lint, run_exporter
 
 pytestmark = pytest.mark.e2e
 

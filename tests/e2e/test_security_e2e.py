@@ -14,7 +14,7 @@ from pathlib import Path
 import bcrypt
 import pytest
 
-from redis_ha_exporter.topology import Topology
+from harness.topology import Topology
 from support import run_exporter
 from test_webconfig import self_signed
 

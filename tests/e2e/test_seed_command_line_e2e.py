@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from redis_ha_exporter.topology import Node, Topology
+from harness.topology import Node, Topology
 from support import run_exporter
 
 pytestmark = pytest.mark.e2e

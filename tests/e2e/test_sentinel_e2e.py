@@ -11,17 +11,10 @@ from typing import Any
 
 import pytest
 
+from harness.process import http_get, wait_for
+from harness.topology import Topology
 from redis_ha_exporter.catalogue import CATALOGUE
-from redis_ha_exporter.topology import Topology
-from support import (
-    ExporterProcess,
-    Samples,
-    http_get,
-    promtool_lint,
-    reference_exporter,
-    run_exporter,
-    wait_for,
-)
+from support import ExporterProcess, Samples, promtool_lint, reference_exporter, run_exporter
 
 pytestmark = pytest.mark.e2e
 

@@ -1,0 +1,8 @@
+"""The harness: real ``redis-server``, ``redis-sentinel``, exporters, Prometheus and
+Alertmanager on loopback, for the tests, ``make demo``, ``make bench`` and the fixture recorders.
+
+It lives beside the runtime package, never in it: the wheel and the image ship the exporter only.
+
+- :mod:`harness.process` — free ports, Debian binaries, start/stop a process, wait over HTTP;
+- :mod:`harness.topology` — replication groups and Sentinels (``Topology``).
+"""

@@ -1,0 +1,141 @@
+"""What every launcher of the harness shares: free loopback ports, Debian binaries, starting and
+stopping a process, and waiting for it over HTTP.
+
+A process is started with :func:`spawn` (output appended to a log file; the kernel kills it when
+the starting process dies) and stopped with :func:`terminate` (SIGTERM, then SIGKILL after a
+grace), so a killed test run leaves nothing behind::
+
+    port = free_port()
+    proc = spawn([binary("prometheus"), f"--web.listen-address={HOST}:{port}"], log_path)
+    wait_for(lambda: http_get(f"http://{HOST}:{port}/-/ready")[0] == 200)
+    terminate([proc])
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+
+HOST = "127.0.0.1"
+
+
+class HarnessError(RuntimeError):
+    """A process the harness starts is missing, or did not come up in time."""
+
+
+def die_with_parent() -> None:
+    """``preexec_fn`` for every process we start: the kernel sends it SIGKILL when the process
+    that started it dies (``prctl(PR_SET_PDEATHSIG)``), so a test run killed by a timeout or
+    Ctrl-C twice leaves no redis-server, Sentinel or Prometheus behind. Start such processes from
+    the main thread: the signal follows the starting thread."""
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+
+
+def free_ports(count: int, host: str = HOST) -> list[int]:
+    """``count`` distinct TCP ports that were free on ``host`` a moment ago.
+
+    All sockets stay bound until every port is chosen: ports picked one by one may repeat (the
+    kernel hands a just-released port out again; 300 picks repeat a few), and two nodes of one
+    topology on the same port is a flaky test.
+    """
+    with contextlib.ExitStack() as held:
+        socks = [held.enter_context(socket.socket()) for _ in range(count)]
+        for sock in socks:
+            sock.bind((host, 0))
+        return [int(sock.getsockname()[1]) for sock in socks]
+
+
+def free_port(host: str = HOST) -> int:
+    """A TCP port that was free on ``host`` a moment ago."""
+    return free_ports(1, host)[0]
+
+
+def binary(name: str) -> str:
+    """Path of a Debian-packaged binary (``redis-server``, ``prometheus``, ...), also found in
+    ``/usr/sbin`` when that is not on ``PATH``."""
+    found = shutil.which(name) or shutil.which(name, path="/usr/sbin:/usr/bin:/sbin:/bin")
+    if found is None:
+        raise HarnessError(f"{name} not found: install the Debian package ({name})")
+    return found
+
+
+def spawn(
+    command: Sequence[str],
+    log_path: Path,
+    *,
+    cwd: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    new_session: bool = False,
+) -> subprocess.Popen[bytes]:
+    """Start ``command`` with stdout and stderr appended to ``log_path`` and no stdin; it dies
+    with us (:func:`die_with_parent`). ``new_session`` keeps a terminal's Ctrl-C from reaching
+    it (the caller stops it)."""
+    with log_path.open("ab") as log:
+        return subprocess.Popen(
+            list(command),
+            cwd=cwd,
+            env=None if env is None else dict(env),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=new_session,
+            preexec_fn=die_with_parent,
+        )
+
+
+def terminate(procs: Sequence[subprocess.Popen[bytes]], grace: float = 10.0) -> None:
+    """Stop every process: SIGCONT (a stopped process cannot die), SIGTERM, and SIGKILL to those
+    still running ``grace`` seconds later; each one is reaped."""
+    for proc in procs:
+        with contextlib.suppress(ProcessLookupError):
+            proc.send_signal(signal.SIGCONT)
+            proc.terminate()
+    deadline = time.monotonic() + grace
+    for proc in procs:
+        try:
+            proc.wait(max(deadline - time.monotonic(), 0.01))
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+
+
+def http_get(
+    url: str,
+    headers: Mapping[str, str] | None = None,
+    timeout: float = 30.0,
+    context: ssl.SSLContext | None = None,
+) -> tuple[int, str]:
+    """``(status, body)`` of a GET; an HTTP error status is returned, not raised (a refused
+    connection raises ``OSError``)."""
+    request = urllib.request.Request(url, headers=dict(headers or {}))
+    try:
+        with urllib.request.urlopen(request, timeout=timeout, context=context) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+
+
+def wait_for(predicate: Callable[[], object], timeout: float = 30.0, interval: float = 0.2) -> None:
+    """Poll ``predicate()`` until truthy (assertion errors and refused connections count as
+    false); raises ``AssertionError`` naming the last of them after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    last: BaseException | None = None
+    while time.monotonic() < deadline:
+        try:
+            if predicate():
+                return
+        except (AssertionError, OSError) as exc:
+            last = exc
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout}s: {last}")
