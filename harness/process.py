@@ -126,6 +126,36 @@ def http_get(
         return exc.code, exc.read().decode()
 
 
+def last_line(path: Path) -> str:
+    """The last non-blank line of a log file, or ``(no output)``."""
+    lines = [line for line in path.read_text(errors="replace").splitlines() if line.strip()]
+    return lines[-1] if lines else "(no output)"
+
+
+def wait_ready(
+    proc: subprocess.Popen[bytes],
+    url: str,
+    name: str,
+    log_path: Path,
+    *,
+    timeout: float = 30.0,
+    context: ssl.SSLContext | None = None,
+) -> None:
+    """Wait until ``GET url`` answers 200. Raises :class:`HarnessError` naming ``name`` at once,
+    with the last line of its log, when the process exits (a port already taken, say), and after
+    ``timeout`` seconds when it never answers."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if proc.poll() is not None:
+            raise HarnessError(f"{name} exited: {last_line(log_path)}")
+        with contextlib.suppress(OSError):
+            if http_get(url, timeout=2, context=context)[0] == 200:
+                return
+        if time.monotonic() > deadline:
+            raise HarnessError(f"{name} did not answer {url} within {timeout:.0f}s: see {log_path}")
+        time.sleep(0.05)
+
+
 def wait_for(predicate: Callable[[], object], timeout: float = 30.0, interval: float = 0.2) -> None:
     """Poll ``predicate()`` until truthy (assertion errors and refused connections count as
     false); raises ``AssertionError`` naming the last of them after ``timeout`` seconds."""

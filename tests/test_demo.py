@@ -16,8 +16,9 @@ from pathlib import Path
 
 import pytest
 
+from harness.exporter import Samples
 from harness.process import HOST, http_get, wait_for
-from support import Samples, free_port_run
+from support import free_port_run
 
 pytestmark = pytest.mark.e2e
 

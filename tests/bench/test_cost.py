@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
+from harness.exporter import reference_exporter, run_exporter
 from harness.process import http_get
 from harness.topology import Topology
-from support import reference_exporter, run_exporter
 
 pytestmark = pytest.mark.slow
 

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from harness.exporter import Samples, reference_exporter, run_exporter
 from harness.process import http_get
 from harness.topology import Topology
 from redis_ha_exporter.catalogue import CATALOGUE
-from support import Samples, reference_exporter, run_exporter
 
 pytestmark = pytest.mark.e2e
 

@@ -34,7 +34,7 @@ from dashboards.queries import (
     panel_queries,
 )
 from harness.process import wait_for
-from promstack import (
+from harness.stack import (
     JOB,
     MonitoredTopology,
     Prometheus,

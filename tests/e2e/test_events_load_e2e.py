@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 import redis
 
+from harness.exporter import ExporterProcess, Samples, run_exporter
 from harness.process import wait_for
 from harness.topology import Node, Topology
-from support import ExporterProcess, Samples, run_exporter
 
 pytestmark = pytest.mark.e2e
 

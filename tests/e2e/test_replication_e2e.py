@@ -11,9 +11,10 @@ from typing import Any
 
 import pytest
 
+from harness.exporter import ExporterProcess, Samples, run_exporter
 from harness.process import free_port, wait_for
 from harness.topology import Node, Topology
-from support import ExporterProcess, Samples, promtool_lint, run_exporter
+from support import promtool_lint
 
 pytestmark = pytest.mark.e2e
 

@@ -17,10 +17,10 @@ from dataclasses import dataclass
 
 import pytest
 
+from harness.exporter import ExporterProcess, run_exporter
 from harness.process import http_get, wait_for
+from harness.stack import JOB, JSON, Prometheus, http_sd_job, run_prometheus
 from harness.topology import Topology
-from promstack import JOB, JSON, Prometheus, http_sd_job, run_prometheus
-from support import ExporterProcess, run_exporter
 
 pytestmark = pytest.mark.e2e
 

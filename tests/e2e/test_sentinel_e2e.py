@@ -11,10 +11,11 @@ from typing import Any
 
 import pytest
 
+from harness.exporter import ExporterProcess, Samples, reference_exporter, run_exporter
 from harness.process import http_get, wait_for
 from harness.topology import Topology
 from redis_ha_exporter.catalogue import CATALOGUE
-from support import ExporterProcess, Samples, promtool_lint, reference_exporter, run_exporter
+from support import promtool_lint
 
 pytestmark = pytest.mark.e2e
 
