@@ -38,7 +38,7 @@ test: deps $(STAMP) lint typecheck
 	$(VENV)/bin/pytest -m "not slow" $(PYTEST_ARGS)
 
 demo: deps $(STAMP)
-	$(PY) -m redis_ha_exporter.demo
+	$(PY) -m harness.demo
 
 docs: $(STAMP)
 	$(PY) -m redis_ha_exporter.reference > docs/metrics.md

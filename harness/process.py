@@ -76,11 +76,10 @@ def spawn(
     *,
     cwd: Path | None = None,
     env: Mapping[str, str] | None = None,
-    new_session: bool = False,
 ) -> subprocess.Popen[bytes]:
-    """Start ``command`` with stdout and stderr appended to ``log_path`` and no stdin; it dies
-    with us (:func:`die_with_parent`). ``new_session`` keeps a terminal's Ctrl-C from reaching
-    it (the caller stops it)."""
+    """Start ``command`` with stdout and stderr appended to ``log_path`` and no stdin, in a
+    session of its own (a terminal's Ctrl-C reaches only us, and we stop it); it dies with us
+    (:func:`die_with_parent`)."""
     with log_path.open("ab") as log:
         return subprocess.Popen(
             list(command),
@@ -89,7 +88,7 @@ def spawn(
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
-            start_new_session=new_session,
+            start_new_session=True,
             preexec_fn=die_with_parent,
         )
 

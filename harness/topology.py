@@ -156,7 +156,6 @@ class Topology:
             [binary(server), str(conf)],
             node.workdir / "stdout.log",
             cwd=node.workdir,
-            new_session=True,
         )
         node.stopped = False
         self._wait_ping(node, 10.0)
