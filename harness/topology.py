@@ -80,6 +80,11 @@ class Topology:
     ``down_after_ms`` defaults to 2000, not lower: a Sentinel pings every min(down-after, 1 s),
     so at 1000 ms a single late PONG from a just-promoted master marks it sdown and starts a
     second failover (seen on a busy two-core runner).
+
+    ``redis_args`` and ``sentinel_args`` are extra lines of every ``redis.conf`` and
+    ``sentinel.conf``. With ``monitor=False`` the Sentinels start monitoring nothing (the caller
+    sends ``SENTINEL MONITOR``, to record the discovery, say) and :meth:`start` waits for the
+    replication only.
     """
 
     def __init__(
@@ -93,6 +98,8 @@ class Topology:
         down_after_ms: int = 2000,
         failover_timeout_ms: int = 6000,
         redis_args: Sequence[str] = (),
+        sentinel_args: Sequence[str] = (),
+        monitor: bool = True,
         password: str | None = None,
     ) -> None:
         self.workdir = Path(workdir)
@@ -102,6 +109,8 @@ class Topology:
         self.down_after_ms = down_after_ms
         self.failover_timeout_ms = failover_timeout_ms
         self.redis_args = tuple(redis_args)
+        self.sentinel_args = tuple(sentinel_args)
+        self.monitor = monitor
         self.password = password
         self.redis: list[Node] = []
         self.sentinels: list[Node] = []
@@ -204,8 +213,9 @@ class Topology:
             f"dir {node.workdir}",
             "daemonize no",
             f"logfile {node.workdir}/sentinel.log",
+            *self.sentinel_args,
         ]
-        for group in self.groups:
+        for group in self.groups if self.monitor else ():
             master = self.master_of_group(group, initial=True)
             lines += [
                 f"sentinel monitor {group} {HOST} {master.port} {self.quorum}",
@@ -266,10 +276,11 @@ class Topology:
 
     def wait_ready(self, timeout: float = 30.0, *, replicas: int | None = None) -> None:
         """Wait until every running Sentinel knows the others, sees the same healthy master of
-        each group with ``replicas`` (default: all) replicas, and those replicas are online."""
+        each group with ``replicas`` (default: all) replicas, and those replicas are online
+        (Sentinels that monitor nothing: only the replicas)."""
         want = self.replicas_per_group if replicas is None else replicas
         deadline = time.monotonic() + timeout
-        running = [s for s in self.sentinels if s.alive and not s.stopped]
+        running = [s for s in self.sentinels if s.alive and not s.stopped] if self.monitor else []
         while True:
             try:
                 if all(self._group_settled(g, running, want) for g in self.groups):
