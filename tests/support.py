@@ -248,6 +248,15 @@ def logical_lines(text: str, comment: str = "#") -> Iterator[str]:
         pending = ""
 
 
+def build_wheel(source: Path, dist: Path) -> Path:
+    """``pip wheel --no-deps SOURCE`` into ``dist`` (a test failure when pip fails); the wheel."""
+    pip = [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir"]
+    result = run_tool([*pip, str(dist), str(source)])
+    assert result.returncode == 0, describe(result)
+    (wheel,) = dist.glob("redis_ha_exporter-*.whl")
+    return wheel
+
+
 def describe(result: subprocess.CompletedProcess[str]) -> str:
     """A finished command, its exit status and its output, for assertion messages."""
     return (
