@@ -3,7 +3,8 @@ Alertmanager on loopback, for the tests, ``make demo``, ``make bench`` and the f
 
 It lives beside the runtime package, never in it: the wheel and the image ship the exporter only.
 
-- :mod:`harness.process` — free ports, Debian binaries, start/stop a process, wait over HTTP;
+- :mod:`harness.process` — free ports, Debian binaries, start/stop a process, wait over HTTP,
+  its CPU time and memory;
 - :mod:`harness.topology` — replication groups and Sentinels (``Topology``);
 - :mod:`harness.exporter` — our exporter and Debian's redis_exporter, and their exposition;
 - :mod:`harness.stack` — Prometheus, Alertmanager, a webhook receiver, their config builders.

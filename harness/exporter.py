@@ -130,10 +130,17 @@ def run_exporter(
         terminate([proc])
 
 
+@dataclass
+class ReferenceExporter:
+    """A running Debian ``prometheus-redis-exporter``; ``url`` is its /metrics."""
+
+    proc: subprocess.Popen[bytes]
+    url: str
+
+
 @contextlib.contextmanager
-def reference_exporter(redis_uri: str, workdir: Path) -> Iterator[str]:
-    """Debian's prometheus-redis-exporter (oliver006/redis_exporter 1.45) on ``redis_uri``;
-    yields its /metrics URL."""
+def reference_exporter(redis_uri: str, workdir: Path) -> Iterator[ReferenceExporter]:
+    """Debian's prometheus-redis-exporter (oliver006/redis_exporter 1.45) on ``redis_uri``."""
     port = free_port()
     log_path = workdir / f"reference-{port}.log"
     command = [
@@ -147,6 +154,6 @@ def reference_exporter(redis_uri: str, workdir: Path) -> Iterator[str]:
     url = f"http://{HOST}:{port}/metrics"
     try:
         wait_ready(proc, url, "prometheus-redis-exporter", log_path)
-        yield url
+        yield ReferenceExporter(proc, url)
     finally:
         terminate([proc])

@@ -1,5 +1,5 @@
 """What every launcher of the harness shares: free loopback ports, Debian binaries, starting and
-stopping a process, and waiting for it over HTTP.
+stopping a process, waiting for it over HTTP, and what it costs (CPU time, memory).
 
 A process is started with :func:`spawn` (output appended to a log file; the kernel kills it when
 the starting process dies) and stopped with :func:`terminate` (SIGTERM, then SIGKILL after a
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import os
 import shutil
 import signal
 import socket
@@ -168,3 +169,17 @@ def wait_for(predicate: Callable[[], object], timeout: float = 30.0, interval: f
             last = exc
         time.sleep(interval)
     raise AssertionError(f"condition not met within {timeout}s: {last}")
+
+
+def rss_bytes(pid: int) -> int:
+    """Resident memory of a running process (``VmRSS`` of ``/proc/PID/status``)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise HarnessError(f"no VmRSS for pid {pid}")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time a running process has used (``/proc/PID/stat``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
