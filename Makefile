@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DEBS := redis-server redis-sentinel prometheus prometheus-alertmanager prometheus-redis-exporter systemd openssl procps
 PYTEST_ARGS ?=
 
-.PHONY: test lint typecheck unit demo deps venv bench soak clean docs
+.PHONY: test lint typecheck demo deps venv bench clean docs
 
 deps:
 	@missing=""; for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \

@@ -7,5 +7,6 @@ It lives beside the runtime package, never in it: the wheel and the image ship t
   its CPU time and memory;
 - :mod:`harness.topology` — replication groups and Sentinels (``Topology``);
 - :mod:`harness.exporter` — our exporter and Debian's redis_exporter, and their exposition;
-- :mod:`harness.stack` — Prometheus, Alertmanager, a webhook receiver, their config builders.
+- :mod:`harness.stack` — Prometheus, Alertmanager, a webhook receiver, their config builders;
+- :mod:`harness.demo` — ``make demo``.
 """
