@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DEBS := redis-server redis-sentinel prometheus prometheus-alertmanager prometheus-redis-exporter systemd openssl procps
 PYTEST_ARGS ?=
 
-.PHONY: test lint typecheck unit demo deps venv bench soak clean docs
+.PHONY: test lint typecheck demo deps venv bench clean docs
 
 deps:
 	@missing=""; for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -28,8 +28,8 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check exporter tests dashboards
-	$(VENV)/bin/ruff format --check exporter tests dashboards
+	$(VENV)/bin/ruff check exporter harness tests dashboards
+	$(VENV)/bin/ruff format --check exporter harness tests dashboards
 
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
@@ -38,7 +38,7 @@ test: deps $(STAMP) lint typecheck
 	$(VENV)/bin/pytest -m "not slow" $(PYTEST_ARGS)
 
 demo: deps $(STAMP)
-	$(PY) -m redis_ha_exporter.demo
+	$(PY) -m harness.demo
 
 docs: $(STAMP)
 	$(PY) -m redis_ha_exporter.reference > docs/metrics.md

@@ -5,25 +5,18 @@ from __future__ import annotations
 import contextlib
 import functools
 import importlib.util
-import os
 import random
 import socket
-import ssl
 import subprocess
 import sys
 import threading
-import time
-import urllib.error
-import urllib.request
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import ModuleType
 
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
-from redis_ha_exporter.topology import HOST, TopologyError, binary, die_with_parent, free_port
+from harness.process import HOST, HarnessError, binary, free_port
 
 Labels = frozenset[tuple[str, str]]
 
@@ -47,176 +40,6 @@ def free_port_run(count: int) -> int:
                 continue
             return first
     raise RuntimeError(f"no {count} consecutive free ports below {low}")
-
-
-@dataclass
-class Samples:
-    """Parsed exposition: ``value(name, **labels)`` finds the one sample matching the labels."""
-
-    text: str
-    rows: list[tuple[str, dict[str, str], float]] = field(default_factory=list)
-
-    @classmethod
-    def parse(cls, text: str) -> Samples:
-        rows = [
-            (s.name, dict(s.labels), s.value)
-            for family in text_string_to_metric_families(text)
-            for s in family.samples
-        ]
-        return cls(text, rows)
-
-    def find(self, name: str, **labels: str) -> list[tuple[dict[str, str], float]]:
-        return [
-            (lab, value)
-            for n, lab, value in self.rows
-            if n == name and all(lab.get(k) == v for k, v in labels.items())
-        ]
-
-    def value(self, name: str, **labels: str) -> float:
-        found = self.find(name, **labels)
-        assert len(found) == 1, f"{name}{labels}: {len(found)} samples: {found}"
-        return found[0][1]
-
-    def names(self) -> set[str]:
-        return {n for n, _, _ in self.rows}
-
-
-def http_get(
-    url: str,
-    headers: Mapping[str, str] | None = None,
-    timeout: float = 30.0,
-    context: ssl.SSLContext | None = None,
-) -> tuple[int, str]:
-    request = urllib.request.Request(url, headers=dict(headers or {}))
-    try:
-        with urllib.request.urlopen(request, timeout=timeout, context=context) as response:
-            return response.status, response.read().decode()
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read().decode()
-
-
-@dataclass
-class ExporterProcess:
-    """A running ``python -m redis_ha_exporter`` on a free loopback port."""
-
-    proc: subprocess.Popen[str]
-    port: int
-    log_path: Path
-    scheme: str = "http"
-    ssl_context: ssl.SSLContext | None = None
-
-    @property
-    def url(self) -> str:
-        return f"{self.scheme}://{HOST}:{self.port}"
-
-    def get(self, path: str, headers: Mapping[str, str] | None = None) -> tuple[int, str]:
-        return http_get(self.url + path, headers, context=self.ssl_context)
-
-    def scrape(self, path: str = "/metrics", timeout_header: float | None = None) -> Samples:
-        headers = {}
-        if timeout_header is not None:
-            headers["X-Prometheus-Scrape-Timeout-Seconds"] = str(timeout_header)
-        status, text = self.get(path, headers)
-        assert status == 200, text
-        return Samples.parse(text)
-
-    def log(self) -> str:
-        return self.log_path.read_text()
-
-
-@contextlib.contextmanager
-def run_exporter(
-    args: Sequence[str],
-    workdir: Path,
-    env: Mapping[str, str] | None = None,
-    scheme: str = "http",
-    ssl_context: ssl.SSLContext | None = None,
-    program: Sequence[str] = (sys.executable, "-m", "redis_ha_exporter"),
-    listen_env: str | None = None,
-) -> Iterator[ExporterProcess]:
-    """Start ``program`` with ``args``, wait for /health, stop after. The listen address is
-    added as a first flag, or given in the variable ``listen_env`` so that ``args`` stay as
-    they are (a unit's command line)."""
-    port = free_port()
-    listen = f"{HOST}:{port}"
-    log_path = workdir / f"exporter-{port}.log"
-    log = log_path.open("w")
-    argv = [*program, *args] if listen_env else [*program, "--web.listen-address", listen, *args]
-    proc = subprocess.Popen(
-        argv,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**os.environ, **(env or {}), **({listen_env: listen} if listen_env else {})},
-        preexec_fn=die_with_parent,
-    )
-    exporter = ExporterProcess(proc, port, log_path, scheme, ssl_context)
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            assert proc.poll() is None, f"exporter exited: {log_path.read_text()}"
-            with contextlib.suppress(OSError):
-                if exporter.get("/health")[0] == 200:
-                    break
-            assert time.monotonic() < deadline, "exporter did not become healthy"
-            time.sleep(0.05)
-        yield exporter
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
-
-
-def wait_for(predicate: object, timeout: float = 30.0, interval: float = 0.2) -> None:
-    """Poll ``predicate()`` until truthy (assertion errors and refused connections count as
-    false)."""
-    assert callable(predicate)
-    deadline = time.monotonic() + timeout
-    last: BaseException | None = None
-    while time.monotonic() < deadline:
-        try:
-            if predicate():
-                return
-        except (AssertionError, OSError) as exc:
-            last = exc
-        time.sleep(interval)
-    raise AssertionError(f"condition not met within {timeout}s: {last}")
-
-
-@contextlib.contextmanager
-def reference_exporter(redis_uri: str, workdir: Path) -> Iterator[str]:
-    """Debian's prometheus-redis-exporter (oliver006/redis_exporter 1.45) on ``redis_uri``;
-    yields its /metrics URL."""
-    port = free_port()
-    log = (workdir / f"reference-{port}.log").open("w")
-    proc = subprocess.Popen(
-        [
-            require_tool("prometheus-redis-exporter"),
-            "--redis.addr",
-            redis_uri,
-            "--web.listen-address",
-            f"{HOST}:{port}",
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        preexec_fn=die_with_parent,
-    )
-    url = f"http://{HOST}:{port}/metrics"
-    try:
-        for _ in range(100):
-            with contextlib.suppress(OSError):
-                if http_get(url, timeout=1)[0] == 200:
-                    break
-            time.sleep(0.05)
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(10)
-        log.close()
 
 
 class TcpProxy:
@@ -383,7 +206,7 @@ def require_tool(name: str) -> str:
         return str(beside_python)
     try:
         return binary(name)
-    except TopologyError:
+    except HarnessError:
         pytest.fail(
             f"{name} is not installed; install it with: {INSTALL_HINTS.get(name, 'make deps')}"
         )
@@ -423,6 +246,15 @@ def logical_lines(text: str, comment: str = "#") -> Iterator[str]:
             continue
         yield (pending + line).strip()
         pending = ""
+
+
+def build_wheel(source: Path, dist: Path) -> Path:
+    """``pip wheel --no-deps SOURCE`` into ``dist`` (a test failure when pip fails); the wheel."""
+    pip = [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir"]
+    result = run_tool([*pip, str(dist), str(source)])
+    assert result.returncode == 0, describe(result)
+    (wheel,) = dist.glob("redis_ha_exporter-*.whl")
+    return wheel
 
 
 def describe(result: subprocess.CompletedProcess[str]) -> str:

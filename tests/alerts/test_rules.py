@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 import yaml
 
+from harness.stack import parse_duration
 from redis_ha_exporter.catalogue import BY_NAME, Kind
 from support import require_tool, run_tool
 
@@ -153,15 +154,6 @@ def rule_test_cases() -> list[tuple[Path, str, dict[str, Any]]]:
             for case in group.get("alert_rule_test", []):
                 cases.append((path, group.get("name", ""), case))
     return cases
-
-
-def parse_duration(text: str) -> int:
-    """Seconds in a Prometheus duration: ``1h30m`` -> 5400, ``45s`` -> 45, ``0s`` -> 0."""
-    units = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}
-    parts = re.findall(r"(\d+)(ms|[smhdwy])", text)
-    if not parts or "".join(n + u for n, u in parts) != text:
-        raise ValueError(f"not a duration: {text!r}")
-    return int(sum(int(n) * units[u] for n, u in parts))
 
 
 def docs_threshold_rows() -> list[tuple[str, str, list[str], str]]:

@@ -8,7 +8,6 @@ unit tests). Run: ``make bench`` (or ``pytest -m slow -s tests/bench``).
 
 from __future__ import annotations
 
-import os
 import statistics
 import time
 from collections.abc import Sequence
@@ -16,39 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from redis_ha_exporter.topology import Topology
-from support import http_get, reference_exporter, run_exporter
+from harness.exporter import reference_exporter, run_exporter
+from harness.process import cpu_seconds, http_get, rss_bytes
+from harness.topology import Topology
 
 pytestmark = pytest.mark.slow
 
 SCRAPES = 300
-CLOCK = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLOCK
-
-
-def rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise AssertionError("no VmRSS")
-
-
-def reference_pids() -> list[int]:
-    pids = []
-    for proc in Path("/proc").iterdir():
-        if proc.name.isdigit():
-            try:
-                exe = os.readlink(proc / "exe")
-            except OSError:
-                continue
-            if exe.endswith("/prometheus-redis-exporter"):
-                pids.append(int(proc.name))
-    assert len(pids) == 2, pids
-    return pids
 
 
 def measure(urls: Sequence[str], pids: Sequence[int]) -> dict[str, float]:
@@ -70,7 +43,7 @@ def measure(urls: Sequence[str], pids: Sequence[int]) -> dict[str, float]:
         "cpu_ms_per_scrape": 1000 * cpu / SCRAPES,
         "p50_ms": 1000 * statistics.median(latencies),
         "p99_ms": 1000 * latencies[int(0.99 * len(latencies)) - 1],
-        "rss_mib": sum(rss_mib(p) for p in pids),
+        "rss_mib": sum(rss_bytes(p) for p in pids) / 2**20,
     }
 
 
@@ -84,8 +57,7 @@ def test_one_host_ours_against_two_redis_exporters(tmp_path: Path) -> None:
             reference_exporter(redis_node.uri, tmp_path) as a,
             reference_exporter(sentinel.uri, tmp_path) as b,
         ):
-            pids = reference_pids()
-            theirs = measure([a, b], pids)
+            theirs = measure([a.url, b.url], [a.proc.pid, b.proc.pid])
     print(f"\none host, {SCRAPES} scrapes (Redis + Sentinel):")
     for name, figures in (
         ("redis-ha-exporter (1 process)", mine),

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from support import describe, logical_lines, run_tool
+from support import build_wheel, describe, logical_lines, run_tool
 
 REPO = Path(__file__).resolve().parents[2]
 DOCKER_DIR = REPO / "docker"
@@ -261,12 +261,7 @@ def test_builder_stage_builds_the_wheel_from_the_context(tmp_path: Path) -> None
     for rel in context_files():
         (context / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(REPO / rel, context / rel)
-    dist = tmp_path / "dist"
-    pip = [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir"]
-    result = run_tool([*pip, str(dist), str(context)])
-    assert result.returncode == 0, describe(result)
-    (wheel,) = dist.glob("redis_ha_exporter-*.whl")
-    with zipfile.ZipFile(wheel) as archive:
+    with zipfile.ZipFile(build_wheel(context, tmp_path / "dist")) as archive:
         entry_points = next(n for n in archive.namelist() if n.endswith("entry_points.txt"))
         scripts = archive.read(entry_points).decode()
     assert "redis-ha-exporter = redis_ha_exporter.cli:main" in scripts

@@ -33,7 +33,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from promstack import (
+from harness.process import wait_for
+from harness.stack import (
+    ALERTMANAGER_EXAMPLE,
     JSON,
     RULES,
     Alertmanager,
@@ -41,21 +43,17 @@ from promstack import (
     Prometheus,
     WebhookReceiver,
     alert_for,
-    check_alertmanager_config,
-    check_rules,
     monitored_topology,
     repoint_webhooks,
     rfc3339_time,
     run_alertmanager,
     write_short_rules,
 )
-from redis_ha_exporter.topology import Topology
-from support import wait_for
+from harness.topology import Topology
+from support import require_tool, run_tool
 
 pytestmark = pytest.mark.e2e
 
-ROOT = Path(__file__).resolve().parents[2]
-ALERTMANAGER_EXAMPLE = ROOT / "alerts" / "alertmanager.example.yml"
 GROUP = "app-cache"
 FACTOR = 30
 FOR_OVERRIDES = {"RedisSentinelMasterODown": "0s"}
@@ -118,7 +116,7 @@ def describe_notifications(notifications: list[Notification]) -> str:
 
 
 def test_shortened_rules_are_valid_and_keep_every_alert(short_rules: Path, tmp_path: Path) -> None:
-    result = check_rules(short_rules)
+    result = run_tool([require_tool("promtool"), "check", "rules", str(short_rules)])
     assert result.returncode == 0, result.stdout + result.stderr
     shipped = alert_for(yaml.safe_load(RULES.read_text()))
     short = alert_for(yaml.safe_load(short_rules.read_text()))
@@ -129,7 +127,7 @@ def test_shortened_rules_are_valid_and_keep_every_alert(short_rules: Path, tmp_p
     assert short[FAILOVER] == {"0s"}  # stays 0s
     config = tmp_path / "alertmanager.yml"
     config.write_text(yaml.safe_dump(alertmanager_config("http://127.0.0.1:1")))
-    checked = check_alertmanager_config(config)
+    checked = run_tool([require_tool("amtool"), "check-config", str(config)])
     assert checked.returncode == 0, checked.stdout + checked.stderr
 
 

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from harness.exporter import Samples, reference_exporter, run_exporter
+from harness.process import http_get
+from harness.topology import Topology
 from redis_ha_exporter.catalogue import CATALOGUE
-from redis_ha_exporter.topology import Topology
-from support import Samples, http_get, reference_exporter, run_exporter
 
 pytestmark = pytest.mark.e2e
 
@@ -42,10 +43,10 @@ def test_compat_replication_metrics_match_redis_exporter(tmp_path: Path) -> None
         args = [a for n in topo.redis for a in ("--redis.addr", n.uri)]
         with run_exporter([*args, "--sentinel.addr="], tmp_path) as ours:
             for node in topo.redis:
-                with reference_exporter(node.uri, tmp_path) as theirs_url:
+                with reference_exporter(node.uri, tmp_path) as reference:
                     mismatch: object = None
                     for _ in range(10):  # lag seconds may tick between the two reads
-                        theirs = comparable(Samples.parse(http_get(theirs_url)[1]), None)
+                        theirs = comparable(Samples.parse(http_get(reference.url)[1]), None)
                         mine = comparable(ours.scrape(), node.addr)
                         if theirs == mine:
                             break

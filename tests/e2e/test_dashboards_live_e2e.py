@@ -33,7 +33,8 @@ from dashboards.queries import (
     failover_only_titles,
     panel_queries,
 )
-from promstack import (
+from harness.process import wait_for
+from harness.stack import (
     JOB,
     MonitoredTopology,
     Prometheus,
@@ -41,7 +42,6 @@ from promstack import (
     monitored_topology,
     write_short_rules,
 )
-from support import wait_for
 
 pytestmark = pytest.mark.e2e
 

@@ -20,8 +20,10 @@ from pathlib import Path
 import pytest
 import redis
 
-from redis_ha_exporter.topology import HOST, Node, Topology
-from support import ExporterProcess, Samples, TcpProxy, run_exporter, wait_for
+from harness.exporter import ExporterProcess, Samples, run_exporter
+from harness.process import HOST, wait_for
+from harness.topology import Node, Topology
+from support import TcpProxy
 
 pytestmark = pytest.mark.e2e
 

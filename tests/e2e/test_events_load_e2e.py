@@ -19,8 +19,9 @@ from pathlib import Path
 import pytest
 import redis
 
-from redis_ha_exporter.topology import Node, Topology
-from support import ExporterProcess, Samples, run_exporter, wait_for
+from harness.exporter import ExporterProcess, Samples, run_exporter
+from harness.process import rss_bytes, wait_for
+from harness.topology import Node, Topology
 
 pytestmark = pytest.mark.e2e
 
@@ -88,13 +89,6 @@ def events_by_key(samples: Samples, addr: str) -> Counter[tuple[str, str]]:
             for labels, value in samples.find("redis_sentinel_events_total", addr=addr)
         }
     )
-
-
-def rss_bytes(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) * 1024
-    raise AssertionError(f"no VmRSS for pid {pid}")
 
 
 def publish_round(node: Node, messages: list[tuple[str, str]]) -> None:

@@ -11,8 +11,10 @@ from typing import Any
 
 import pytest
 
-from redis_ha_exporter.topology import Node, Topology, free_port
-from support import ExporterProcess, Samples, promtool_lint, run_exporter, wait_for
+from harness.exporter import ExporterProcess, Samples, run_exporter
+from harness.process import free_port, wait_for
+from harness.topology import Node, Topology
+from support import promtool_lint
 
 pytestmark = pytest.mark.e2e
 

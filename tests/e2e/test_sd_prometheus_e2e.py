@@ -17,9 +17,10 @@ from dataclasses import dataclass
 
 import pytest
 
-from promstack import JOB, JSON, Prometheus, http_sd_job, run_prometheus
-from redis_ha_exporter.topology import Topology
-from support import ExporterProcess, http_get, run_exporter, wait_for
+from harness.exporter import ExporterProcess, run_exporter
+from harness.process import http_get, wait_for
+from harness.stack import JOB, JSON, Prometheus, http_sd_job, run_prometheus
+from harness.topology import Topology
 
 pytestmark = pytest.mark.e2e
 

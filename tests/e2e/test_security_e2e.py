@@ -14,8 +14,8 @@ from pathlib import Path
 import bcrypt
 import pytest
 
-from redis_ha_exporter.topology import Topology
-from support import run_exporter
+from harness.exporter import run_exporter
+from harness.topology import Topology
 from test_webconfig import self_signed
 
 pytestmark = pytest.mark.e2e

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from redis_ha_exporter.topology import Node, Topology
-from support import run_exporter
+from harness.exporter import run_exporter
+from harness.topology import Node, Topology
 
 pytestmark = pytest.mark.e2e
 

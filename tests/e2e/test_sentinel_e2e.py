@@ -11,17 +11,11 @@ from typing import Any
 
 import pytest
 
+from harness.exporter import ExporterProcess, Samples, reference_exporter, run_exporter
+from harness.process import http_get, wait_for
+from harness.topology import Topology
 from redis_ha_exporter.catalogue import CATALOGUE
-from redis_ha_exporter.topology import Topology
-from support import (
-    ExporterProcess,
-    Samples,
-    http_get,
-    promtool_lint,
-    reference_exporter,
-    run_exporter,
-    wait_for,
-)
+from support import promtool_lint
 
 pytestmark = pytest.mark.e2e
 
@@ -226,8 +220,11 @@ def test_compat_sentinel_metrics_match_redis_exporter(topo: Topology, tmp_path: 
         return out
 
     args = ["--sentinel.addr", sentinel.uri, "--redis.addr=", "--no-sentinel.events"]
-    with run_exporter(args, tmp_path) as ours, reference_exporter(sentinel.uri, tmp_path) as url:
-        theirs = pick(Samples.parse(http_get(url)[1]), with_addr=False)
+    with (
+        run_exporter(args, tmp_path) as ours,
+        reference_exporter(sentinel.uri, tmp_path) as reference,
+    ):
+        theirs = pick(Samples.parse(http_get(reference.url)[1]), with_addr=False)
         mine = pick(ours.scrape(), with_addr=True)
     shared = {key for key in theirs if key[0] in {k[0] for k in mine}}  # type: ignore[index]
     assert len({k[0] for k in shared}) >= 9  # type: ignore[index]

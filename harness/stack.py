@@ -1,9 +1,10 @@
-"""A real Prometheus and a real Alertmanager for end-to-end tests, and a webhook that listens.
+"""A real Prometheus and a real Alertmanager, and a webhook that listens: for the end-to-end
+tests and ``make demo``.
 
 Everything runs on free loopback ports in a scratch directory and is torn down (``SIGTERM``,
 then ``SIGKILL``) even when the test failed::
 
-    example = yaml.safe_load(Path("alerts/alertmanager.example.yml").read_text())
+    example = yaml.safe_load(ALERTMANAGER_EXAMPLE.read_text())
     with WebhookReceiver() as hook, \\
             run_alertmanager(tmp / "am", repoint_webhooks(example, hook.url)) as am, \\
             run_prometheus(tmp / "prom", [static_job("redis_exporter", targets)],
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import functools
 import json
 import re
 import subprocess
@@ -37,8 +39,19 @@ from typing import Any
 
 import yaml
 
-from redis_ha_exporter.topology import HOST, Topology, binary, die_with_parent, free_port
-from support import ExporterProcess, http_get, require_tool, run_exporter, run_tool, wait_for
+from harness.exporter import ExporterProcess, run_exporter
+from harness.process import (
+    HOST,
+    HarnessError,
+    binary,
+    free_port,
+    http_get,
+    spawn,
+    terminate,
+    wait_for,
+    wait_ready,
+)
+from harness.topology import Node, Topology
 
 JSON = dict[str, Any]
 Sample = tuple[dict[str, str], float]
@@ -47,12 +60,15 @@ Sample = tuple[dict[str, str], float]
 INTERVAL = "1s"
 #: The seeds' (and our rules' and dashboards') scrape job.
 JOB = "redis_exporter"
-ROOT = Path(__file__).resolve().parents[1]
-RULES = ROOT / "alerts" / "redis-ha.rules.yml"
+#: The repository this harness lives in (it is not installed anywhere else).
+REPO = Path(__file__).resolve().parents[1]
+#: The shipped alert rules and Alertmanager example.
+RULES = REPO / "alerts" / "redis-ha.rules.yml"
+ALERTMANAGER_EXAMPLE = REPO / "alerts" / "alertmanager.example.yml"
 
 
-class StackError(RuntimeError):
-    """Prometheus or Alertmanager did not start, or an API call failed."""
+class StackError(HarnessError):
+    """A Prometheus or Alertmanager API call failed."""
 
 
 # --------------------------------------------------------------------------------------
@@ -123,16 +139,6 @@ def alert_for(rules: Mapping[str, Any]) -> dict[str, set[str]]:
             if "alert" in rule:
                 found.setdefault(rule["alert"], set()).add(str(rule.get("for", "0s")))
     return found
-
-
-def check_rules(path: Path) -> subprocess.CompletedProcess[str]:
-    """``promtool check rules PATH`` (not raising: the caller asserts on the result)."""
-    return run_tool([require_tool("promtool"), "check", "rules", str(path)])
-
-
-def check_alertmanager_config(path: Path) -> subprocess.CompletedProcess[str]:
-    """``amtool check-config PATH`` (not raising)."""
-    return run_tool([require_tool("amtool"), "check-config", str(path)])
 
 
 # --------------------------------------------------------------------------------------
@@ -260,16 +266,7 @@ class Daemon:
         return json.loads(text)
 
     def wait_ready(self, timeout: float = 30.0) -> None:
-        deadline = time.monotonic() + timeout
-        while True:
-            if self.proc.poll() is not None:
-                raise StackError(f"{self.name} exited {self.proc.returncode}:\n{self.log()}")
-            with contextlib.suppress(OSError):
-                if http_get(self.url + "/-/ready", timeout=2)[0] == 200:
-                    return
-            if time.monotonic() > deadline:
-                raise StackError(f"{self.name} not ready within {timeout:.0f}s:\n{self.log()}")
-            time.sleep(0.1)
+        wait_ready(self.proc, self.url + "/-/ready", self.name, self.log_path, timeout=timeout)
 
 
 class Prometheus(Daemon):
@@ -347,27 +344,12 @@ def rfc3339_time(text: str) -> float:
 def _daemon(
     cls: type[Daemon], name: str, command: Sequence[str], port: int, workdir: Path
 ) -> Iterator[Daemon]:
-    log = (workdir / f"{name}.log").open("wb")
-    proc = subprocess.Popen(
-        list(command),
-        cwd=workdir,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-        preexec_fn=die_with_parent,
-    )
-    log.close()
-    daemon = cls(name, proc, port, workdir)
+    daemon = cls(name, spawn(command, workdir / f"{name}.log", cwd=workdir), port, workdir)
     try:
         daemon.wait_ready()
         yield daemon
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+        terminate([daemon.proc])
 
 
 @contextlib.contextmanager
@@ -378,15 +360,17 @@ def run_prometheus(
     rule_files: Sequence[Path] = (),
     alertmanagers: Sequence[str] = (),
     interval: str = INTERVAL,
+    port: int | None = None,
 ) -> Iterator[Prometheus]:
-    """Debian's ``prometheus`` with a generated config and its TSDB in ``workdir``."""
+    """Debian's ``prometheus`` with a generated config and its TSDB in ``workdir``, on ``port``
+    (default: a free one)."""
     workdir.mkdir(parents=True, exist_ok=True)
     config = prometheus_config(
         scrape_configs, rule_files=rule_files, alertmanagers=alertmanagers, interval=interval
     )
     config_path = workdir / "prometheus.yml"
     config_path.write_text(yaml.safe_dump(config, sort_keys=False))
-    port = free_port()
+    port = free_port() if port is None else port
     command = [
         binary("prometheus"),
         f"--config.file={config_path}",
@@ -400,13 +384,15 @@ def run_prometheus(
 
 
 @contextlib.contextmanager
-def run_alertmanager(workdir: Path, config: Mapping[str, Any]) -> Iterator[Alertmanager]:
+def run_alertmanager(
+    workdir: Path, config: Mapping[str, Any], *, port: int | None = None
+) -> Iterator[Alertmanager]:
     """Debian's ``prometheus-alertmanager`` with ``config``, clustering off, state in
-    ``workdir``."""
+    ``workdir``, on ``port`` (default: a free one)."""
     workdir.mkdir(parents=True, exist_ok=True)
     config_path = workdir / "alertmanager.yml"
     config_path.write_text(yaml.safe_dump(dict(config), sort_keys=False))
-    port = free_port()
+    port = free_port() if port is None else port
     command = [
         binary("prometheus-alertmanager"),
         f"--config.file={config_path}",
@@ -563,6 +549,10 @@ def wait_settled(prometheus: Prometheus, hosts: int, timeout: float = 60.0) -> N
     wait_for(lambda: prometheus.rules_evaluated_since(settled + 1), timeout=timeout)
 
 
+def event_stream_up(exporter: ExporterProcess, sentinel: Node) -> bool:
+    return exporter.scrape().value("redis_sentinel_event_stream_up", addr=sentinel.addr) == 1
+
+
 @contextlib.contextmanager
 def monitored_topology(
     workdir: Path,
@@ -581,16 +571,12 @@ def monitored_topology(
             Topology(workdir / "topo", groups=groups, failover_timeout_ms=failover_timeout_ms)
         )
         exporters = [
-            stack.enter_context(run_exporter(host_exporter_args(topo, i), workdir))
+            stack.enter_context(run_exporter(host_exporter_args(topo, i), workdir, wait=False))
             for i in range(len(topo.sentinels))
         ]
         for exporter, sentinel in zip(exporters, topo.sentinels, strict=True):
-            wait_for(
-                lambda e=exporter, s=sentinel: (
-                    e.scrape().value("redis_sentinel_event_stream_up", addr=s.addr) == 1
-                ),
-                timeout=20,
-            )
+            exporter.wait_healthy()
+            wait_for(functools.partial(event_stream_up, exporter, sentinel), timeout=20)
         prometheus = stack.enter_context(
             run_prometheus(
                 workdir / "prometheus",

@@ -1,6 +1,7 @@
 """``make demo`` serves metrics from the seeds' topology, starts Prometheus with our rules and
 Alertmanager when they are installed (the failover alert reaches Alertmanager after ``kill -9`` of
-the master), stops cleanly on Ctrl-C, and says which exporter could not start."""
+the master), stops cleanly on Ctrl-C, says which exporter could not start, and refuses to start
+without the rules it would load."""
 
 from __future__ import annotations
 
@@ -16,8 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from redis_ha_exporter.topology import HOST
-from support import Samples, free_port_run, http_get, wait_for
+from harness.exporter import Samples
+from harness.process import HOST, http_get, wait_for
+from harness.stack import REPO
+from support import free_port_run
 
 pytestmark = pytest.mark.e2e
 
@@ -32,7 +35,7 @@ def demo_command(base: int) -> list[str]:
     return [
         sys.executable,
         "-m",
-        "redis_ha_exporter.demo",
+        "harness.demo",
         "--base-port",
         str(base),
         "--prometheus-port",
@@ -42,11 +45,18 @@ def demo_command(base: int) -> list[str]:
     ]
 
 
+def run_demo(argv: list[str], scratch: Path) -> subprocess.CompletedProcess[str]:
+    """The demo run to its end, its scratch directory under ``scratch``."""
+    env = {**os.environ, "TMPDIR": str(scratch)}
+    return subprocess.run(argv, cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+
+
 def test_demo_serves_every_host_fires_an_alert_and_stops_on_ctrl_c(tmp_path: Path) -> None:
     base = free_port_run(5)
     prom_port, am_port = base + 3, base + 4
     demo = subprocess.Popen(
         demo_command(base),
+        cwd=REPO,
         env={**os.environ, "TMPDIR": str(tmp_path)},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -95,15 +105,23 @@ def test_demo_names_the_exporter_that_cannot_bind_and_exits_1(tmp_path: Path) ->
     with socket.socket() as squatter:
         squatter.bind((HOST, base + 1))
         squatter.listen()
-        demo = subprocess.run(
-            demo_command(base),
-            env={**os.environ, "TMPDIR": str(tmp_path)},
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        demo = run_demo(demo_command(base), tmp_path)
     assert demo.returncode == 1, demo.stdout + demo.stderr
     assert f"the exporter for :{base + 1} exited" in demo.stderr
     assert "address already in use" in demo.stderr
     assert "Ctrl-C stops everything" not in demo.stdout
     assert (next(tmp_path.glob("redis-ha-demo-*")) / f"exporter-{base + 1}.log").exists()
+
+
+@pytest.mark.parametrize("flag", ["--rules", "--alertmanager-config"])
+def test_demo_without_its_rules_or_alertmanager_config_stops_with_one_line(
+    tmp_path: Path, flag: str
+) -> None:
+    missing = tmp_path / "missing.yml"
+    demo = run_demo([*demo_command(free_port_run(5)), flag, str(missing)], tmp_path)
+    assert demo.returncode == 2, demo.stdout + demo.stderr
+    assert demo.stderr.splitlines() == [
+        f"demo: {missing} not found (run the demo from the repository)"
+    ]
+    assert demo.stdout == ""
+    assert not list(tmp_path.glob("redis-ha-demo-*")), "nothing started"

@@ -1,9 +1,10 @@
 """Topology launcher: real ``redis-server`` and ``redis-sentinel`` processes on loopback.
 
-Used by the tests, ``make demo`` and the benchmarks. It reproduces the seeds' layout — per
-replication group one master and N replicas, and a set of Sentinels monitoring every group with
-a quorum — on free loopback ports in a scratch directory, waits until the Sentinels agree, and
-tears everything down (``SIGKILL`` after a short grace) even when the caller failed::
+Used by the tests, ``make demo``, the benchmarks and the fixture recorders. It reproduces the
+seeds' layout — per replication group one master and N replicas, and a set of Sentinels
+monitoring every group with a quorum — on free loopback ports in a scratch directory, waits until
+the Sentinels agree, and tears everything down (``SIGKILL`` after a short grace) even when the
+caller failed::
 
     with Topology(tmp_path, groups=("app-cache",)) as topo:
         topo.redis[0].addr       # "127.0.0.1:40123", the first master
@@ -13,11 +14,8 @@ tears everything down (``SIGKILL`` after a short grace) even when the caller fai
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import os
-import shutil
 import signal
-import socket
 import subprocess
 import time
 from collections.abc import Iterator, Sequence
@@ -27,48 +25,11 @@ from types import TracebackType
 
 import redis
 
-HOST = "127.0.0.1"
+from harness.process import HOST, HarnessError, binary, free_ports, spawn, terminate
 
 
-class TopologyError(RuntimeError):
+class TopologyError(HarnessError):
     """The topology did not come up (or settle) in time."""
-
-
-def die_with_parent() -> None:
-    """``preexec_fn`` for every process we start: the kernel sends it SIGKILL when the process
-    that started it dies (``prctl(PR_SET_PDEATHSIG)``), so a test run killed by a timeout or
-    Ctrl-C twice leaves no redis-server, Sentinel or Prometheus behind. Start such processes from
-    the main thread: the signal follows the starting thread."""
-    pr_set_pdeathsig = 1
-    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
-
-
-def free_ports(count: int, host: str = HOST) -> list[int]:
-    """``count`` distinct TCP ports that were free on ``host`` a moment ago.
-
-    All sockets stay bound until every port is chosen: ports picked one by one may repeat (the
-    kernel hands a just-released port out again; 300 picks repeat a few), and two nodes of one
-    topology on the same port is a flaky test.
-    """
-    with contextlib.ExitStack() as held:
-        socks = [held.enter_context(socket.socket()) for _ in range(count)]
-        for sock in socks:
-            sock.bind((host, 0))
-        return [int(sock.getsockname()[1]) for sock in socks]
-
-
-def free_port(host: str = HOST) -> int:
-    """A TCP port that was free on ``host`` a moment ago."""
-    return free_ports(1, host)[0]
-
-
-def binary(name: str) -> str:
-    """Path of a Debian-packaged binary (``redis-server``, ``prometheus``, ...), also found in
-    ``/usr/sbin`` when that is not on ``PATH``."""
-    found = shutil.which(name) or shutil.which(name, path="/usr/sbin:/usr/bin:/sbin:/bin")
-    if found is None:
-        raise TopologyError(f"{name} not found: install the Debian package ({name})")
-    return found
 
 
 @dataclass
@@ -119,6 +80,11 @@ class Topology:
     ``down_after_ms`` defaults to 2000, not lower: a Sentinel pings every min(down-after, 1 s),
     so at 1000 ms a single late PONG from a just-promoted master marks it sdown and starts a
     second failover (seen on a busy two-core runner).
+
+    ``redis_args`` and ``sentinel_args`` are extra lines of every ``redis.conf`` and
+    ``sentinel.conf``. With ``monitor=False`` the Sentinels start monitoring nothing (the caller
+    sends ``SENTINEL MONITOR``, to record the discovery, say) and :meth:`start` waits for the
+    replication only.
     """
 
     def __init__(
@@ -132,6 +98,8 @@ class Topology:
         down_after_ms: int = 2000,
         failover_timeout_ms: int = 6000,
         redis_args: Sequence[str] = (),
+        sentinel_args: Sequence[str] = (),
+        monitor: bool = True,
         password: str | None = None,
     ) -> None:
         self.workdir = Path(workdir)
@@ -141,6 +109,8 @@ class Topology:
         self.down_after_ms = down_after_ms
         self.failover_timeout_ms = failover_timeout_ms
         self.redis_args = tuple(redis_args)
+        self.sentinel_args = tuple(sentinel_args)
+        self.monitor = monitor
         self.password = password
         self.redis: list[Node] = []
         self.sentinels: list[Node] = []
@@ -182,44 +152,20 @@ class Topology:
         self.wait_ready(timeout)
 
     def stop(self) -> None:
-        """Stop everything: SIGCONT (a stopped process cannot die), SIGTERM, then SIGKILL."""
+        """Stop every process (SIGTERM, SIGKILL after 3 s)."""
         nodes = [n for n in (*self.sentinels, *self.redis) if n.proc is not None]
+        terminate([n.proc for n in nodes if n.proc is not None], grace=3.0)
         for node in nodes:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(node.pid, signal.SIGCONT)
-                node.proc.terminate()  # type: ignore[union-attr]
-        deadline = time.monotonic() + 3.0
-        for node in nodes:
-            proc = node.proc
-            assert proc is not None
-            try:
-                proc.wait(max(deadline - time.monotonic(), 0.01))
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(5)
             node.proc = None
 
     def _spawn(self, node: Node) -> None:
         conf = node.workdir / f"{node.kind}.conf"
-        log = (node.workdir / "stdout.log").open("ab")
-        command = (
-            [binary("redis-sentinel"), str(conf)]
-            if node.kind == "sentinel"
-            else [
-                binary("redis-server"),
-                str(conf),
-            ]
-        )
-        node.proc = subprocess.Popen(
-            command,
+        server = "redis-sentinel" if node.kind == "sentinel" else "redis-server"
+        node.proc = spawn(
+            [binary(server), str(conf)],
+            node.workdir / "stdout.log",
             cwd=node.workdir,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-            preexec_fn=die_with_parent,
         )
-        log.close()
         node.stopped = False
         self._wait_ping(node, 10.0)
 
@@ -267,8 +213,9 @@ class Topology:
             f"dir {node.workdir}",
             "daemonize no",
             f"logfile {node.workdir}/sentinel.log",
+            *self.sentinel_args,
         ]
-        for group in self.groups:
+        for group in self.groups if self.monitor else ():
             master = self.master_of_group(group, initial=True)
             lines += [
                 f"sentinel monitor {group} {HOST} {master.port} {self.quorum}",
@@ -329,10 +276,11 @@ class Topology:
 
     def wait_ready(self, timeout: float = 30.0, *, replicas: int | None = None) -> None:
         """Wait until every running Sentinel knows the others, sees the same healthy master of
-        each group with ``replicas`` (default: all) replicas, and those replicas are online."""
+        each group with ``replicas`` (default: all) replicas, and those replicas are online
+        (Sentinels that monitor nothing: only the replicas)."""
         want = self.replicas_per_group if replicas is None else replicas
         deadline = time.monotonic() + timeout
-        running = [s for s in self.sentinels if s.alive and not s.stopped]
+        running = [s for s in self.sentinels if s.alive and not s.stopped] if self.monitor else []
         while True:
             try:
                 if all(self._group_settled(g, running, want) for g in self.groups):

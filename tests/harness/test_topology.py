@@ -9,8 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from redis_ha_exporter.topology import free_ports
-from support import wait_for
+from harness.process import free_ports, wait_for
 
 
 def test_free_ports_are_distinct() -> None:
@@ -33,7 +32,7 @@ def test_a_killed_runner_leaves_no_redis_behind(tmp_path: Path) -> None:
             sys.executable,
             "-c",
             "import sys, time\n"
-            "from redis_ha_exporter.topology import Topology\n"
+            "from harness.topology import Topology\n"
             f"with Topology({str(tmp_path)!r}, groups=('g',), replicas=1, sentinels=1) as t:\n"
             "    print(*(n.pid for n in t.redis + t.sentinels), flush=True)\n"
             "    time.sleep(60)\n",

@@ -1,0 +1,159 @@
+"""Exporters as real processes: ours (``python -m redis_ha_exporter``) and, for comparison,
+Debian's ``prometheus-redis-exporter`` (oliver006/redis_exporter 1.45); and their exposition
+parsed.
+
+Each runs on a loopback port (free, unless one is given), logs to ``WORKDIR/exporter-PORT.log``
+and is stopped on leaving the ``with`` block::
+
+    with run_exporter(["--redis.addr", node.uri], tmp_path) as exporter:
+        exporter.scrape().value("redis_up", addr=node.addr)     # 1.0
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import ssl
+import subprocess
+import sys
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from prometheus_client.parser import text_string_to_metric_families
+
+from harness.process import HOST, binary, free_port, http_get, spawn, terminate, wait_ready
+
+
+@dataclass
+class Samples:
+    """Parsed exposition: ``value(name, **labels)`` finds the one sample matching the labels."""
+
+    text: str
+    rows: list[tuple[str, dict[str, str], float]] = field(default_factory=list)
+
+    @classmethod
+    def parse(cls, text: str) -> Samples:
+        rows = [
+            (s.name, dict(s.labels), s.value)
+            for family in text_string_to_metric_families(text)
+            for s in family.samples
+        ]
+        return cls(text, rows)
+
+    def find(self, name: str, **labels: str) -> list[tuple[dict[str, str], float]]:
+        return [
+            (lab, value)
+            for n, lab, value in self.rows
+            if n == name and all(lab.get(k) == v for k, v in labels.items())
+        ]
+
+    def value(self, name: str, **labels: str) -> float:
+        found = self.find(name, **labels)
+        assert len(found) == 1, f"{name}{labels}: {len(found)} samples: {found}"
+        return found[0][1]
+
+    def names(self) -> set[str]:
+        return {n for n, _, _ in self.rows}
+
+
+@dataclass
+class ExporterProcess:
+    """A running ``python -m redis_ha_exporter`` on ``127.0.0.1:port``."""
+
+    proc: subprocess.Popen[bytes]
+    port: int
+    log_path: Path
+    scheme: str = "http"
+    ssl_context: ssl.SSLContext | None = None
+
+    @property
+    def url(self) -> str:
+        return f"{self.scheme}://{HOST}:{self.port}"
+
+    def get(self, path: str, headers: Mapping[str, str] | None = None) -> tuple[int, str]:
+        return http_get(self.url + path, headers, context=self.ssl_context)
+
+    def scrape(self, path: str = "/metrics", timeout_header: float | None = None) -> Samples:
+        headers = {}
+        if timeout_header is not None:
+            headers["X-Prometheus-Scrape-Timeout-Seconds"] = str(timeout_header)
+        status, text = self.get(path, headers)
+        assert status == 200, text
+        return Samples.parse(text)
+
+    def log(self) -> str:
+        return self.log_path.read_text()
+
+    def wait_healthy(self, timeout: float = 30.0) -> None:
+        """Wait for ``/health``; raises ``HarnessError`` ("the exporter for :PORT exited: <its
+        last log line>") when it exits first, e.g. because the port is taken."""
+        wait_ready(
+            self.proc,
+            self.url + "/health",
+            f"the exporter for :{self.port}",
+            self.log_path,
+            timeout=timeout,
+            context=self.ssl_context,
+        )
+
+
+@contextlib.contextmanager
+def run_exporter(
+    args: Sequence[str],
+    workdir: Path,
+    env: Mapping[str, str] | None = None,
+    scheme: str = "http",
+    ssl_context: ssl.SSLContext | None = None,
+    *,
+    program: Sequence[str] = (sys.executable, "-m", "redis_ha_exporter"),
+    listen_env: str | None = None,
+    port: int | None = None,
+    wait: bool = True,
+) -> Iterator[ExporterProcess]:
+    """Start ``program`` with ``args`` and ``env`` added to our environment, wait for /health
+    (unless ``wait`` is false: start several, then call ``wait_healthy`` on each), stop it
+    after. The listen address is added as a first flag, or given in the variable ``listen_env``
+    so that ``args`` stay as they are (a unit's command line)."""
+    port = free_port() if port is None else port
+    listen = f"{HOST}:{port}"
+    log_path = workdir / f"exporter-{port}.log"
+    argv = [*program, *args] if listen_env else [*program, "--web.listen-address", listen, *args]
+    env = {**os.environ, **(env or {}), **({listen_env: listen} if listen_env else {})}
+    proc = spawn(argv, log_path, env=env)
+    exporter = ExporterProcess(proc, port, log_path, scheme, ssl_context)
+    try:
+        if wait:
+            exporter.wait_healthy()
+        yield exporter
+    finally:
+        terminate([proc])
+
+
+@dataclass
+class ReferenceExporter:
+    """A running Debian ``prometheus-redis-exporter``; ``url`` is its /metrics."""
+
+    proc: subprocess.Popen[bytes]
+    url: str
+
+
+@contextlib.contextmanager
+def reference_exporter(redis_uri: str, workdir: Path) -> Iterator[ReferenceExporter]:
+    """Debian's prometheus-redis-exporter (oliver006/redis_exporter 1.45) on ``redis_uri``."""
+    port = free_port()
+    log_path = workdir / f"reference-{port}.log"
+    command = [
+        binary("prometheus-redis-exporter"),
+        "--redis.addr",
+        redis_uri,
+        "--web.listen-address",
+        f"{HOST}:{port}",
+    ]
+    proc = spawn(command, log_path)
+    url = f"http://{HOST}:{port}/metrics"
+    try:
+        wait_ready(proc, url, "prometheus-redis-exporter", log_path)
+        yield ReferenceExporter(proc, url)
+    finally:
+        terminate([proc])
