@@ -46,7 +46,6 @@ import string
 import subprocess
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from types import TracebackType
 from typing import overload
 
 from harness.process import HarnessError, binary, die_with_parent, spawn, terminate
@@ -212,22 +211,21 @@ class Hosts(Sequence[Host]):
 
     # --- lifecycle --------------------------------------------------------------------
     def __enter__(self) -> Hosts:
-        try:
-            self.create()
-        except BaseException:
-            self.remove()
-            raise
+        self.create()
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.remove()
 
     def create(self) -> None:
+        """Build the hosts; what was built is removed again when a step fails."""
+        try:
+            self._build()
+        except BaseException:
+            self.remove()
+            raise
+
+    def _build(self) -> None:
         """Choose free names and a free /24 (under a lock shared by every run), then build."""
         if os.geteuid() != 0:
             raise HarnessError("network namespaces (ip netns) need root")
