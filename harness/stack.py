@@ -184,10 +184,13 @@ def federate_job(job: str, prometheus: Sequence[str], match: str = FEDERATE_MATC
     }
 
 
-def http_sd_job(job: str, exporter: str, refresh: str = "2s") -> JSON:
+def http_sd_job(
+    job: str, exporter: str, refresh: str = "2s", labels: Mapping[str, str] | None = None
+) -> JSON:
     """Discover targets from ``http://EXPORTER/sd`` and scrape each one through
     ``http://EXPORTER/scrape?target=<address>`` (the multi-target pattern of
-    ``redis_ha_exporter.discovery``); ``instance`` becomes the Redis or Sentinel address."""
+    ``redis_ha_exporter.discovery``); ``instance`` becomes the Redis or Sentinel address.
+    ``labels`` (a deployment's ``{"cluster": "dc1"}``) go on every discovered target."""
     return {
         "job_name": job,
         "http_sd_configs": [{"url": f"http://{exporter}/sd", "refresh_interval": refresh}],
@@ -198,6 +201,7 @@ def http_sd_job(job: str, exporter: str, refresh: str = "2s") -> JSON:
             {"target_label": "__address__", "replacement": exporter},
             {"source_labels": ["__meta_redis_master_name"], "target_label": "redis_group"},
             {"source_labels": ["__meta_redis_role"], "target_label": "redis_role"},
+            *({"target_label": k, "replacement": v} for k, v in (labels or {}).items()),
         ],
     }
 
