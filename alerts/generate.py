@@ -295,46 +295,44 @@ AVAILABILITY = Group(
     ),
 )
 
+
+def per_replica(record: str, agg: str, metric: str, labels: str, comment: str = "") -> Record:
+    """``metric`` by target and ``labels``, with the master_name of the group the target's
+    server belongs to when it is known (without one otherwise)."""
+    expr = f"""
+        {agg} by ({{deploy}}job, instance, addr, {labels}, master_name) (
+          {metric}
+            * on ({{deploy}}job, instance, addr) group_left (master_name)
+          redis:instance_master_name:info
+          or on ({{deploy}}job, instance, addr)
+          {metric}
+        )
+        """
+    return Record(record, expr, comment)
+
+
 REPLICATION = Group(
     "redis-ha.replication",
     "Replication: links, lag, replicas the master has lost.",
     (
-        Record(
+        per_replica(
             "redis:replication_lag_bytes:max",
-            """
-            max by ({deploy}job, instance, addr, slave_ip, slave_port, master_name) (
-              redis_connected_slave_lag_bytes
-                * on ({deploy}job, instance, addr) group_left (master_name)
-              redis:instance_master_name:info
-              or on ({deploy}job, instance, addr)
-              redis_connected_slave_lag_bytes
-            )
-            """,
+            "max",
+            "redis_connected_slave_lag_bytes",
+            "slave_ip, slave_port",
             "Per replica (seen from its master), with master_name when the group is known.",
         ),
-        Record(
+        per_replica(
             "redis:replication_lag_seconds:max",
-            """
-            max by ({deploy}job, instance, addr, slave_ip, slave_port, master_name) (
-              redis_connected_slave_lag_seconds
-                * on ({deploy}job, instance, addr) group_left (master_name)
-              redis:instance_master_name:info
-              or on ({deploy}job, instance, addr)
-              redis_connected_slave_lag_seconds
-            )
-            """,
+            "max",
+            "redis_connected_slave_lag_seconds",
+            "slave_ip, slave_port",
         ),
-        Record(
+        per_replica(
             "redis:master_link_up:min",
-            """
-            min by ({deploy}job, instance, addr, master_host, master_port, master_name) (
-              redis_master_link_up
-                * on ({deploy}job, instance, addr) group_left (master_name)
-              redis:instance_master_name:info
-              or on ({deploy}job, instance, addr)
-              redis_master_link_up
-            )
-            """,
+            "min",
+            "redis_master_link_up",
+            "master_host, master_port",
             "Per replica (seen from the replica), with master_name when the group is known.",
         ),
         Alert(
