@@ -29,7 +29,13 @@ placeholder          expands to (group labels ``cluster``)            (none)
 ``{match_args}``     `` $labels.cluster`` (after the ``printf`` args) empty
 ===================  ===============================================  ==========
 
-so ``max by ({deploy}master_name) (x)`` becomes ``max by (cluster, master_name) (x)``.
+so ``max by ({deploy}master_name) (x)`` becomes ``max by (cluster, master_name) (x)``. Pieces of
+annotations that several alerts share are placeholders too (:data:`SNIPPETS`:
+``{master_addresses}``, ``{votes_needed}``, ``{in_group}``). An unknown ``{name}`` is an error;
+PromQL selectors (``{job="x"}``) and Go templates (``{{ . }}``) never look like one.
+
+Every tunable value (thresholds, windows, ``for:``) is written once, here; the thresholds table
+of docs/alerts.md lists them and tests/alerts/test_rules.py checks that the two agree.
 """
 
 from __future__ import annotations
