@@ -4,8 +4,9 @@ Prometheus gets a single ``http_sd_configs`` job (``redis_exporter``) pointed at
 one host's exporter and relabels every discovered address into ``/scrape?target=<address>`` on
 that exporter, as the docstring of ``redis_ha_exporter.discovery`` shows. Nothing else is
 configured: the three Redis servers and three Sentinels must appear as healthy targets with
-their group and role (``__meta_redis_master_name``, ``__meta_redis_role``), be scraped
-through ``/scrape``, and follow a failover.
+their group and role (``__meta_redis_master_name``, ``__meta_redis_role``) and the deployment
+label the job's relabeling adds (``cluster``, as docs/alerts.md shows), be scraped through
+``/scrape``, and follow a failover.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from harness.topology import Topology
 pytestmark = pytest.mark.e2e
 
 GROUP = "app-cache"
+DEPLOYMENT = {"cluster": "dc1"}
 
 
 @dataclass
@@ -47,7 +49,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             )
         )
         prometheus = stack.enter_context(
-            run_prometheus(tmp / "prometheus", [http_sd_job(JOB, f"127.0.0.1:{exporter.port}")])
+            run_prometheus(
+                tmp / "prometheus",
+                [http_sd_job(JOB, f"127.0.0.1:{exporter.port}", labels=DEPLOYMENT)],
+            )
         )
         yield Stack(topo, exporter, prometheus)
 
@@ -114,6 +119,7 @@ def test_prometheus_discovers_and_scrapes_every_node(stack: Stack) -> None:
     assert len(series) == 2 * len(addresses)
     for labels, _ in series:
         assert labels["redis_group"] == GROUP, labels
+        assert labels["cluster"] == DEPLOYMENT["cluster"], labels
         assert labels["redis_role"] == expected_roles(topo)[labels["instance"]], labels
         # No clash with the metrics' own labels (no exported_* renames).
         assert not any(key.startswith("exported_") for key in labels), labels
