@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 import platform
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any
 
 from prometheus_client import CollectorRegistry
 from prometheus_client.core import (
@@ -33,6 +34,7 @@ from prometheus_client.core import (
     SummaryMetricFamily,
     UnknownMetricFamily,
 )
+from prometheus_client.samples import Sample
 
 from redis_ha_exporter import __version__
 from redis_ha_exporter.catalogue import BY_NAME, CONFIG_FIELDS, INFO_FIELDS, Kind
@@ -45,6 +47,23 @@ from redis_ha_exporter.snapshot import Collection, Instance, SentinelState, Targ
 DEFAULT_DATABASES = 16
 
 
+_FAMILY_TYPES = {
+    "unknown": UnknownMetricFamily,
+    Kind.GAUGE.value: GaugeMetricFamily,
+    Kind.COUNTER.value: CounterMetricFamily,
+    Kind.SUMMARY.value: SummaryMetricFamily,
+    Kind.HISTOGRAM.value: HistogramMetricFamily,
+}
+#: Each catalogued name's family type, and its label names in catalogue order and as a set
+#: (checked per sample): worked out once, not on every scrape.
+_FAMILY: dict[str, type[Metric]] = {
+    name: _FAMILY_TYPES[spec.exposed_type] for name, spec in BY_NAME.items()
+}
+_LABELS: dict[str, tuple[tuple[str, ...], frozenset[str]]] = {
+    name: (spec.labels, frozenset(spec.labels)) for name, spec in BY_NAME.items()
+}
+
+
 class FamilyBuilder:
     """Collects samples into one family per catalogued name, in catalogue label order."""
 
@@ -54,34 +73,28 @@ class FamilyBuilder:
     def _family(self, name: str) -> Metric:
         family = self._families.get(name)
         if family is None:
-            spec = BY_NAME[name]
-            labels = list(spec.labels)
-            if spec.exposed_type == "unknown":
-                family = UnknownMetricFamily(name, spec.help, labels=labels)
-            elif spec.kind is Kind.GAUGE:
-                family = GaugeMetricFamily(name, spec.help, labels=labels)
-            elif spec.kind is Kind.COUNTER:
-                family = CounterMetricFamily(name, spec.help, labels=labels)
-            elif spec.kind is Kind.SUMMARY:
-                family = SummaryMetricFamily(name, spec.help, labels=labels)
-            else:
-                family = HistogramMetricFamily(name, spec.help, labels=labels)
+            make: Any = _FAMILY[name]
+            family = make(name, BY_NAME[name].help, labels=list(_LABELS[name][0]))
             self._families[name] = family
         return family
 
-    def _values(self, name: str, labels: dict[str, str]) -> list[str]:
-        expected = BY_NAME[name].labels
-        if set(labels) != set(expected):
+    def _labels(self, name: str, labels: dict[str, str]) -> dict[str, str]:
+        """``labels`` in catalogue order; a ValueError unless they are the catalogued ones."""
+        order, expected = _LABELS[name]
+        if labels.keys() != expected:
             raise ValueError(f"{name}: labels {sorted(labels)} != catalogue {sorted(expected)}")
-        return [str(labels[key]) for key in expected]
+        return {key: labels[key] for key in order}
+
+    def _values(self, name: str, labels: dict[str, str]) -> list[str]:
+        return list(self._labels(name, labels).values())
 
     def add(self, name: str, value: float | None, **labels: str) -> None:
-        """Add one gauge or counter sample; ``None`` (field absent) adds nothing."""
+        """Add one gauge or counter sample (named as catalogued: a counter's name holds its
+        ``_total``); ``None`` (field absent) adds nothing."""
         if value is None:
             return
-        family = self._family(name)
-        values = self._values(name, labels)
-        family.add_metric(values, float(value))  # type: ignore[attr-defined]
+        family = self._families.get(name) or self._family(name)
+        family.samples.append(Sample(name, self._labels(name, labels), float(value)))
 
     def add_histogram(
         self,

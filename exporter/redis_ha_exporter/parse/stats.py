@@ -98,6 +98,8 @@ class InstanceStats:
 
 def read_info_number(value: str, field: str) -> float:
     """``"1.09"`` → 1.09, ``"ok"`` → 1.0, ``"err"`` → 0.0: one scalar ``INFO`` value."""
+    if value.isascii() and value.isdigit():  # most fields: a plain count, read at once
+        return float(value)
     word = _WORDS.get(value)
     return word if word is not None else read_float(value, field, InfoParseError)
 
