@@ -25,6 +25,7 @@ YAML file (``--config.file``)::
       - addr: redis://10.0.0.1:26379
     scrape_timeout_seconds: 10
     scrape_endpoint: true
+    config_command: CONFIG
     max_sentinel_masters: 500
     events_ring_size: 256
 """
@@ -72,6 +73,7 @@ class Config:
     scrape_timeout: float
     scrape_endpoint: bool
     max_sentinel_masters: int
+    config_command: str | None
     events_enabled: bool
     events_ring_size: int
     log_level: str
@@ -103,7 +105,7 @@ class _Parser(argparse.ArgumentParser):
         return self.parse_args(args)
 
 
-_NUMBER = re.compile(r"-\d+|-\d*\.\d+")  # a negative value, not a flag
+_NUMBER = re.compile(r"-|-\d+|-\d*\.\d+")  # "-" (none) or a negative value, not a flag
 
 
 class _AliasAction(argparse.Action):
@@ -408,6 +410,7 @@ def load_config(argv: Sequence[str], environ: Mapping[str, str]) -> Config:
         scrape_timeout=value("scrape_timeout"),
         scrape_endpoint=value("scrape_endpoint"),
         max_sentinel_masters=value("max_sentinel_masters"),
+        config_command=None if value("config_command") == "-" else value("config_command"),
         events_enabled=value("events_enabled"),
         events_ring_size=value("events_ring_size"),
         log_level=value("log_level"),
