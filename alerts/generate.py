@@ -68,7 +68,8 @@ RESERVED_LABELS = frozenset(
         "master_status", "replica_address", "master_host", "master_port", "slave_ip",
         "slave_port", "slave_state", "read_only", "event", "redis_version", "redis_mode",
         "tcp_port", "run_id", "version", "python_version", "le", "alertname", "alertstate",
-        "severity", "lag",
+        "severity", "lag", "cmd", "db", "err", "event_name", "master_replid",
+        "maxmemory_policy", "os", "process_id", "redis_build_id",
     }
 )  # fmt: skip
 LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")

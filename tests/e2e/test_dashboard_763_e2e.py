@@ -28,8 +28,7 @@ from typing import Any
 
 import pytest
 
-from dashboards.queries import iter_panels, panel_queries
-from e2e.test_dashboards_live_e2e import emptiness
+from dashboards.queries import emptiness, iter_panels, panel_queries
 from harness.exporter import ExporterProcess, reference_exporter, run_exporter
 from harness.process import HOST, binary, wait_for
 from harness.stack import INTERVAL, JOB, Prometheus, host_exporter_args, run_prometheus, static_job
