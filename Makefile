@@ -37,8 +37,9 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
-test: deps $(STAMP) lint typecheck
-	$(VENV)/bin/pytest -m "not slow" $(PYTEST_ARGS)
+# The Ansible tests install the exporter from the wheelhouse `make wheel` builds.
+test: deps $(STAMP) lint typecheck wheel
+	WHEELHOUSE=$(WHEELHOUSE) $(VENV)/bin/pytest -m "not slow" $(PYTEST_ARGS)
 
 # Wheels for the Python of .venv (the hosts' Python minor version and architecture must match:
 # build with the same Python as the hosts run). Earlier builds of the exporter are removed first,
