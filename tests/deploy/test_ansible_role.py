@@ -211,7 +211,7 @@ def handler_items(result: subprocess.CompletedProcess[str], handler: str) -> lis
 
 @pytest.fixture(scope="module")
 def wheelhouse() -> Path:
-    found = Path(os.environ.get("WHEELHOUSE", REPO / "dist" / "wheelhouse"))
+    found = REPO / os.environ.get("WHEELHOUSE", "dist/wheelhouse")  # relative to the repository
     if not (found / "SHA256SUMS").is_file() or not list(found.glob("redis_ha_exporter-*.whl")):
         pytest.fail(f"no wheelhouse in {found}: build it with `make wheel`")
     wheels = [w.name for w in found.glob("redis_ha_exporter-*.whl")]
