@@ -16,7 +16,8 @@ then ``SIGKILL``) even when the test failed::
 exporter per host and Prometheus scraping them as job ``redis_exporter``.
 
 The config builders (:func:`prometheus_config`, :func:`static_job`, :func:`http_sd_job`,
-:func:`shorten_for`, :func:`repoint_webhooks`) are pure: dicts in, dicts out.
+:func:`sd_through_exporter_job`, :func:`shorten_for`, :func:`repoint_webhooks`) are pure: dicts
+in, dicts out.
 """
 
 from __future__ import annotations
@@ -167,6 +168,13 @@ def http_sd_job(job: str, exporter: str, refresh: str = "2s") -> JSON:
             {"source_labels": ["__meta_redis_role"], "target_label": "redis_role"},
         ],
     }
+
+
+def sd_through_exporter_job(job: str, exporter: str, refresh: str = "2s") -> JSON:
+    """Discover targets from ``http://EXPORTER/sd?targets=exporter``, which lists each address
+    as a target of the exporter's ``/scrape`` with its profile: no relabeling at all."""
+    url = f"http://{exporter}/sd?targets=exporter"
+    return {"job_name": job, "http_sd_configs": [{"url": url, "refresh_interval": refresh}]}
 
 
 def prometheus_config(

@@ -9,6 +9,10 @@ caller failed::
     with Topology(tmp_path, groups=("app-cache",)) as topo:
         topo.redis[0].addr       # "127.0.0.1:40123", the first master
         topo.sentinel_failover("app-cache")
+
+With ``tls=make_certificates(dir)`` (:mod:`harness.certs`) every process speaks TLS only, as a
+TLS deployment does: replication and the Sentinels' own links too, and clients must present a
+certificate of the CA (``tls-auth-clients yes``); ``node.uri`` is then ``rediss://``.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from types import TracebackType
 
 import redis
 
+from harness.certs import Certificates
 from harness.process import HOST, HarnessError, binary, free_ports, spawn, terminate
 
 
@@ -42,6 +47,7 @@ class Node:
     workdir: Path
     group: str = ""
     password: str | None = field(default=None, repr=False)
+    tls: Certificates | None = None
     proc: subprocess.Popen[bytes] | None = field(default=None, repr=False)
     stopped: bool = False
 
@@ -51,7 +57,7 @@ class Node:
 
     @property
     def uri(self) -> str:
-        return f"redis://{HOST}:{self.port}"
+        return f"{'rediss' if self.tls else 'redis'}://{HOST}:{self.port}"
 
     @property
     def pid(self) -> int:
@@ -59,6 +65,7 @@ class Node:
         return self.proc.pid
 
     def client(self, timeout: float = 2.0) -> redis.Redis:
+        tls = self.tls
         return redis.Redis(
             host=HOST,
             port=self.port,
@@ -67,6 +74,10 @@ class Node:
             decode_responses=True,
             socket_timeout=timeout,
             socket_connect_timeout=timeout,
+            ssl=tls is not None,
+            ssl_ca_certs=str(tls.ca) if tls else None,
+            ssl_certfile=str(tls.client_cert) if tls else None,
+            ssl_keyfile=str(tls.client_key) if tls else None,
         )
 
     @property
@@ -84,7 +95,8 @@ class Topology:
     ``redis_args`` and ``sentinel_args`` are extra lines of every ``redis.conf`` and
     ``sentinel.conf``. With ``monitor=False`` the Sentinels start monitoring nothing (the caller
     sends ``SENTINEL MONITOR``, to record the discovery, say) and :meth:`start` waits for the
-    replication only.
+    replication only. ``password`` is the Redis servers' (``requirepass``, and the Sentinels'
+    ``auth-pass``); ``sentinel_password`` the Sentinels' own (they use it among themselves too).
     """
 
     def __init__(
@@ -101,6 +113,8 @@ class Topology:
         sentinel_args: Sequence[str] = (),
         monitor: bool = True,
         password: str | None = None,
+        sentinel_password: str | None = None,
+        tls: Certificates | None = None,
     ) -> None:
         self.workdir = Path(workdir)
         self.groups = tuple(groups)
@@ -112,17 +126,21 @@ class Topology:
         self.sentinel_args = tuple(sentinel_args)
         self.monitor = monitor
         self.password = password
+        self.sentinel_password = sentinel_password
+        self.tls = tls
         self.redis: list[Node] = []
         self.sentinels: list[Node] = []
         ports = iter(free_ports(len(self.groups) * (replicas + 1) + sentinels))
         for g, group in enumerate(self.groups):
             for i in range(replicas + 1):
                 name = f"redis-{g}-{i}"
-                node = Node(name, "redis", next(ports), self.workdir / name, group, password)
+                node = Node(name, "redis", next(ports), self.workdir / name, group, password, tls)
                 self.redis.append(node)
         for i in range(sentinels):
             name = f"sentinel-{i}"
-            self.sentinels.append(Node(name, "sentinel", next(ports), self.workdir / name))
+            self.sentinels.append(
+                Node(name, "sentinel", next(ports), self.workdir / name, "", sentinel_password, tls)
+            )
 
     # --- lifecycle --------------------------------------------------------------------
     def __enter__(self) -> Topology:
@@ -183,12 +201,26 @@ class Topology:
                     raise TopologyError(f"{node.name} does not answer PING: {exc}") from None
                 time.sleep(0.05)
 
+    def _listen(self, node: Node) -> list[str]:
+        """The lines that make ``node`` listen on its port: plain TCP, or TLS only."""
+        if self.tls is None:
+            return [f"port {node.port}"]
+        return [
+            "port 0",
+            f"tls-port {node.port}",
+            f"tls-cert-file {self.tls.server_cert}",
+            f"tls-key-file {self.tls.server_key}",
+            f"tls-ca-cert-file {self.tls.ca}",
+            "tls-auth-clients yes",
+            "tls-replication yes",
+        ]
+
     def _write_redis_conf(self, node: Node) -> None:
         node.workdir.mkdir(parents=True, exist_ok=True)
         master = self.master_of_group(node.group, initial=True)
         lines = [
             f"bind {HOST}",
-            f"port {node.port}",
+            *self._listen(node),
             f"dir {node.workdir}",
             "save ''",
             "appendonly no",
@@ -209,12 +241,14 @@ class Topology:
         node.workdir.mkdir(parents=True, exist_ok=True)
         lines = [
             f"bind {HOST}",
-            f"port {node.port}",
+            *self._listen(node),
             f"dir {node.workdir}",
             "daemonize no",
             f"logfile {node.workdir}/sentinel.log",
             *self.sentinel_args,
         ]
+        if self.sentinel_password is not None:
+            lines.append(f"requirepass {self.sentinel_password}")
         for group in self.groups if self.monitor else ():
             master = self.master_of_group(group, initial=True)
             lines += [
