@@ -9,6 +9,7 @@ import socket
 import ssl
 import subprocess
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import bcrypt
@@ -146,10 +147,17 @@ def counting(monkeypatch: pytest.MonkeyPatch) -> CountingCheck:
     return check
 
 
+@pytest.fixture
+def web(tmp_path: Path) -> Iterator[WebConfigFile]:
+    """The web config file of one user, prom, whose password is s3cret."""
+    web_file = WebConfigFile(load_web_config(str(users_file(tmp_path, prom="s3cret"))))
+    yield web_file
+    web_file.close()
+
+
 async def test_a_right_password_is_checked_once_then_remembered(
-    tmp_path: Path, counting: CountingCheck
+    web: WebConfigFile, counting: CountingCheck
 ) -> None:
-    web = WebConfigFile(load_web_config(str(users_file(tmp_path, prom="s3cret"))))
     config = web.current()
     assert await web.authorised(config, header("prom", "s3cret")) is True
     assert await web.authorised(config, header("prom", "s3cret")) is True
@@ -158,13 +166,11 @@ async def test_a_right_password_is_checked_once_then_remembered(
         assert await web.authorised(config, header("prom", "wrong")) is False
     assert counting.calls == 3
     assert counting.threads == {"bcrypt_0"}  # never on the event loop's thread
-    web.close()
 
 
 async def test_an_unknown_user_costs_a_check_like_a_known_one(
-    tmp_path: Path, counting: CountingCheck
+    web: WebConfigFile, counting: CountingCheck
 ) -> None:
-    web = WebConfigFile(load_web_config(str(users_file(tmp_path, prom="s3cret"))))
     config = web.current()
     # The right password of a user that does not exist: checked, and refused all the same.
     assert await web.authorised(config, header("nobody", "s3cret")) is False
@@ -173,7 +179,6 @@ async def test_an_unknown_user_costs_a_check_like_a_known_one(
     for bad in ("Bearer x", "Basic !!", "Basic " + base64.b64encode(b"no-colon").decode()):
         assert await web.authorised(config, bad) is False
     assert counting.calls == 2  # what is not basic auth needs no bcrypt
-    web.close()
 
 
 async def test_a_changed_file_is_read_again_and_forgets_what_it_remembered(
@@ -204,12 +209,11 @@ async def test_a_changed_file_is_read_again_and_forgets_what_it_remembered(
 
 
 async def test_one_check_at_a_time_off_the_loop_and_beyond_the_queue_none(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    web: WebConfigFile, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     gate = threading.Event()
     check = CountingCheck(gate)
     monkeypatch.setattr(bcrypt, "checkpw", check)
-    web = WebConfigFile(load_web_config(str(users_file(tmp_path, prom="s3cret"))))
     config = web.current()
     waiting = [
         asyncio.ensure_future(web.authorised(config, header("prom", f"wrong-{i}")))
@@ -223,7 +227,6 @@ async def test_one_check_at_a_time_off_the_loop_and_beyond_the_queue_none(
     assert await asyncio.gather(*waiting) == [False] * webconfig.MAX_PENDING_CHECKS
     assert check.most == 1
     assert await web.authorised(config, header("prom", "s3cret")) is True
-    web.close()
 
 
 def test_the_served_certificate_is_renewed_without_a_restart(tmp_path: Path) -> None:

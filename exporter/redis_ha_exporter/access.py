@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 
 from redis_ha_exporter.discovery import reported_addresses
 from redis_ha_exporter.snapshot import Collection
-from redis_ha_exporter.targets import Kind, Target
+from redis_ha_exporter.targets import Target
 
 ANY = "any"
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -114,8 +114,8 @@ def parse_patterns(value: object) -> tuple[AddressPattern, ...]:
 
 @dataclass(frozen=True)
 class Profile:
-    """Named target fields (``ACCESS_FIELDS`` of :mod:`redis_ha_exporter.targets`) and the
-    addresses, beyond the reported ones, its credentials may be sent to."""
+    """Named :class:`~redis_ha_exporter.targets.Target` fields (user, password, TLS settings)
+    and the addresses, beyond the reported ones, its credentials may be sent to."""
 
     name: str
     fields: Mapping[str, object] = field(default_factory=dict, repr=False)
@@ -218,8 +218,3 @@ class ScrapePolicy:
                 "to addresses the configured Sentinels report and to its own addresses",
             )
         return target.with_defaults(profile.fields)
-
-
-def kind_profile_name(kind: Kind) -> str:
-    """The profile made of a kind's flags: ``redis`` or ``sentinel``."""
-    return kind.value

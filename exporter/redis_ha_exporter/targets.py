@@ -77,10 +77,8 @@ class Target:
         return replace(self, **unset)
 
 
-#: The fields of a :class:`Target` that say how to reach it, besides its address: what a
-#: credential profile sets (:mod:`redis_ha_exporter.access`).
+#: The TLS fields of a :class:`Target`.
 TLS_FIELDS = tuple(f.name for f in fields(Target) if f.name.startswith("tls"))
-ACCESS_FIELDS = ("username", "password", *TLS_FIELDS)
 
 
 def tls_context(target: Target) -> ssl.SSLContext:
