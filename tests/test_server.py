@@ -349,6 +349,42 @@ async def test_reported_addresses_are_reached_with_the_profile_named_and_no_othe
         assert (without.username, without.password) == (None, None)
 
 
+async def test_the_refresh_on_a_cold_start_keeps_within_the_deadline() -> None:
+    config = config_of("--redis.addr", REDIS, "--sentinel.addr", SENTINEL)
+    net = reported_network()
+    net.servers[REDIS].hang = True  # the refresh waits for it until its share of the deadline
+    net.servers[REPLICA].hang = True
+    async with serve(config, net) as client:
+        async with asyncio.timeout(1.5):  # fails, not hangs, if each step took the whole deadline
+            response = await client.get(
+                "/scrape",
+                params={"target": REPLICA, "profile": "redis"},
+                headers={TIMEOUT_HEADER: "1"},
+            )
+        assert response.status == 200
+        values = parsed(await response.text())
+        assert values.get_sample_value("redis_up", {"addr": REPLICA}) == 0
+
+
+async def test_a_cold_start_does_not_wait_for_a_longer_collection_in_flight() -> None:
+    config = config_of("--redis.addr", REDIS, "--sentinel.addr", SENTINEL)
+    net = reported_network()
+    net.servers[REDIS].hang = True
+    async with serve(config, net) as client:
+        metrics = asyncio.ensure_future(client.get("/metrics", headers={TIMEOUT_HEADER: "5"}))
+        await asyncio.sleep(0.1)
+        async with asyncio.timeout(1.5):
+            response = await client.get(
+                "/scrape",
+                params={"target": REPLICA, "profile": "redis"},
+                headers={TIMEOUT_HEADER: "1"},
+            )
+        assert response.status == 403  # nothing learned yet: Prometheus asks again next time
+        assert (await metrics).status == 200
+        again = await client.get("/scrape", params={"target": REPLICA, "profile": "redis"})
+        assert again.status == 200  # what the collection in flight learned
+
+
 async def test_allow_any_reaches_everything_but_sends_no_credential_of_ours() -> None:
     config = load_config(
         ["--no-sentinel.events", "--redis.addr", REDIS, "--sentinel.addr=", "--scrape.allow=any"],

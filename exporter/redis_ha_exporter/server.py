@@ -15,6 +15,7 @@ every :data:`REFRESH_AFTER` seconds (a cold start, a new replica).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import html
 import logging
 from collections.abc import Awaitable, Callable, Sequence
@@ -40,6 +41,8 @@ log = logging.getLogger(__name__)
 TIMEOUT_HEADER = "X-Prometheus-Scrape-Timeout-Seconds"
 #: Seconds after which an address the Sentinels have not reported makes /scrape collect again.
 REFRESH_AFTER = 5.0
+#: The least time a collection is given, however little of the deadline is left.
+MIN_BUDGET = 0.05
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 SCRAPER_KEY = web.AppKey("scraper", Scraper)
@@ -67,9 +70,11 @@ def deadline(request: web.Request) -> float:
     return deadline_from_header(request.headers.get(TIMEOUT_HEADER), default)
 
 
-async def collect_configured(request: web.Request) -> Collection:
-    """Collect the configured targets (single flight) and learn what their Sentinels report."""
-    collection = await request.app[SCRAPER_KEY].collect(deadline(request))
+async def collect_configured(request: web.Request, timeout: float | None = None) -> Collection:
+    """Collect the configured targets (single flight) within ``timeout`` (else the request's
+    deadline) and learn what their Sentinels report."""
+    budget = deadline(request) if timeout is None else timeout
+    collection = await request.app[SCRAPER_KEY].collect(budget)
     request.app[REPORTS_KEY].learn(collection)
     return collection
 
@@ -82,9 +87,10 @@ async def metrics(request: web.Request) -> web.Response:
 async def scrape_target(request: web.Request) -> web.Response:
     """``/scrape?target=URI[&profile=NAME]``: the Prometheus multi-target pattern for one Redis
     or Sentinel, within what :class:`~redis_ha_exporter.access.ScrapePolicy` allows."""
+    uri = request.query.get("target", "")
     try:
-        target = parse_target(request.query.get("target", ""), Kind.REDIS)  # a Sentinel is
-    except TargetError as exc:  # recognised by its INFO
+        target = parse_target(uri, Kind.REDIS)  # a Sentinel is recognised by its INFO
+    except TargetError as exc:
         raise web.HTTPBadRequest(text=f"{exc}\n") from None
     slots = request.app[SLOTS_KEY]
     if slots.locked():
@@ -93,23 +99,31 @@ async def scrape_target(request: web.Request) -> web.Response:
             text=f"{limit} /scrape collections are running (--scrape.max-concurrent)\n",
             headers={"Retry-After": "1"},
         )
+    loop = asyncio.get_running_loop()
+    until = loop.time() + deadline(request)  # one budget, a refresh included
     async with slots:
-        resolved = await admit(request, target, request.query.get("profile"))
-        collection = await request.app[SCRAPER_KEY].collect_adhoc(resolved, deadline(request))
+        resolved = await admit(request, target, request.query.get("profile"), until)
+        remaining = max(until - loop.time(), MIN_BUDGET)
+        collection = await request.app[SCRAPER_KEY].collect_adhoc(resolved, remaining)
     return exposition(request, build_families(collection))
 
 
-async def admit(request: web.Request, target: Target, profile: str | None) -> Target:
+async def admit(request: web.Request, target: Target, profile: str | None, until: float) -> Target:
     """The target to collect, as the policy resolves it; an address not reported by the
     Sentinels yet makes it collect the configured targets first (not more often than every
-    :data:`REFRESH_AFTER` seconds)."""
+    :data:`REFRESH_AFTER` seconds), within half the budget left until ``until``."""
     policy, reports = request.app[POLICY_KEY], request.app[REPORTS_KEY]
     try:
         return policy.resolve(target, profile, reports)
     except Refused as refused:
         if refused.status != 403 or not reports.stale(REFRESH_AFTER):
             raise _refusal(refused) from None
-    await collect_configured(request)
+    budget = max((until - asyncio.get_running_loop().time()) / 2, MIN_BUDGET)
+    # A collection already running (a /metrics with a longer deadline) is shared, but not
+    # awaited much beyond this budget: it goes on, and teaches the next request.
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(budget + MIN_BUDGET):
+            await collect_configured(request, budget)
     try:
         return policy.resolve(target, profile, reports)
     except Refused as refused:
