@@ -61,12 +61,13 @@ class Target:
 
     @property
     def uses_tls(self) -> bool:
-        """TLS unless a unix socket: as ``tls`` says, else when any ``tls_*`` field is set."""
+        """TLS unless a unix socket: as ``tls`` says, else when any ``tls_*`` field is set (to
+        something else than false: ``--no-redis.tls-insecure-skip-verify`` turns nothing on)."""
         if self.is_unix:
             return False
         if self.tls is not None:
             return self.tls
-        return any(getattr(self, name) is not None for name in TLS_FIELDS if name != "tls")
+        return any(getattr(self, name) not in (None, False) for name in TLS_FIELDS)
 
     def with_defaults(self, fields: Mapping[str, object]) -> Target:
         """Fill in the ``fields`` (``{"username": "monitor"}``) that are still unset: what the URI
