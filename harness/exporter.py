@@ -7,6 +7,12 @@ and is stopped on leaving the ``with`` block::
 
     with run_exporter(["--redis.addr", node.uri], tmp_path) as exporter:
         exporter.scrape().value("redis_up", addr=node.addr)     # 1.0
+
+Or on a host of :mod:`harness.netns`, as the seeds run it — its defaults, ``:9121`` — logging to
+``WORKDIR/exporter-HOSTNAME.log``::
+
+    with run_exporter([], tmp_path, host=hosts[0]) as exporter:
+        exporter.scrape().value("redis_up", addr="localhost:6379")
 """
 
 from __future__ import annotations
@@ -19,10 +25,17 @@ import sys
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from prometheus_client.parser import text_string_to_metric_families
 
 from harness.process import HOST, binary, free_port, http_get, spawn, terminate, wait_ready
+
+if TYPE_CHECKING:
+    from harness.netns import Host
+
+DEFAULT_PORT = 9121
+"""The port of the exporter's default listen address, ``:9121``."""
 
 
 @dataclass
@@ -59,17 +72,23 @@ class Samples:
 
 @dataclass
 class ExporterProcess:
-    """A running ``python -m redis_ha_exporter`` on ``127.0.0.1:port``."""
+    """A running ``python -m redis_ha_exporter`` on ``host:port``."""
 
     proc: subprocess.Popen[bytes]
     port: int
     log_path: Path
     scheme: str = "http"
     ssl_context: ssl.SSLContext | None = None
+    host: str = HOST
+
+    @property
+    def address(self) -> str:
+        """``host:port``, a scrape target."""
+        return f"{self.host}:{self.port}"
 
     @property
     def url(self) -> str:
-        return f"{self.scheme}://{HOST}:{self.port}"
+        return f"{self.scheme}://{self.address}"
 
     def get(self, path: str, headers: Mapping[str, str] | None = None) -> tuple[int, str]:
         return http_get(self.url + path, headers, context=self.ssl_context)
@@ -110,18 +129,28 @@ def run_exporter(
     listen_env: str | None = None,
     port: int | None = None,
     wait: bool = True,
+    host: Host | None = None,
 ) -> Iterator[ExporterProcess]:
     """Start ``program`` with ``args`` and ``env`` added to our environment, wait for /health
     (unless ``wait`` is false: start several, then call ``wait_healthy`` on each), stop it
     after. The listen address is added as a first flag, or given in the variable ``listen_env``
-    so that ``args`` stay as they are (a unit's command line)."""
-    port = free_port() if port is None else port
-    listen = f"{HOST}:{port}"
-    log_path = workdir / f"exporter-{port}.log"
-    argv = [*program, *args] if listen_env else [*program, "--web.listen-address", listen, *args]
-    env = {**os.environ, **(env or {}), **({listen_env: listen} if listen_env else {})}
-    proc = spawn(argv, log_path, env=env)
-    exporter = ExporterProcess(proc, port, log_path, scheme, ssl_context)
+    so that ``args`` stay as they are (a unit's command line). With ``host`` it runs inside that
+    network namespace on its default listen address (``:port`` when a port is given)."""
+    if host is None:
+        port = free_port() if port is None else port
+        listen: str | None = f"{HOST}:{port}"
+        log_path = workdir / f"exporter-{port}.log"
+    else:
+        listen = None if port is None else f":{port}"
+        port = DEFAULT_PORT if port is None else port
+        log_path = workdir / f"exporter-{host.name}.log"
+    flag = ["--web.listen-address", listen] if listen and not listen_env else []
+    argv = [*program, *flag, *args]
+    env = {**os.environ, **(env or {}), **({listen_env: listen} if listen_env and listen else {})}
+    proc = (spawn if host is None else host.spawn)(argv, log_path, env=env)
+    exporter = ExporterProcess(
+        proc, port, log_path, scheme, ssl_context, HOST if host is None else host.ip
+    )
     try:
         if wait:
             exporter.wait_healthy()

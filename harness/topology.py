@@ -10,6 +10,16 @@ caller failed::
         topo.redis[0].addr       # "127.0.0.1:40123", the first master
         topo.sentinel_failover("app-cache")
 
+Or on the seeds' machines themselves, network namespaces of :mod:`harness.netns`: host ``i``
+runs Redis ``i`` of the one group on ``6379`` (host 0 the master) and Sentinel ``i`` on ``26379``,
+bound to ``127.0.0.1`` and the host's address, and every method works from the root namespace by
+the hosts' addresses::
+
+    with Hosts(3) as hosts, Topology(tmp_path, hosts=hosts) as topo:
+        topo.redis[0].addr       # "10.213.17.2:6379", the master on host 0
+        hosts[0].partition()
+        topo.wait_new_master("mymaster", topo.redis[0].addr)
+
 With ``tls=make_certificates(dir)`` (:mod:`harness.certs`) every process speaks TLS only, as a
 TLS deployment does: replication and the Sentinels' own links too, and clients must present a
 certificate of the CA (``tls-auth-clients yes``); ``node.uri`` is then ``rediss://``.
@@ -26,11 +36,18 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 import redis
 
 from harness.certs import Certificates
 from harness.process import HOST, HarnessError, binary, free_ports, spawn, terminate
+
+if TYPE_CHECKING:
+    from harness.netns import Host
+
+SEED_REDIS_PORT, SEED_SENTINEL_PORT = 6379, 26379
+"""The ports of the seeds' machines, each of which runs one Redis and one Sentinel."""
 
 
 class TopologyError(HarnessError):
@@ -50,14 +67,16 @@ class Node:
     tls: Certificates | None = None
     proc: subprocess.Popen[bytes] | None = field(default=None, repr=False)
     stopped: bool = False
+    host: str = HOST  # the address it is reached at
+    netns: Host | None = field(default=None, repr=False)  # the namespace it runs in, if any
 
     @property
     def addr(self) -> str:
-        return f"{HOST}:{self.port}"
+        return f"{self.host}:{self.port}"
 
     @property
     def uri(self) -> str:
-        return f"{'rediss' if self.tls else 'redis'}://{HOST}:{self.port}"
+        return f"{'rediss' if self.tls else 'redis'}://{self.host}:{self.port}"
 
     @property
     def pid(self) -> int:
@@ -67,7 +86,7 @@ class Node:
     def client(self, timeout: float = 2.0) -> redis.Redis:
         tls = self.tls
         return redis.Redis(
-            host=HOST,
+            host=self.host,
             port=self.port,
             password=self.password,
             protocol=2,
@@ -97,6 +116,10 @@ class Topology:
     sends ``SENTINEL MONITOR``, to record the discovery, say) and :meth:`start` waits for the
     replication only. ``password`` is the Redis servers' (``requirepass``, and the Sentinels'
     ``auth-pass``); ``sentinel_password`` the Sentinels' own (they use it among themselves too).
+
+    With ``hosts`` (network namespaces, :class:`harness.netns.Hosts`) there is one group, Redis
+    ``i`` and Sentinel ``i`` run on host ``i`` on the seeds' ports, and ``replicas + 1`` and
+    ``sentinels`` must not exceed the number of hosts.
     """
 
     def __init__(
@@ -115,6 +138,7 @@ class Topology:
         password: str | None = None,
         sentinel_password: str | None = None,
         tls: Certificates | None = None,
+        hosts: Sequence[Host] | None = None,
     ) -> None:
         self.workdir = Path(workdir)
         self.groups = tuple(groups)
@@ -130,7 +154,15 @@ class Topology:
         self.tls = tls
         self.redis: list[Node] = []
         self.sentinels: list[Node] = []
-        ports = iter(free_ports(len(self.groups) * (replicas + 1) + sentinels))
+        if hosts is None:
+            ports = iter(free_ports(len(self.groups) * (replicas + 1) + sentinels))
+        elif len(self.groups) != 1 or replicas + 1 > len(hosts) or sentinels > len(hosts):
+            raise ValueError(
+                f"on {len(hosts)} hosts: one group, at most {len(hosts)} Redis servers and"
+                f" {len(hosts)} Sentinels; not {self.groups}, {replicas + 1}, {sentinels}"
+            )
+        else:
+            ports = iter([SEED_REDIS_PORT] * (replicas + 1) + [SEED_SENTINEL_PORT] * sentinels)
         for g, group in enumerate(self.groups):
             for i in range(replicas + 1):
                 name = f"redis-{g}-{i}"
@@ -141,6 +173,9 @@ class Topology:
             self.sentinels.append(
                 Node(name, "sentinel", next(ports), self.workdir / name, "", sentinel_password, tls)
             )
+        for nodes in (self.redis, self.sentinels):
+            for node, host in zip(nodes, hosts or (), strict=False):
+                node.host, node.netns = host.ip, host
 
     # --- lifecycle --------------------------------------------------------------------
     def __enter__(self) -> Topology:
@@ -179,7 +214,8 @@ class Topology:
     def _spawn(self, node: Node) -> None:
         conf = node.workdir / f"{node.kind}.conf"
         server = "redis-sentinel" if node.kind == "sentinel" else "redis-server"
-        node.proc = spawn(
+        launch = spawn if node.netns is None else node.netns.spawn
+        node.proc = launch(
             [binary(server), str(conf)],
             node.workdir / "stdout.log",
             cwd=node.workdir,
@@ -201,31 +237,16 @@ class Topology:
                     raise TopologyError(f"{node.name} does not answer PING: {exc}") from None
                 time.sleep(0.05)
 
-    def _listen(self, node: Node) -> list[str]:
-        """The lines that make ``node`` listen on its port: plain TCP, or TLS only."""
-        if self.tls is None:
-            return [f"port {node.port}"]
-        return [
-            "port 0",
-            f"tls-port {node.port}",
-            f"tls-cert-file {self.tls.server_cert}",
-            f"tls-key-file {self.tls.server_key}",
-            f"tls-ca-cert-file {self.tls.ca}",
-            "tls-auth-clients yes",
-            "tls-replication yes",
-        ]
-
     def _write_redis_conf(self, node: Node) -> None:
         node.workdir.mkdir(parents=True, exist_ok=True)
         master = self.master_of_group(node.group, initial=True)
         lines = [
-            f"bind {HOST}",
             *self._listen(node),
             f"dir {node.workdir}",
             "save ''",
             "appendonly no",
             "daemonize no",
-            "enable-debug-command local",
+            f"enable-debug-command {'local' if node.netns is None else 'yes'}",
             f"logfile {node.workdir}/redis.log",
             "repl-diskless-sync yes",
             "repl-diskless-sync-delay 0",
@@ -234,13 +255,12 @@ class Topology:
         if self.password is not None:
             lines += [f"requirepass {self.password}", f"masterauth {self.password}"]
         if node is not master:
-            lines.append(f"replicaof {HOST} {master.port}")
+            lines.append(f"replicaof {master.host} {master.port}")
         (node.workdir / "redis.conf").write_text("\n".join(lines) + "\n")
 
     def _write_sentinel_conf(self, node: Node) -> None:
         node.workdir.mkdir(parents=True, exist_ok=True)
         lines = [
-            f"bind {HOST}",
             *self._listen(node),
             f"dir {node.workdir}",
             "daemonize no",
@@ -252,7 +272,7 @@ class Topology:
         for group in self.groups if self.monitor else ():
             master = self.master_of_group(group, initial=True)
             lines += [
-                f"sentinel monitor {group} {HOST} {master.port} {self.quorum}",
+                f"sentinel monitor {group} {master.host} {master.port} {self.quorum}",
                 f"sentinel down-after-milliseconds {group} {self.down_after_ms}",
                 f"sentinel failover-timeout {group} {self.failover_timeout_ms}",
                 f"sentinel parallel-syncs {group} 1",
@@ -260,6 +280,25 @@ class Topology:
             if self.password is not None:
                 lines.append(f"sentinel auth-pass {group} {self.password}")
         (node.workdir / "sentinel.conf").write_text("\n".join(lines) + "\n")
+
+    def _listen(self, node: Node) -> list[str]:
+        """Where a node listens: on loopback; or on a host, on loopback and the host's address,
+        which the root namespace and the other hosts reach (``DEBUG`` too, and no protected
+        mode: a private network the test made). With ``tls``, on TLS only."""
+        port = [f"port {node.port}"]
+        if self.tls is not None:
+            port = [
+                "port 0",
+                f"tls-port {node.port}",
+                f"tls-cert-file {self.tls.server_cert}",
+                f"tls-key-file {self.tls.server_key}",
+                f"tls-ca-cert-file {self.tls.ca}",
+                "tls-auth-clients yes",
+                "tls-replication yes",
+            ]
+        if node.netns is None:
+            return [f"bind {HOST}", *port]
+        return [f"bind 127.0.0.1 {node.host}", *port, "protected-mode no"]
 
     # --- queries ----------------------------------------------------------------------
     def master_of_group(self, group: str, *, initial: bool = False) -> Node:
