@@ -6,7 +6,12 @@ STAMP := $(VENV)/.installed
 DEBS := redis-server redis-sentinel prometheus prometheus-alertmanager prometheus-redis-exporter systemd openssl procps
 PYTEST_ARGS ?=
 
-.PHONY: test lint typecheck demo deps venv bench clean docs
+.PHONY: test lint typecheck demo deps venv bench clean docs rules dashboards
+
+# `make rules dashboards GROUP_LABELS=cluster,region` generates both for your deployment labels
+# (GROUP_LABELS= for none); RUNBOOK_URL= sets the runbooks' base; OUT= / OUT_DIR= write elsewhere
+# than the shipped files. Unset, each takes the generator's default.
+GENERATOR_ARGS = $(if $(filter undefined,$(origin GROUP_LABELS)),,--group-labels '$(GROUP_LABELS)')
 
 deps:
 	@missing=""; for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -28,8 +33,8 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check exporter harness tests dashboards
-	$(VENV)/bin/ruff format --check exporter harness tests dashboards
+	$(VENV)/bin/ruff check exporter harness tests dashboards alerts
+	$(VENV)/bin/ruff format --check exporter harness tests dashboards alerts
 
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
@@ -43,6 +48,12 @@ demo: deps $(STAMP)
 docs: $(STAMP)
 	$(PY) -m redis_ha_exporter.reference > docs/metrics.md
 	$(PY) -m redis_ha_exporter.reference --splice README.md docs/migrating-from-redis_exporter.md
+
+rules:
+	python3 alerts/generate.py $(GENERATOR_ARGS) $(if $(RUNBOOK_URL),--runbook-url '$(RUNBOOK_URL)') $(if $(OUT),--out '$(OUT)')
+
+dashboards:
+	python3 dashboards/generate.py $(GENERATOR_ARGS) $(if $(OUT_DIR),--out-dir '$(OUT_DIR)')
 
 bench: deps $(STAMP)
 	$(VENV)/bin/pytest -m slow -s tests/bench $(PYTEST_ARGS)

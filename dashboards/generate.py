@@ -4,21 +4,29 @@ Usage::
 
     python dashboards/generate.py            # (re)write dashboards/*.json
     python dashboards/generate.py --check    # exit 1 if a committed JSON file is stale
-    python dashboards/generate.py --out-dir DIR
+    python dashboards/generate.py --out-dir DIR --group-labels cluster,region
+
+``make dashboards GROUP_LABELS=... OUT_DIR=...`` runs the same.
 
 Every query uses raw exporter metrics (names from ``redis_ha_exporter.catalogue``), the data
-source variable ``${datasource}`` and the ``job`` / ``instance`` / ``master_name`` variables.
-Each Sentinel exports its own copy of every Sentinel fact, so per-master values are
-aggregated with ``max by (master_name)``, never ``sum``.
+source variable ``${datasource}`` and the ``job`` / deployment / ``instance`` / ``master_name``
+variables. A replication group is its ``master_name`` within one deployment, the deployment
+being named by the group labels of ``alerts/generate.py`` (default ``cluster``; one variable
+each): every query filters by them, aggregates keep them, legends name them (see
+:class:`Scope`). Each Sentinel exports its own copy of every Sentinel fact, so per-master values
+are aggregated with ``max by (cluster, master_name)``, never ``sum``.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import sys
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 JSON = dict[str, Any]
@@ -36,38 +44,98 @@ ALERT_NOTE = "Empty while no Redis alert fires."
 # PromQL helpers
 # --------------------------------------------------------------------------------------
 
-PROC = ('job=~"$job"', 'instance=~"$instance"')
-MASTER = (*PROC, 'master_name=~"$master_name"')
 REDIS_ONLY = 'redis_mode!="sentinel"'
 IS_MASTER = 'role="master"'
 NOT_MASTER = 'role!="master"'
-ALERTS_FIRING = 'ALERTS{alertname=~"Redis.*",alertstate="firing"}'
+FIRING = ('alertname=~"Redis.*"', 'alertstate="firing"')
 #: Window of the failover annotation query (and its step): wide enough for a 15-60 s scrape.
 ANNOTATION_WINDOW = "2m"
+#: Labels that tell one target's series from another's (besides the deployment labels).
+TARGET = ("addr",)
 
 
-def sel(metric: str, *matchers: str, master: bool = False) -> str:
-    """Return ``metric{job=~"$job",instance=~"$instance"[,master_name=~...][,matchers]}``."""
-    base = MASTER if master else PROC
-    return f"{metric}{{{','.join((*base, *matchers))}}}"
-
-
-def by_master(func: str, metric: str, *labels: str, agg: str = "max") -> str:
-    """Aggregate a per-Sentinel metric over the Sentinels: ``max by (master_name, ...)``."""
-    return f"{agg} by ({', '.join(('master_name', *labels))}) ({func}{sel(metric, master=True)})"
-
-
-def new_or_increased(metric: str, window: str) -> str:
-    """Failovers counted in ``window``, also for a counter series born inside the window.
-
-    ``increase()`` cannot see the first value of a series that appears with the first failover,
-    so series absent ``window`` ago contribute their whole value.
-    """
-    series = sel(metric, master=True)
-    return (
-        f"max by (master_name) ((increase({series}[{window}]) and {series} offset {window}) "
-        f"or {series})"
+def load_rules_generator() -> ModuleType:
+    """``alerts/generate.py``, which defines the group labels (default, syntax) for both."""
+    spec = importlib.util.spec_from_file_location(
+        "redis_ha_rules", HERE.parent / "alerts" / "generate.py"
     )
+    assert spec is not None
+    assert spec.loader is not None
+    module = sys.modules.get(spec.name) or importlib.util.module_from_spec(spec)
+    if spec.name not in sys.modules:
+        sys.modules[spec.name] = module
+        spec.loader.exec_module(module)
+    return module
+
+
+RULES = load_rules_generator()
+DEFAULT_GROUP_LABELS: tuple[str, ...] = RULES.DEFAULT_GROUP_LABELS
+
+
+def placeholders(labels: Sequence[str]) -> str:
+    """``{{a}} {{b}}``: a legend naming ``labels``."""
+    return " ".join(f"{{{{{label}}}}}" for label in labels)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What the queries filter and group by: the deployment labels (a variable each), then job,
+    instance and master name. ``Scope(("cluster",)).sel("redis_up")`` is
+    ``redis_up{job=~"$job",cluster=~"$cluster",instance=~"$instance"}``."""
+
+    deployment: tuple[str, ...] = DEFAULT_GROUP_LABELS
+
+    def matchers(self, *, master: bool = False) -> tuple[str, ...]:
+        """The variables' matchers, master name included for per-master metrics."""
+        labels = ("job", *self.deployment, "instance", *(("master_name",) if master else ()))
+        return tuple(f'{label}=~"${label}"' for label in labels)
+
+    def sel(self, metric: str, *matchers: str, master: bool = False) -> str:
+        """``metric{<the variables' matchers>[,matchers]}``."""
+        return f"{metric}{{{','.join((*self.matchers(master=master), *matchers))}}}"
+
+    def labels(self, *labels: str) -> str:
+        """``cluster, a, b``: a ``by``/``on`` list that keeps the deployment apart."""
+        return ", ".join((*self.deployment, *labels))
+
+    def by_master(self, func: str, metric: str, *labels: str, agg: str = "max") -> str:
+        """Aggregate a per-Sentinel metric over the Sentinels: ``max by (cluster,
+        master_name, ...)``."""
+        series = self.sel(metric, master=True)
+        return f"{agg} by ({self.labels('master_name', *labels)}) ({func}{series})"
+
+    def by_target(self, expr: str, *labels: str) -> str:
+        """``max by (cluster, addr, labels...) (expr)``: one series per target."""
+        return f"max by ({self.labels(*TARGET, *labels)}) ({expr})"
+
+    def on_target(self) -> str:
+        """``on (cluster, addr)``: match two per-target results."""
+        return f"on ({self.labels(*TARGET)})"
+
+    def master_legend(self, suffix: str = "") -> str:
+        """``{{cluster}} {{master_name}} suffix``."""
+        return " ".join(filter(None, (placeholders((*self.deployment, "master_name")), suffix)))
+
+    def target_legend(self, suffix: str = "") -> str:
+        """``{{cluster}} {{addr}} suffix``."""
+        return " ".join(filter(None, (placeholders((*self.deployment, *TARGET)), suffix)))
+
+    def new_or_increased(self, metric: str, window: str) -> str:
+        """Failovers counted in ``window``, also for a counter series born inside the window.
+
+        ``increase()`` cannot see the first value of a series that appears with the first
+        failover, so series absent ``window`` ago contribute their whole value.
+        """
+        series = self.sel(metric, master=True)
+        return (
+            f"max by ({self.labels('master_name')}) "
+            f"((increase({series}[{window}]) and {series} offset {window}) or {series})"
+        )
+
+    def alerts_firing(self) -> str:
+        """Our alerts firing in the selected deployments."""
+        variables = tuple(f'{label}=~"${label}"' for label in self.deployment)
+        return f"ALERTS{{{','.join((*FIRING, *variables))}}}"
 
 
 # --------------------------------------------------------------------------------------
@@ -360,8 +428,9 @@ def query_variable(name: str, label: str, definition: str) -> JSON:
     }
 
 
-def templating() -> JSON:
-    """The data source variable and the job / instance / master_name variables.
+def templating(scope: Scope) -> JSON:
+    """The data source variable and the job / deployment / instance / master_name variables;
+    each deployment variable lists the values within the ones before it.
 
     ``current`` names the data source "Prometheus" with the import placeholder as value: an
     import replaces ``${DS_PROMETHEUS}`` by the chosen data source; a provisioned dashboard
@@ -382,34 +451,35 @@ def templating() -> JSON:
         "skipUrlSync": False,
         "type": "datasource",
     }
-    return {
-        "list": [
-            datasource,
-            query_variable("job", "Job", "label_values(redis_up, job)"),
-            query_variable("instance", "Instance", 'label_values(redis_up{job=~"$job"}, instance)'),
-            query_variable(
-                "master_name",
-                "Master",
-                "label_values(redis_sentinel_master_status"
-                '{job=~"$job",instance=~"$instance"}, master_name)',
-            ),
-        ]
-    }
+    variables = [datasource, query_variable("job", "Job", "label_values(redis_up, job)")]
+    chosen = ['job=~"$job"']
+    for label in (*scope.deployment, "instance"):
+        selector = f"redis_up{{{','.join(chosen)}}}"
+        variables.append(
+            query_variable(label, label.capitalize(), f"label_values({selector}, {label})")
+        )
+        chosen.append(f'{label}=~"${label}"')
+    masters = f"redis_sentinel_master_status{{{','.join(chosen)}}}"
+    variables.append(
+        query_variable("master_name", "Master", f"label_values({masters}, master_name)")
+    )
+    return {"list": variables}
 
 
-def failover_annotation() -> JSON:
+def failover_annotation(scope: Scope) -> JSON:
     """Failovers (``redis_sentinel_failovers_total`` went up) drawn on every graph."""
+    failovers = scope.new_or_increased("redis_sentinel_failovers_total", ANNOTATION_WINDOW)
     return {
         "datasource": DATASOURCE,
         "enable": True,
-        "expr": f"{new_or_increased('redis_sentinel_failovers_total', ANNOTATION_WINDOW)} > 0",
+        "expr": f"{failovers} > 0",
         "hide": False,
         "iconColor": "red",
         "name": "Failovers",
         "step": "60s",
-        "tagKeys": "master_name",
-        "textFormat": "Sentinel switched the master of {{master_name}}",
-        "titleFormat": "Failover: {{master_name}}",
+        "tagKeys": ",".join((*scope.deployment, "master_name")),
+        "textFormat": f"Sentinel switched the master of {scope.master_legend()}",
+        "titleFormat": f"Failover: {scope.master_legend()}",
         "useValueForTime": False,
     }
 
@@ -423,7 +493,7 @@ PANEL_PLUGINS = {
 }
 
 
-def dashboard(uid: str, title: str, description: str, panels: Sequence[JSON]) -> JSON:
+def dashboard(scope: Scope, uid: str, title: str, description: str, panels: Sequence[JSON]) -> JSON:
     """A complete import-ready dashboard around ``panels``."""
     placed = layout(panels)
     used = sorted({p["type"] for p in placed if p["type"] != "row"})
@@ -443,7 +513,7 @@ def dashboard(uid: str, title: str, description: str, panels: Sequence[JSON]) ->
             {"id": "prometheus", "name": "Prometheus", "type": "datasource", "version": "1.0.0"},
             *({"id": t, "name": PANEL_PLUGINS[t], "type": "panel", "version": ""} for t in used),
         ],
-        "annotations": {"list": [failover_annotation()]},
+        "annotations": {"list": [failover_annotation(scope)]},
         "description": description,
         "editable": True,
         "fiscalYearStartMonth": 0,
@@ -465,7 +535,7 @@ def dashboard(uid: str, title: str, description: str, panels: Sequence[JSON]) ->
         "refresh": "30s",
         "schemaVersion": SCHEMA_VERSION,
         "tags": ["redis", "redis-ha", "sentinel"],
-        "templating": templating(),
+        "templating": templating(scope),
         "time": {"from": "now-6h", "to": "now"},
         "timepicker": {},
         "timezone": "browser",
@@ -481,12 +551,12 @@ def dashboard(uid: str, title: str, description: str, panels: Sequence[JSON]) ->
 # --------------------------------------------------------------------------------------
 
 
-def overview() -> JSON:
+def overview(s: Scope) -> JSON:
     """Redis HA overview: one glance per replication group."""
     group = ("master_address",)
     spare = (
-        f"{by_master('', 'redis_sentinel_master_ok_sentinels')}"
-        f" - {by_master('', 'redis_sentinel_master_setting_ckquorum')}"
+        f"{s.by_master('', 'redis_sentinel_master_ok_sentinels')}"
+        f" - {s.by_master('', 'redis_sentinel_master_setting_ckquorum')}"
     )
     panels = [
         row("Replication groups"),
@@ -496,16 +566,16 @@ def overview() -> JSON:
             "Two lines for one master name mean the Sentinels disagree (failover in progress "
             "or split brain). Counts are the best view of any Sentinel (max).",
             [
-                ("Master ok", by_master("", "redis_sentinel_master_status", *group)),
-                ("Sentinels ok", by_master("", "redis_sentinel_master_ok_sentinels", *group)),
-                ("Quorum", by_master("", "redis_sentinel_master_setting_ckquorum", *group)),
-                ("Sentinels known", by_master("", "redis_sentinel_master_sentinels", *group)),
-                ("Replicas ok", by_master("", "redis_sentinel_master_ok_slaves", *group)),
-                ("Replicas known", by_master("", "redis_sentinel_master_slaves", *group)),
-                ("Config epoch", by_master("", "redis_sentinel_master_config_epoch", *group)),
+                ("Master ok", s.by_master("", "redis_sentinel_master_status", *group)),
+                ("Sentinels ok", s.by_master("", "redis_sentinel_master_ok_sentinels", *group)),
+                ("Quorum", s.by_master("", "redis_sentinel_master_setting_ckquorum", *group)),
+                ("Sentinels known", s.by_master("", "redis_sentinel_master_sentinels", *group)),
+                ("Replicas ok", s.by_master("", "redis_sentinel_master_ok_slaves", *group)),
+                ("Replicas known", s.by_master("", "redis_sentinel_master_slaves", *group)),
+                ("Config epoch", s.by_master("", "redis_sentinel_master_config_epoch", *group)),
                 (
                     "Sentinels agreeing",
-                    by_master("", "redis_sentinel_master_status", *group, agg="count"),
+                    s.by_master("", "redis_sentinel_master_status", *group, agg="count"),
                 ),
             ],
             size=(24, 7),
@@ -514,7 +584,7 @@ def overview() -> JSON:
             "Sentinels ok vs quorum",
             "Sentinels that see the master ok minus the configured quorum. Below 0 no "
             "failover can be authorised; 0 means one more Sentinel lost blocks failover.",
-            [target(spare, "{{master_name}}")],
+            [target(spare, s.master_legend())],
             steps=thresholds((0, "orange"), (1, "green"), base="red"),
         ),
         stat(
@@ -523,10 +593,10 @@ def overview() -> JSON:
             "disconnected), deduplicated over Sentinels.",
             [
                 target(
-                    "sum by (master_name) ("
-                    + by_master("", "redis_sentinel_replica_up", "replica_address")
+                    f"sum by ({s.labels('master_name')}) ("
+                    + s.by_master("", "redis_sentinel_replica_up", "replica_address")
                     + ")",
-                    "{{master_name}}",
+                    s.master_legend(),
                 )
             ],
             steps=thresholds((1, "green"), base="red"),
@@ -537,10 +607,10 @@ def overview() -> JSON:
             "deduplicated over Sentinels.",
             [
                 target(
-                    "sum by (master_name) ("
-                    + by_master("", "redis_sentinel_replica_master_link_up", "replica_address")
+                    f"sum by ({s.labels('master_name')}) ("
+                    + s.by_master("", "redis_sentinel_replica_master_link_up", "replica_address")
                     + ")",
-                    "{{master_name}}",
+                    s.master_legend(),
                 )
             ],
             steps=thresholds((1, "green"), base="red"),
@@ -554,8 +624,8 @@ def overview() -> JSON:
             ),
             [
                 target(
-                    new_or_increased("redis_sentinel_failovers_total", "$__range"),
-                    "{{master_name}}",
+                    s.new_or_increased("redis_sentinel_failovers_total", "$__range"),
+                    s.master_legend(),
                     instant=True,
                 )
             ],
@@ -567,7 +637,7 @@ def overview() -> JSON:
             "Worst replica lag (bytes)",
             "For every master, the largest number of bytes one of its replicas is behind "
             "(master offset minus acknowledged offset).",
-            [target(f"max by (addr) ({sel('redis_connected_slave_lag_bytes')})", "{{addr}}")],
+            [target(s.by_target(s.sel("redis_connected_slave_lag_bytes")), s.target_legend())],
             unit="bytes",
             steps=thresholds((1048576, "orange"), (16777216, "red")),
             graph=True,
@@ -575,7 +645,7 @@ def overview() -> JSON:
         stat(
             "Worst replica lag (seconds)",
             "For every master, the longest time since one of its replicas acknowledged.",
-            [target(f"max by (addr) ({sel('redis_connected_slave_lag_seconds')})", "{{addr}}")],
+            [target(s.by_target(s.sel("redis_connected_slave_lag_seconds")), s.target_legend())],
             unit="s",
             steps=thresholds((5, "orange"), (30, "red")),
             graph=True,
@@ -585,9 +655,9 @@ def overview() -> JSON:
             "Replicas connected to each Redis that is a master right now.",
             [
                 target(
-                    f"max by (addr) ({sel('redis_connected_slaves')}) and on (addr) "
-                    f"max by (addr) ({sel('redis_instance_info', IS_MASTER, REDIS_ONLY)})",
-                    "{{addr}}",
+                    f"{s.by_target(s.sel('redis_connected_slaves'))} and {s.on_target()} "
+                    + s.by_target(s.sel("redis_instance_info", IS_MASTER, REDIS_ONLY)),
+                    s.target_legend(),
                 )
             ],
             steps=thresholds((1, "green"), base="red"),
@@ -597,7 +667,7 @@ def overview() -> JSON:
             "Replicas whose link to their master is down (0 is good).",
             [
                 target(
-                    f"count(max by (addr) ({sel('redis_master_link_up')}) == 0) or vector(0)",
+                    f"count({s.by_target(s.sel('redis_master_link_up'))} == 0) or vector(0)",
                     "links down",
                 )
             ],
@@ -607,30 +677,37 @@ def overview() -> JSON:
         stat(
             "Alerts firing",
             "Redis alerts firing right now (any alert whose name starts with Redis).",
-            [target(f"count({ALERTS_FIRING}) or vector(0)", "firing")],
+            [target(f"count({s.alerts_firing()}) or vector(0)", "firing")],
             steps=thresholds((1, "red")),
         ),
         table(
             "Firing alerts",
             describe("The Redis alerts firing right now.", alert_only=True),
-            [("Firing", f"max by (alertname, severity, master_name, addr) ({ALERTS_FIRING})")],
+            [
+                (
+                    "Firing",
+                    f"max by ({s.labels('alertname', 'severity', 'master_name', *TARGET)}) "
+                    f"({s.alerts_firing()})",
+                )
+            ],
             size=(18, 6),
         ),
         state_timeline(
             "Targets up",
             "Whether the exporter could read each Redis and Sentinel at its last scrape.",
-            [target(f"max by (addr) ({sel('redis_up')})", "{{addr}}")],
+            [target(s.by_target(s.sel("redis_up")), s.target_legend())],
             mappings=UP_DOWN,
         ),
         state_timeline(
             "Sentinel event streams",
             "Whether the exporter is subscribed to each Sentinel's event stream (events "
             "published while it is down are lost; counts are reconciled afterwards).",
-            [target(f"max by (addr) ({sel('redis_sentinel_event_stream_up')})", "{{addr}}")],
+            [target(s.by_target(s.sel("redis_sentinel_event_stream_up")), s.target_legend())],
             mappings=UP_DOWN,
         ),
     ]
     return dashboard(
+        s,
         "redis-ha-overview",
         "Redis HA overview",
         "Every Redis replication group: current master, replicas, lag, Sentinel quorum, "
@@ -639,12 +716,12 @@ def overview() -> JSON:
     )
 
 
-def replication() -> JSON:
+def replication(s: Scope) -> JSON:
     """Replication: per instance role, link, offsets, lag and backlog."""
-    redis_info = sel("redis_instance_info", REDIS_ONLY)
+    redis_info = s.sel("redis_instance_info", REDIS_ONLY)
     role_value = (
-        f"max by (addr) ({sel('redis_instance_info', IS_MASTER, REDIS_ONLY)}) or "
-        f"max by (addr) (0 * {sel('redis_instance_info', NOT_MASTER, REDIS_ONLY)})"
+        f"{s.by_target(s.sel('redis_instance_info', IS_MASTER, REDIS_ONLY))} or "
+        f"{s.by_target('0 * ' + s.sel('redis_instance_info', NOT_MASTER, REDIS_ONLY))}"
     )
     panels = [
         row("Roles and links"),
@@ -653,13 +730,14 @@ def replication() -> JSON:
             "Every Redis with its role, version, connected replicas, link to its master "
             "(replicas only), replica priority and uptime.",
             [
-                ("Info", f"max by (addr, role, redis_version) ({redis_info})"),
-                ("Replicas", f"max by (addr) ({sel('redis_connected_slaves')})"),
-                ("Link up", f"max by (addr) ({sel('redis_master_link_up')})"),
-                ("Priority", f"max by (addr) ({sel('redis_slave_priority')})"),
+                ("Info", s.by_target(redis_info, "role", "redis_version")),
+                ("Replicas", s.by_target(s.sel("redis_connected_slaves"))),
+                ("Link up", s.by_target(s.sel("redis_master_link_up"))),
+                ("Priority", s.by_target(s.sel("redis_slave_priority"))),
                 (
                     "Uptime (s)",
-                    f"max by (addr) ({sel('redis_uptime_in_seconds')}) and on (addr) {redis_info}",
+                    f"{s.by_target(s.sel('redis_uptime_in_seconds'))} and {s.on_target()} "
+                    + redis_info,
                 ),
             ],
             size=(24, 7),
@@ -669,32 +747,32 @@ def replication() -> JSON:
             "Role over time",
             "Which Redis was master when: a failover shows as a lane turning from replica "
             "to master and another the other way.",
-            [target(role_value, "{{addr}}")],
+            [target(role_value, s.target_legend())],
             mappings=ROLE,
         ),
         state_timeline(
             "Master link status",
             "For each replica, whether its replication link to its master is up.",
-            [target(f"max by (addr) ({sel('redis_master_link_up')})", "{{addr}}")],
+            [target(s.by_target(s.sel("redis_master_link_up")), s.target_legend())],
             mappings=UP_DOWN,
         ),
         timeseries(
             "Link down for",
             "Seconds the replica's link to its master has been down (0 while up).",
-            [target(f"max by (addr) ({sel('redis_master_link_down_since_seconds')})", "{{addr}}")],
+            [target(s.by_target(s.sel("redis_master_link_down_since_seconds")), s.target_legend())],
             unit="s",
         ),
         timeseries(
             "Last I/O from master",
             "Seconds since each replica last heard from its master (-1: never).",
-            [target(f"max by (addr) ({sel('redis_master_last_io_seconds_ago')})", "{{addr}}")],
+            [target(s.by_target(s.sel("redis_master_last_io_seconds_ago")), s.target_legend())],
             unit="s",
         ),
         row("Offsets and lag"),
         timeseries(
             "Replication offsets",
             "Replication offset of every instance; replicas track their master's line.",
-            [target(f"max by (addr) ({sel('redis_master_repl_offset')})", "{{addr}}")],
+            [target(s.by_target(s.sel("redis_master_repl_offset")), s.target_legend())],
             unit="bytes",
         ),
         timeseries(
@@ -702,8 +780,8 @@ def replication() -> JSON:
             "Bytes per second written to the replication stream by each instance.",
             [
                 target(
-                    f"max by (addr) (rate({sel('redis_master_repl_offset')}[$__rate_interval]))",
-                    "{{addr}}",
+                    s.by_target(f"rate({s.sel('redis_master_repl_offset')}[$__rate_interval])"),
+                    s.target_legend(),
                 )
             ],
             unit="Bps",
@@ -713,9 +791,8 @@ def replication() -> JSON:
             "Bytes each replica is behind its master, seen from the master.",
             [
                 target(
-                    f"max by (addr, slave_ip, slave_port) "
-                    f"({sel('redis_connected_slave_lag_bytes')})",
-                    "{{addr}} -> {{slave_ip}}:{{slave_port}}",
+                    s.by_target(s.sel("redis_connected_slave_lag_bytes"), "slave_ip", "slave_port"),
+                    s.target_legend("-> {{slave_ip}}:{{slave_port}}"),
                 )
             ],
             unit="bytes",
@@ -725,9 +802,10 @@ def replication() -> JSON:
             "Seconds since each replica last acknowledged its master, seen from the master.",
             [
                 target(
-                    f"max by (addr, slave_ip, slave_port) "
-                    f"({sel('redis_connected_slave_lag_seconds')})",
-                    "{{addr}} -> {{slave_ip}}:{{slave_port}}",
+                    s.by_target(
+                        s.sel("redis_connected_slave_lag_seconds"), "slave_ip", "slave_port"
+                    ),
+                    s.target_legend("-> {{slave_ip}}:{{slave_port}}"),
                 )
             ],
             unit="s",
@@ -739,10 +817,11 @@ def replication() -> JSON:
             "behind than the history needs a full resync.",
             [
                 target(
-                    f"max by (addr) ({sel('redis_replication_backlog_bytes')})", "{{addr}} size"
+                    s.by_target(s.sel("redis_replication_backlog_bytes")), s.target_legend("size")
                 ),
                 target(
-                    f"max by (addr) ({sel('redis_repl_backlog_history_bytes')})", "{{addr}} history"
+                    s.by_target(s.sel("redis_repl_backlog_history_bytes")),
+                    s.target_legend("history"),
                 ),
             ],
             unit="bytes",
@@ -753,9 +832,9 @@ def replication() -> JSON:
             "1 a reconnecting replica cannot partially resync.",
             [
                 target(
-                    f"max by (addr) ({sel('redis_connected_slave_lag_bytes')}) / on (addr) "
-                    f"max by (addr) ({sel('redis_repl_backlog_history_bytes')} > 0)",
-                    "{{addr}}",
+                    f"{s.by_target(s.sel('redis_connected_slave_lag_bytes'))} / {s.on_target()} "
+                    + s.by_target(s.sel("redis_repl_backlog_history_bytes") + " > 0"),
+                    s.target_legend(),
                 )
             ],
             unit="percentunit",
@@ -764,13 +843,13 @@ def replication() -> JSON:
         state_timeline(
             "Backlog active",
             "Whether each instance keeps a replication backlog (needed for partial resync).",
-            [target(f"max by (addr) ({sel('redis_repl_backlog_is_active')})", "{{addr}}")],
+            [target(s.by_target(s.sel("redis_repl_backlog_is_active")), s.target_legend())],
             mappings=value_map({0: ("inactive", "orange"), 1: ("active", "green")}),
         ),
         state_timeline(
             "Full sync in progress",
             "Replicas receiving a full resync (RDB transfer) from their master.",
-            [target(f"max by (addr) ({sel('redis_master_sync_in_progress')})", "{{addr}}")],
+            [target(s.by_target(s.sel("redis_master_sync_in_progress")), s.target_legend())],
             mappings=YES_NO_BAD,
         ),
         stat(
@@ -780,8 +859,8 @@ def replication() -> JSON:
             "no full/partial resync counter).",
             [
                 target(
-                    f"max by (addr) (changes({sel('redis_second_repl_offset')}[$__range]))",
-                    "{{addr}}",
+                    s.by_target(f"changes({s.sel('redis_second_repl_offset')}[$__range])"),
+                    s.target_legend(),
                     instant=True,
                 )
             ],
@@ -791,6 +870,7 @@ def replication() -> JSON:
         ),
     ]
     return dashboard(
+        s,
         "redis-ha-replication",
         "Redis HA replication",
         "Per Redis instance: role, replication link, offsets, lag, backlog and resyncs.",
@@ -798,7 +878,7 @@ def replication() -> JSON:
     )
 
 
-def sentinel() -> JSON:
+def sentinel(s: Scope) -> JSON:
     """Sentinel: master status, down flags, quorum, epochs, events and failovers."""
     duration = "redis_sentinel_failover_duration_seconds"
     panels = [
@@ -806,7 +886,7 @@ def sentinel() -> JSON:
         stat(
             "Master status",
             "OK when at least one Sentinel reports the master ok.",
-            [target(by_master("", "redis_sentinel_master_status"), "{{master_name}}")],
+            [target(s.by_master("", "redis_sentinel_master_status"), s.master_legend())],
             mappings=OK_FAIL,
             steps=thresholds((1, "green"), base="red"),
         ),
@@ -814,14 +894,14 @@ def sentinel() -> JSON:
             "CKQUORUM",
             "Whether SENTINEL CKQUORUM says the quorum and the majority needed to authorise "
             "a failover are reachable.",
-            [target(by_master("", "redis_sentinel_master_ckquorum_ok"), "{{master_name}}")],
+            [target(s.by_master("", "redis_sentinel_master_ckquorum_ok"), s.master_legend())],
             mappings=OK_FAIL,
             steps=thresholds((1, "green"), base="red"),
         ),
         stat(
             "Config epoch",
             "Configuration epoch of each master: it goes up by one with every failover.",
-            [target(by_master("", "redis_sentinel_master_config_epoch"), "{{master_name}}")],
+            [target(s.by_master("", "redis_sentinel_master_config_epoch"), s.master_legend())],
             steps=thresholds(base="blue"),
             graph=True,
         ),
@@ -830,7 +910,7 @@ def sentinel() -> JSON:
             "Whether a Sentinel is running a failover of the master right now.",
             [
                 target(
-                    by_master("", "redis_sentinel_master_failover_in_progress"), "{{master_name}}"
+                    s.by_master("", "redis_sentinel_master_failover_in_progress"), s.master_legend()
                 )
             ],
             mappings=YES_NO_BAD,
@@ -843,8 +923,13 @@ def sentinel() -> JSON:
             [
                 (
                     "Status",
-                    "max by (master_name, master_address, master_status, addr) "
-                    f"({sel('redis_sentinel_master_status', master=True)})",
+                    s.by_master(
+                        "",
+                        "redis_sentinel_master_status",
+                        "master_address",
+                        "master_status",
+                        *TARGET,
+                    ),
                 ),
             ],
             size=(24, 7),
@@ -853,14 +938,14 @@ def sentinel() -> JSON:
         state_timeline(
             "Subjectively down (sdown)",
             "Master name marked s_down by at least one Sentinel.",
-            [target(by_master("", "redis_sentinel_master_sdown"), "{{master_name}}")],
+            [target(s.by_master("", "redis_sentinel_master_sdown"), s.master_legend())],
             mappings=YES_NO_BAD,
             size=(8, 6),
         ),
         state_timeline(
             "Objectively down (odown)",
             "Master name marked o_down: a quorum of Sentinels agree it is down.",
-            [target(by_master("", "redis_sentinel_master_odown"), "{{master_name}}")],
+            [target(s.by_master("", "redis_sentinel_master_odown"), s.master_legend())],
             mappings=YES_NO_BAD,
             size=(8, 6),
         ),
@@ -869,7 +954,7 @@ def sentinel() -> JSON:
             "When a failover of each master was in progress.",
             [
                 target(
-                    by_master("", "redis_sentinel_master_failover_in_progress"), "{{master_name}}"
+                    s.by_master("", "redis_sentinel_master_failover_in_progress"), s.master_legend()
                 )
             ],
             mappings=YES_NO_BAD,
@@ -879,10 +964,12 @@ def sentinel() -> JSON:
             "Sentinels ok vs quorum",
             "Sentinels that see each master ok, against the configured quorum.",
             [
-                target(by_master("", "redis_sentinel_master_ok_sentinels"), "{{master_name}} ok"),
                 target(
-                    by_master("", "redis_sentinel_master_setting_ckquorum"),
-                    "{{master_name}} quorum",
+                    s.by_master("", "redis_sentinel_master_ok_sentinels"), s.master_legend("ok")
+                ),
+                target(
+                    s.by_master("", "redis_sentinel_master_setting_ckquorum"),
+                    s.master_legend("quorum"),
                 ),
             ],
             stepped=True,
@@ -891,8 +978,8 @@ def sentinel() -> JSON:
             "Replicas ok vs known",
             "Replicas of each master the Sentinels see ok, against all they know.",
             [
-                target(by_master("", "redis_sentinel_master_ok_slaves"), "{{master_name}} ok"),
-                target(by_master("", "redis_sentinel_master_slaves"), "{{master_name}} known"),
+                target(s.by_master("", "redis_sentinel_master_ok_slaves"), s.master_legend("ok")),
+                target(s.by_master("", "redis_sentinel_master_slaves"), s.master_legend("known")),
             ],
             stepped=True,
         ),
@@ -900,12 +987,15 @@ def sentinel() -> JSON:
             "Replicas as the Sentinels see them",
             "Every replica of each master: up, link to the master, offset last reported.",
             [
-                ("Up", by_master("", "redis_sentinel_replica_up", "replica_address")),
+                ("Up", s.by_master("", "redis_sentinel_replica_up", "replica_address")),
                 (
                     "Link up",
-                    by_master("", "redis_sentinel_replica_master_link_up", "replica_address"),
+                    s.by_master("", "redis_sentinel_replica_master_link_up", "replica_address"),
                 ),
-                ("Offset", by_master("", "redis_sentinel_replica_offset_bytes", "replica_address")),
+                (
+                    "Offset",
+                    s.by_master("", "redis_sentinel_replica_offset_bytes", "replica_address"),
+                ),
             ],
             size=(24, 7),
         ),
@@ -919,10 +1009,10 @@ def sentinel() -> JSON:
             ),
             [
                 target(
-                    "max by (master_name, event) "
-                    f"(rate({sel('redis_sentinel_events_total', master=True)}"
+                    f"max by ({s.labels('master_name', 'event')}) "
+                    f"(rate({s.sel('redis_sentinel_events_total', master=True)}"
                     "[$__rate_interval]))",
-                    "{{master_name}} {{event}}",
+                    s.master_legend("{{event}}"),
                 )
             ],
             unit="ops",
@@ -932,8 +1022,8 @@ def sentinel() -> JSON:
             describe("Failovers of each master in the selected time range.", failover_only=True),
             [
                 target(
-                    new_or_increased("redis_sentinel_failovers_total", "$__range"),
-                    "{{master_name}}",
+                    s.new_or_increased("redis_sentinel_failovers_total", "$__range"),
+                    s.master_legend(),
                     instant=True,
                 )
             ],
@@ -945,10 +1035,10 @@ def sentinel() -> JSON:
             describe("When each master last failed over.", failover_only=True),
             [
                 target(
-                    f"max by (master_name) "
-                    f"({sel('redis_sentinel_last_failover_timestamp_seconds', master=True)})"
+                    f"max by ({s.labels('master_name')}) "
+                    f"({s.sel('redis_sentinel_last_failover_timestamp_seconds', master=True)})"
                     " * 1000",
-                    "{{master_name}}",
+                    s.master_legend(),
                 )
             ],
             unit="dateTimeFromNow",
@@ -963,9 +1053,9 @@ def sentinel() -> JSON:
             ),
             [
                 target(
-                    f"max by (master_name) (histogram_quantile(0.9, "
-                    f"increase({sel(duration + '_bucket', master=True)}[$__range])))",
-                    "{{master_name}}",
+                    f"max by ({s.labels('master_name')}) (histogram_quantile(0.9, "
+                    f"increase({s.sel(duration + '_bucket', master=True)}[$__range])))",
+                    s.master_legend(),
                     instant=True,
                 )
             ],
@@ -980,9 +1070,10 @@ def sentinel() -> JSON:
             ),
             [
                 target(
-                    f"max by (master_name) ({sel(duration + '_sum', master=True)} / "
-                    f"{sel(duration + '_count', master=True)} > 0)",
-                    "{{master_name}}",
+                    f"max by ({s.labels('master_name')}) "
+                    f"({s.sel(duration + '_sum', master=True)} / "
+                    f"{s.sel(duration + '_count', master=True)} > 0)",
+                    s.master_legend(),
                 )
             ],
             unit="s",
@@ -997,14 +1088,14 @@ def sentinel() -> JSON:
             ),
             [
                 target(
-                    f"max by (master_name) (histogram_quantile(0.5, "
-                    f"{sel(duration + '_bucket', master=True)}))",
-                    "{{master_name}} p50",
+                    f"max by ({s.labels('master_name')}) (histogram_quantile(0.5, "
+                    f"{s.sel(duration + '_bucket', master=True)}))",
+                    s.master_legend("p50"),
                 ),
                 target(
-                    f"max by (master_name) (histogram_quantile(0.9, "
-                    f"{sel(duration + '_bucket', master=True)}))",
-                    "{{master_name}} p90",
+                    f"max by ({s.labels('master_name')}) (histogram_quantile(0.9, "
+                    f"{s.sel(duration + '_bucket', master=True)}))",
+                    s.master_legend("p90"),
                 ),
             ],
             unit="s",
@@ -1013,14 +1104,14 @@ def sentinel() -> JSON:
         state_timeline(
             "TILT mode",
             "Sentinels in TILT mode (they stop acting, e.g. after a clock jump or stall).",
-            [target(f"max by (addr) ({sel('redis_sentinel_tilt')})", "{{addr}}")],
+            [target(s.by_target(s.sel("redis_sentinel_tilt")), s.target_legend())],
             mappings=YES_NO_BAD,
             size=(8, 6),
         ),
         state_timeline(
             "Event stream",
             "Whether the exporter is subscribed to each Sentinel's event stream.",
-            [target(f"max by (addr) ({sel('redis_sentinel_event_stream_up')})", "{{addr}}")],
+            [target(s.by_target(s.sel("redis_sentinel_event_stream_up")), s.target_legend())],
             mappings=UP_DOWN,
             size=(8, 6),
         ),
@@ -1030,9 +1121,11 @@ def sentinel() -> JSON:
             "while disconnected are lost.",
             [
                 target(
-                    f"max by (addr) (increase("
-                    f"{sel('redis_sentinel_event_stream_reconnects_total')}[$__range]))",
-                    "{{addr}}",
+                    s.by_target(
+                        f"increase({s.sel('redis_sentinel_event_stream_reconnects_total')}"
+                        "[$__range])"
+                    ),
+                    s.target_legend(),
                     instant=True,
                 )
             ],
@@ -1042,6 +1135,7 @@ def sentinel() -> JSON:
         ),
     ]
     return dashboard(
+        s,
         "redis-ha-sentinel",
         "Redis HA Sentinel",
         "Per master as the Sentinels see it: status, down flags, quorum, epochs, the event "
@@ -1057,9 +1151,9 @@ DASHBOARDS = {
 }
 
 
-def build_all() -> dict[str, JSON]:
-    """Every dashboard, keyed by its file name."""
-    return {name: build() for name, build in DASHBOARDS.items()}
+def build_all(scope: Scope | None = None) -> dict[str, JSON]:
+    """Every dashboard for ``scope`` (default: the default group labels), keyed by file name."""
+    return {name: build(scope or Scope()) for name, build in DASHBOARDS.items()}
 
 
 def render(board: Mapping[str, Any]) -> str:
@@ -1072,30 +1166,44 @@ def render(board: Mapping[str, Any]) -> str:
 # --------------------------------------------------------------------------------------
 
 
-def stale_files(out_dir: Path) -> list[str]:
+def stale_files(out_dir: Path, scope: Scope | None = None) -> list[str]:
     """Names of the dashboard files in ``out_dir`` that differ from the generator's output."""
     return [
         name
-        for name, board in build_all().items()
+        for name, board in build_all(scope).items()
         if not (out_dir / name).is_file()
         or (out_dir / name).read_text(encoding="utf-8") != render(board)
     ]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Write the dashboards, or with ``--check`` report stale ones and return 1."""
+    """Write the dashboards, or with ``--check`` report stale ones and return 1.
+
+    A bad ``--group-labels`` value is one line on stderr and exit status 2.
+    """
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--check", action="store_true", help="exit 1 if a file is stale")
     parser.add_argument("--out-dir", type=Path, default=HERE, help="default: %(default)s")
+    parser.add_argument(
+        "--group-labels",
+        default=",".join(DEFAULT_GROUP_LABELS),
+        metavar="L1,L2",
+        help="deployment labels, comma-separated; '' for none (default: %(default)s)",
+    )
     args = parser.parse_args(argv)
     out_dir: Path = args.out_dir
+    try:
+        scope = Scope(RULES.parse_group_labels(args.group_labels))
+    except ValueError as exc:
+        print(f"generate.py: --group-labels: {exc}", file=sys.stderr)
+        return 2
     if args.check:
-        stale = stale_files(out_dir)
+        stale = stale_files(out_dir, scope)
         for name in stale:
-            print(f"{out_dir / name} is stale: run python dashboards/generate.py", file=sys.stderr)
+            print(f"{out_dir / name} is stale: run make dashboards", file=sys.stderr)
         return 1 if stale else 0
     out_dir.mkdir(parents=True, exist_ok=True)
-    for name, board in build_all().items():
+    for name, board in build_all(scope).items():
         (out_dir / name).write_text(render(board), encoding="utf-8")
     return 0
 

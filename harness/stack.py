@@ -15,9 +15,9 @@ then ``SIGKILL``) even when the test failed::
 :func:`monitored_topology` puts it together for the seeds' layout: a real topology, one
 exporter per host and Prometheus scraping them as job ``redis_exporter``.
 
-The config builders (:func:`prometheus_config`, :func:`static_job`, :func:`http_sd_job`,
-:func:`sd_through_exporter_job`, :func:`shorten_for`, :func:`repoint_webhooks`) are pure: dicts
-in, dicts out.
+The config builders (:func:`prometheus_config`, :func:`static_job`, :func:`labelled_job`,
+:func:`http_sd_job`, :func:`sd_through_exporter_job`, :func:`federate_job`, :func:`shorten_for`,
+:func:`repoint_webhooks`) are pure: dicts in, dicts out.
 """
 
 from __future__ import annotations
@@ -66,6 +66,10 @@ REPO = Path(__file__).resolve().parents[1]
 #: The shipped alert rules and Alertmanager example.
 RULES = REPO / "alerts" / "redis-ha.rules.yml"
 ALERTMANAGER_EXAMPLE = REPO / "alerts" / "alertmanager.example.yml"
+#: What a global Prometheus federates from a per-deployment one to evaluate the rules and serve
+#: the dashboards: the exporters' series and their ``up``, not the recordings or ALERTS the leaf
+#: makes itself (the global makes its own, with the same labels; see docs/alerts.md).
+FEDERATE_MATCH = f'{{job="{JOB}",__name__=~"redis_.*|up"}}'
 
 
 class StackError(HarnessError):
@@ -152,10 +156,41 @@ def static_job(job: str, targets: Sequence[str], **extra: Any) -> JSON:
     return {"job_name": job, "static_configs": [{"targets": list(targets)}], **extra}
 
 
-def http_sd_job(job: str, exporter: str, refresh: str = "2s") -> JSON:
+def labelled_job(job: str, groups: Sequence[tuple[Mapping[str, str], Sequence[str]]]) -> JSON:
+    """A scrape config with one static target group per ``(labels, targets)``: how a deployment
+    label goes on every target of a deployment, e.g. ``[({"cluster": "dc1"}, [...]), ...]``."""
+    return {
+        "job_name": job,
+        "static_configs": [
+            {"targets": list(targets), "labels": dict(labels)} for labels, targets in groups
+        ],
+    }
+
+
+def federate_job(job: str, prometheus: Sequence[str], match: str = FEDERATE_MATCH) -> JSON:
+    """Federate the series ``match`` selects from the Prometheus servers at ``host:port``,
+    keeping their labels (``honor_labels``: ``job``, ``instance`` and the leaves'
+    ``external_labels`` stay what they were) but not their timestamps: Prometheus marks a
+    series stale when it leaves a scrape only if it came without a timestamp (before 2.48's
+    ``track_timestamps_staleness``), so with the leaves' timestamps an old master's series would
+    linger for five minutes after a failover and page split brain."""
+    return {
+        "job_name": job,
+        "honor_labels": True,
+        "honor_timestamps": False,
+        "metrics_path": "/federate",
+        "params": {"match[]": [match]},
+        "static_configs": [{"targets": list(prometheus)}],
+    }
+
+
+def http_sd_job(
+    job: str, exporter: str, refresh: str = "2s", labels: Mapping[str, str] | None = None
+) -> JSON:
     """Discover targets from ``http://EXPORTER/sd`` and scrape each one through
     ``http://EXPORTER/scrape?target=<address>`` (the multi-target pattern of
-    ``redis_ha_exporter.discovery``); ``instance`` becomes the Redis or Sentinel address."""
+    ``redis_ha_exporter.discovery``); ``instance`` becomes the Redis or Sentinel address.
+    ``labels`` (a deployment's ``{"cluster": "dc1"}``) go on every discovered target."""
     return {
         "job_name": job,
         "http_sd_configs": [{"url": f"http://{exporter}/sd", "refresh_interval": refresh}],
@@ -166,6 +201,7 @@ def http_sd_job(job: str, exporter: str, refresh: str = "2s") -> JSON:
             {"target_label": "__address__", "replacement": exporter},
             {"source_labels": ["__meta_redis_master_name"], "target_label": "redis_group"},
             {"source_labels": ["__meta_redis_role"], "target_label": "redis_role"},
+            *({"target_label": k, "replacement": v} for k, v in (labels or {}).items()),
         ],
     }
 
@@ -183,13 +219,16 @@ def prometheus_config(
     rule_files: Sequence[Path] = (),
     alertmanagers: Sequence[str] = (),
     interval: str = INTERVAL,
+    external_labels: Mapping[str, str] | None = None,
 ) -> JSON:
-    """A prometheus.yml: global intervals, rule files, Alertmanagers (``host:port``) and jobs."""
+    """A prometheus.yml: global intervals and ``external_labels``, rule files, Alertmanagers
+    (``host:port``) and jobs."""
     config: JSON = {
         "global": {
             "scrape_interval": interval,
             "scrape_timeout": interval,
             "evaluation_interval": interval,
+            **({"external_labels": dict(external_labels)} if external_labels else {}),
         },
         "rule_files": [str(p) for p in rule_files],
         "scrape_configs": [dict(c) for c in scrape_configs],
@@ -369,12 +408,17 @@ def run_prometheus(
     alertmanagers: Sequence[str] = (),
     interval: str = INTERVAL,
     port: int | None = None,
+    external_labels: Mapping[str, str] | None = None,
 ) -> Iterator[Prometheus]:
     """Debian's ``prometheus`` with a generated config and its TSDB in ``workdir``, on ``port``
     (default: a free one)."""
     workdir.mkdir(parents=True, exist_ok=True)
     config = prometheus_config(
-        scrape_configs, rule_files=rule_files, alertmanagers=alertmanagers, interval=interval
+        scrape_configs,
+        rule_files=rule_files,
+        alertmanagers=alertmanagers,
+        interval=interval,
+        external_labels=external_labels,
     )
     config_path = workdir / "prometheus.yml"
     config_path.write_text(yaml.safe_dump(config, sort_keys=False))
@@ -509,6 +553,25 @@ class WebhookReceiver:
         ]
 
 
+def describe_notifications(notifications: Sequence[Notification]) -> str:
+    """One line per notification: ``/pager firing: RedisX=firing, ...``, for failure messages."""
+    return "\n".join(
+        f"{n.path} {n.status}: "
+        + ", ".join(f"{a['labels'].get('alertname')}={a['status']}" for a in n.alerts)
+        for n in notifications
+    )
+
+
+def example_alertmanager(webhook_url: str) -> JSON:
+    """``alerts/alertmanager.example.yml`` delivering to ``webhook_url`` (paths kept), routes,
+    grouping and inhibitions as shipped; ``group_wait`` 0 s and ``group_interval`` 1 s, so that
+    an alert that lasts a few seconds (an odown on loopback) is sent before it resolves."""
+    example = yaml.safe_load(ALERTMANAGER_EXAMPLE.read_text())
+    return repoint_webhooks(
+        example, webhook_url, group_wait="0s", group_interval="1s", repeat_interval="1h"
+    )
+
+
 # --------------------------------------------------------------------------------------
 # The seeds' hosts, monitored: topology, one exporter per host, Prometheus
 # --------------------------------------------------------------------------------------
@@ -561,6 +624,34 @@ def event_stream_up(exporter: ExporterProcess, sentinel: Node) -> bool:
     return exporter.scrape().value("redis_sentinel_event_stream_up", addr=sentinel.addr) == 1
 
 
+def host_exporters(
+    stack: contextlib.ExitStack, topo: Topology, workdir: Path
+) -> list[ExporterProcess]:
+    """One exporter per host of ``topo`` (:func:`host_exporter_args`), started together, each
+    healthy and subscribed to its Sentinel's events when this returns; ``stack`` stops them."""
+    exporters = [
+        stack.enter_context(run_exporter(host_exporter_args(topo, i), workdir, wait=False))
+        for i in range(len(topo.sentinels))
+    ]
+    for exporter, sentinel in zip(exporters, topo.sentinels, strict=True):
+        exporter.wait_healthy()
+        wait_for(functools.partial(event_stream_up, exporter, sentinel), timeout=20)
+    return exporters
+
+
+def targets_of(exporters: Sequence[ExporterProcess]) -> list[str]:
+    """The exporters as Prometheus targets, ``127.0.0.1:PORT``."""
+    return [f"{HOST}:{e.port}" for e in exporters]
+
+
+def wait_failover_calm(prometheus: Prometheus, sentinels: int, timeout: float = 30) -> None:
+    """Wait until ``RedisSentinelFailoverStuck``'s look-back has seen every Sentinel's
+    ``failover_in_progress`` at 0 (at most one 15 s subquery step on a fresh Prometheus):
+    before that, a failover whose start it cannot see counts as in progress for an hour."""
+    calm = "max_over_time(timestamp(redis_sentinel_master_failover_in_progress == 0)[1h:15s])"
+    wait_for(lambda: len(prometheus.query(calm)) == sentinels, timeout=timeout)
+
+
 @contextlib.contextmanager
 def monitored_topology(
     workdir: Path,
@@ -578,17 +669,11 @@ def monitored_topology(
         topo = stack.enter_context(
             Topology(workdir / "topo", groups=groups, failover_timeout_ms=failover_timeout_ms)
         )
-        exporters = [
-            stack.enter_context(run_exporter(host_exporter_args(topo, i), workdir, wait=False))
-            for i in range(len(topo.sentinels))
-        ]
-        for exporter, sentinel in zip(exporters, topo.sentinels, strict=True):
-            exporter.wait_healthy()
-            wait_for(functools.partial(event_stream_up, exporter, sentinel), timeout=20)
+        exporters = host_exporters(stack, topo, workdir)
         prometheus = stack.enter_context(
             run_prometheus(
                 workdir / "prometheus",
-                [static_job(JOB, [f"{HOST}:{e.port}" for e in exporters])],
+                [static_job(JOB, targets_of(exporters))],
                 rule_files=rule_files,
                 alertmanagers=alertmanagers,
             )

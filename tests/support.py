@@ -233,18 +233,29 @@ def promtool_lint(text: str) -> list[str]:
     return kept
 
 
-@functools.cache
-def load_dashboard_generator() -> ModuleType:
-    """``dashboards/generate.py`` as a module (it is a script, not part of the package); loaded
-    once, so the structure tests and ``tests/dashboards/queries.py`` share one copy."""
-    path = Path(__file__).resolve().parent.parent / "dashboards" / "generate.py"
-    spec = importlib.util.spec_from_file_location("redis_ha_dashboards", path)
+def load_script(relative: str, name: str) -> ModuleType:
+    """The repository's script ``relative`` (``dashboards/generate.py``) as module ``name``."""
+    path = Path(__file__).resolve().parent.parent / relative
+    spec = importlib.util.spec_from_file_location(name, path)
     assert spec is not None
     assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)
     return module
+
+
+@functools.cache
+def load_dashboard_generator() -> ModuleType:
+    """``dashboards/generate.py`` as a module (it is a script, not part of the package); loaded
+    once, so the structure tests and ``tests/dashboards/queries.py`` share one copy."""
+    return load_script("dashboards/generate.py", "redis_ha_dashboards")
+
+
+@functools.cache
+def load_rules_generator() -> ModuleType:
+    """``alerts/generate.py`` as a module, loaded once."""
+    return load_script("alerts/generate.py", "redis_ha_rules")
 
 
 INSTALL_HINTS = {

@@ -147,6 +147,13 @@ PRECEDENCE: list[tuple[str, list[str], dict[str, str], dict[str, Any], tuple[Any
         (False, True, False, True),
     ),
     (
+        "config_command",
+        ["--redis.config-command", "C1"],
+        {"REDIS_CONFIG_COMMAND": "-"},
+        {"config_command": "C3"},
+        ("C1", None, "C3", "CONFIG"),
+    ),
+    (
         "events_enabled",
         ["--sentinel.events"],
         {"SENTINEL_EVENTS": "off"},
@@ -324,6 +331,23 @@ SPELLINGS: list[tuple[list[str], dict[str, str], list[str], dict[str, str], str,
         {"LOG_FORMAT": "logfmt"},
         "log_format",
         "logfmt",
+    ),
+    (
+        ["-config-command", "MYCONFIG"],
+        {},
+        [],
+        {"REDIS_CONFIG_COMMAND": "MYCONFIG"},
+        "config_command",
+        "MYCONFIG",
+    ),
+    (["-config-command=-"], {}, ["--redis.config-command", "-"], {}, "config_command", None),
+    (
+        [],
+        {"REDIS_EXPORTER_CONFIG_COMMAND": "-"},
+        [],
+        {"REDIS_CONFIG_COMMAND": "-"},
+        "config_command",
+        None,
     ),
     ([], {"REDIS_EXPORTER_DEBUG": "1"}, [], {"LOG_LEVEL": "debug"}, "log_level", "debug"),
     ([], {"REDIS_EXPORTER_DEBUG": "false"}, [], {}, "log_level", "info"),
@@ -608,6 +632,8 @@ BAD_INPUT: list[tuple[list[str], dict[str, str], str]] = [
     (["--scrape.allow", "10.0.0.*"], {}, "--scrape.allow '10.0.0.*': bad address pattern"),
     (["--scrape.max-concurrent", "0"], {}, "must be at least 1"),
     (["-basic-auth-password", SECRET], {}, "-basic-auth-password: set basic_auth_users"),
+    (["-config-command", ""], {}, "'': expected a command name, or - for none"),
+    (["--redis.config-command", "CONFIG GET"], {}, "expected a command name"),
 ] + [(["--config.file", str(FIXTURES / name)], {}, message) for name, message in BAD_FILES.items()]
 
 

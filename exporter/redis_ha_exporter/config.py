@@ -32,6 +32,7 @@ YAML file (``--config.file``)::
     scrape_allow: [10.0.0.0/24]
     scrape_timeout_seconds: 10
     scrape_endpoint: true
+    config_command: CONFIG
     max_sentinel_masters: 500
     events_ring_size: 256
 """
@@ -83,6 +84,7 @@ class Config:
     scrape_timeout: float
     scrape_endpoint: bool
     max_sentinel_masters: int
+    config_command: str | None
     events_enabled: bool
     events_ring_size: int
     log_level: str
@@ -120,7 +122,7 @@ class _Parser(argparse.ArgumentParser):
         return self.parse_args(args)
 
 
-_NUMBER = re.compile(r"-\d+|-\d*\.\d+")  # a negative value, not a flag
+_NUMBER = re.compile(r"-|-\d+|-\d*\.\d+")  # "-" (none) or a negative value, not a flag
 
 
 class _AliasAction(argparse.Action):
@@ -483,6 +485,7 @@ def load_config(argv: Sequence[str], environ: Mapping[str, str]) -> Config:
         scrape_timeout=value("scrape_timeout"),
         scrape_endpoint=value("scrape_endpoint"),
         max_sentinel_masters=value("max_sentinel_masters"),
+        config_command=None if value("config_command") == "-" else value("config_command"),
         events_enabled=value("events_enabled"),
         events_ring_size=value("events_ring_size"),
         log_level=value("log_level"),

@@ -259,7 +259,12 @@ def build_app(config: Config, scraper: Scraper) -> web.Application:
 
 async def start(config: Config) -> web.AppRunner:
     """Start serving ``config``; returns the runner (``await runner.cleanup()`` to stop)."""
-    scraper = Scraper(config.targets, config.scrape_timeout, config.max_sentinel_masters)
+    scraper = Scraper(
+        config.targets,
+        config.scrape_timeout,
+        config.max_sentinel_masters,
+        config_command=config.config_command,
+    )
     app = build_app(config, scraper)
     runner = web.AppRunner(app, access_log=None, handle_signals=False)
     await runner.setup()

@@ -142,6 +142,15 @@ def address_patterns(value: object) -> object:
     return parse_patterns(value)
 
 
+def command_name(value: object) -> str:
+    """A command's name as ``rename-command`` may have set it (``CONFIG``, ``MYCONFIG``), or
+    ``-`` for none: one word, no blanks."""
+    name = text(value)
+    if not name or any(c.isspace() for c in name):
+        raise ValueError("expected a command name, or - for none")
+    return name
+
+
 def password_file(value: object) -> str:
     """The password in the file at ``value``, without its trailing newline.
 
@@ -449,6 +458,18 @@ SETTINGS: tuple[Setting, ...] = (
         for setting in _tls_settings(kind, aliases)
     ),
     Setting(
+        "config_command",
+        "--redis.config-command",
+        "name of the CONFIG command on every Redis (set by rename-command), or - to send none; "
+        "without it the redis_config_* metrics are missing and 16 databases are assumed",
+        env="REDIS_CONFIG_COMMAND",
+        yaml="config_command",
+        default="CONFIG",
+        convert=command_name,
+        metavar="NAME",
+        aliases=(Alias("config-command", "REDIS_EXPORTER_CONFIG_COMMAND"),),
+    ),
+    Setting(
         "max_sentinel_masters",
         "--sentinel.max-masters",
         "export at most N monitored masters per Sentinel",
@@ -639,12 +660,6 @@ FOREIGN_FLAGS: tuple[ForeignFlag, ...] = (
         "",
         "Lua scripts for extra metrics are not supported",
         rejected=True,
-    ),
-    ForeignFlag(
-        "config-command",
-        "REDIS_EXPORTER_CONFIG_COMMAND",
-        "CONFIG",
-        "the exporter sends no CONFIG command",
     ),
     ForeignFlag("connection-timeout", "REDIS_EXPORTER_CONNECTION_TIMEOUT", "15s", DEADLINE),
     ForeignFlag(

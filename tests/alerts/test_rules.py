@@ -5,12 +5,16 @@ Runs the real tools (``promtool check rules``, ``promtool test rules``, ``amtool
 the structure in Python: every required alert exists with a severity, summary, description and a
 runbook that exists; every metric an expression reads is in the catalogue or is a recording rule
 of the file; every alert has a firing and a quiet case in alerts/tests; docs/alerts.md agrees with
-the rules file.
+the rules file. The rules file is the output of ``alerts/generate.py``: the committed one is its
+output with the defaults, and every deployment-label set it accepts keeps groups of different
+deployments apart.
 """
 
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -20,7 +24,7 @@ import yaml
 
 from harness.stack import parse_duration
 from redis_ha_exporter.catalogue import BY_NAME, Kind
-from support import require_tool, run_tool
+from support import load_rules_generator, require_tool, run_tool
 
 ROOT = Path(__file__).resolve().parents[2]
 RULES = ROOT / "alerts" / "redis-ha.rules.yml"
@@ -77,6 +81,11 @@ PROMQL_WORDS = {
 HISTOGRAM_SUFFIXES = ("_bucket", "_sum", "_count")
 
 Rule = dict[str, Any]
+
+gen = load_rules_generator()
+#: Labels that identify a group, a target or a Redis address: an aggregation or a join over any
+#: of them must also keep the deployment labels.
+IDENTITY = {"master_name", "job", "instance", "addr", "address"}
 
 
 # --- helpers --------------------------------------------------------------------------------
@@ -218,11 +227,12 @@ def test_alertmanager_routes_by_severity(severity: str, receiver: str) -> None:
 
 def test_alertmanager_groups_and_inhibitions() -> None:
     config = load_yaml(ALERTMANAGER)
-    assert config["route"]["group_by"] == ["alertname", "master_name"]
+    deployment = list(gen.DEFAULT_GROUP_LABELS)
+    assert config["route"]["group_by"] == ["alertname", *deployment, "master_name"]
     rules = config["inhibit_rules"]
     odown = [r for r in rules if r["source_matchers"] == ['alertname="RedisSentinelMasterODown"']]
     assert len(odown) == 1
-    assert odown[0]["equal"] == ["master_name"]
+    assert odown[0]["equal"] == [*deployment, "master_name"]
     (target,) = odown[0]["target_matchers"]
     pattern = re.fullmatch(r'alertname=~"(.*)"', target)
     assert pattern is not None
@@ -236,7 +246,138 @@ def test_alertmanager_groups_and_inhibitions() -> None:
     assert silenced <= set(REQUIRED_ALERTS)
     exporter = [r for r in rules if r["source_matchers"] == ['alertname="RedisExporterDown"']]
     assert len(exporter) == 1
-    assert exporter[0]["equal"] == ["instance"]
+    assert exporter[0]["equal"] == [*deployment, "instance"]
+
+
+def test_alertmanager_inhibitions_stay_inside_a_deployment() -> None:
+    """An incident in one deployment must not silence the same-named group of another."""
+    for rule in load_yaml(ALERTMANAGER)["inhibit_rules"]:
+        assert set(gen.DEFAULT_GROUP_LABELS) <= set(rule["equal"]), rule
+
+
+# --- the generator ---------------------------------------------------------------------------
+
+
+def test_committed_rules_equal_generator_output() -> None:
+    assert RULES.read_text(encoding="utf-8") == gen.render(), "stale: run make rules"
+
+
+def run_generator(*args: str) -> subprocess.CompletedProcess[str]:
+    script = str(ROOT / "alerts" / "generate.py")
+    return subprocess.run(
+        [sys.executable, script, *args], capture_output=True, text=True, check=False
+    )
+
+
+def test_check_flag_fails_on_a_stale_file(tmp_path: Path) -> None:
+    out = str(tmp_path / "rules.yml")
+    assert run_generator("--out", out).returncode == 0
+    assert run_generator("--check", "--out", out).returncode == 0
+    changed = run_generator("--check", "--out", out, "--group-labels", "cluster,region")
+    assert changed.returncode == 1
+    assert changed.stderr.strip() == f"{out} is stale: run make rules"
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("cluster,instance", "'instance' is a label the metrics or rules already use"),
+        ("region,region", "a group label is given twice: region,region"),
+        ("dc-name", "'dc-name' is not a Prometheus label name"),
+        ("__meta_x", "'__meta_x' is not a Prometheus label name"),
+    ],
+)
+def test_bad_group_labels_exit_2_with_one_line(tmp_path: Path, value: str, reason: str) -> None:
+    result = run_generator("--group-labels", value, "--out", str(tmp_path / "rules.yml"))
+    assert result.returncode == 2
+    assert result.stderr == f"generate.py: --group-labels: {reason}\n"
+    assert not (tmp_path / "rules.yml").exists()
+
+
+def test_reserved_labels_cover_every_catalogued_label() -> None:
+    catalogued_labels = {label for spec in BY_NAME.values() for label in spec.labels}
+    assert catalogued_labels | {"job", "instance"} <= gen.RESERVED_LABELS
+
+
+@pytest.mark.parametrize("labels", [(), ("cluster",), ("region", "cluster")])
+def test_text_reads_back_as_the_rule_data(labels: tuple[str, ...]) -> None:
+    """The hand-rolled YAML writer (it keeps the comments) says what the data says."""
+    assert yaml.safe_load(gen.render(labels)) == gen.rule_file(labels)
+
+
+def test_unknown_placeholder_is_an_error() -> None:
+    with pytest.raises(KeyError, match="groups"):
+        gen.expand("max by ({groups}) (x)", ("cluster",))
+    assert gen.expand('x{a="b"} and {{ . }}', ("cluster",)) == 'x{a="b"} and {{ . }}'
+
+
+def label_lists(expr: str) -> list[set[str]]:
+    """The label sets of every ``by (...)``, ``on (...)`` of an expression."""
+    return [
+        {label.strip() for label in match.group(1).split(",") if label.strip()}
+        for match in re.finditer(r"\b(?:by|on)\s*\(([^()]*)\)", _STRING.sub('""', expr))
+    ]
+
+
+@pytest.mark.parametrize("labels", [("cluster",), ("region", "cluster")])
+def test_every_grouping_keeps_the_deployment_labels(labels: tuple[str, ...]) -> None:
+    data = gen.rule_file(labels, "https://runbooks.example/")
+    checked = 0
+    for group in data["groups"]:
+        for rule in group["rules"]:
+            for found in label_lists(rule["expr"]):
+                if found & IDENTITY:
+                    assert set(labels) <= found, (rule.get("alert") or rule["record"], found)
+                    checked += 1
+            for text in rule.get("annotations", {}).values():
+                for call in re.findall(r'printf "([^"\\]*(?:\\.[^"\\]*)*)"([^|}]*)\|', text):
+                    selector, args = call
+                    for label in labels:
+                        assert f"{label}=%q" in selector, (rule["alert"], selector)
+                        assert f"$labels.{label}" in args.split(), (rule["alert"], args)
+                    assert selector.count("%q") == len(args.split()), (rule["alert"], call)
+                if "$labels.master_name" in text or "$labels.instance" in text:
+                    for label in labels:
+                        assert f"with $labels.{label} }}}}" in text, (rule["alert"], text)
+    assert checked > 40
+
+
+def test_no_group_labels_is_plain_master_name_grouping() -> None:
+    text = gen.render(())
+    assert "cluster" not in text
+    assert "by (master_name)" in text
+    assert "on (job, instance, addr)" in text
+
+
+def test_promtool_accepts_rules_for_other_labels_and_runbooks(tmp_path: Path) -> None:
+    path = tmp_path / "rules.yml"
+    result = run_generator(
+        "--group-labels", "region,cluster", "--runbook-url", "https://wiki.example/rb/",
+        "--out", str(path),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    checked = run_tool([require_tool("promtool"), "check", "rules", str(path)])
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    urls = {r["annotations"]["runbook_url"] for r in load_yaml(path)["groups"][1]["rules"]}
+    assert urls == {f"https://wiki.example/rb/{name}.md" for name in ("RedisDown",
+        "RedisExporterDown", "RedisNoMaster", "RedisTooManyMasters")}  # fmt: skip
+    assert "by (region, cluster, master_name)" in path.read_text(encoding="utf-8")
+
+
+def test_deployment_cases_name_their_deployment() -> None:
+    """In alerts/tests/deployments.yml every expected alert carries its deployment label."""
+    path = ROOT / "alerts" / "tests" / "deployments.yml"
+    cases = [case for p, _, case in rule_test_cases() if p == path]
+    fired = [alert for case in cases for alert in case["exp_alerts"]]
+    assert fired
+    for alert in fired:
+        assert alert["exp_labels"].get("cluster") in {"dc1", "dc2"}, alert
+        assert f"in cluster {alert['exp_labels']['cluster']}" in alert["exp_annotations"]["summary"]
+    # Both deployments page for something, and a healthy evaluation is quiet for every alert.
+    assert {alert["exp_labels"]["cluster"] for alert in fired} == {"dc1", "dc2"}
+    quiet = {case["alertname"] for case in cases if case["eval_time"] == "9m"}
+    assert quiet == set(REQUIRED_ALERTS)
+    assert all(not case["exp_alerts"] for case in cases if case["eval_time"] == "9m")
 
 
 # --- the rules file -------------------------------------------------------------------------
@@ -378,7 +519,9 @@ def test_healthy_topology_is_complete_and_quiet() -> None:
     healthy = load_yaml(ROOT / "alerts" / "tests" / "healthy.yml")
     series = [s["series"] for group in healthy["tests"] for s in group["input_series"]]
     names = {re.match(r"[\w:]+", s).group(0) for s in series}  # type: ignore[union-attr]
-    missing = {n for n in BY_NAME if n not in names} - AFTER_EVENTS_ONLY
+    # The rest of the host (the "instance" group) enters this fixture with the rules that read it.
+    ha = {n for n, spec in BY_NAME.items() if spec.group != "instance"}
+    missing = {n for n in ha if n not in names} - AFTER_EVENTS_ONLY
     assert missing == set()
     instances = {m for s in series for m in re.findall(r'instance="([^"]+)"', s)}
     assert len(instances) == 3

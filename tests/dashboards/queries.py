@@ -4,15 +4,20 @@
 variables) with its variables substituted; :func:`default_variables` gives every variable its
 ``All`` value; :func:`failover_only_titles` and :func:`alert_only_titles` name the panels the
 generator marks as legitimately empty (their descriptions end with the generator's
-``FAILOVER_NOTE`` / ``ALERT_NOTE``).
+``FAILOVER_NOTE`` / ``ALERT_NOTE``). For the live tests, :func:`emptiness` says why a query shows
+nothing in a real Prometheus and :func:`eventually_nothing` retries a survey of them.
 """
 
 from __future__ import annotations
 
+import contextlib
+import math
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
+from harness.process import wait_for
+from harness.stack import Prometheus, StackError
 from support import load_dashboard_generator
 
 JSON = dict[str, Any]
@@ -138,3 +143,46 @@ def failover_only_titles(dashboard: Mapping[str, Any]) -> set[str]:
 def alert_only_titles(dashboard: Mapping[str, Any]) -> set[str]:
     """Panels that are empty while no Redis alert fires."""
     return _titles_with(dashboard, gen.ALERT_NOTE)
+
+
+# --------------------------------------------------------------------------------------
+# Live: the queries in a real Prometheus
+# --------------------------------------------------------------------------------------
+
+
+def emptiness(prometheus: Prometheus, expr: str) -> str | None:
+    """Why ``expr`` shows nothing (an error, no series, only NaN), or None when it has data."""
+    try:
+        data = prometheus.query_data(expr)
+    except StackError as exc:
+        return f"error: {exc}"
+    result = data["result"]
+    if data["resultType"] == "scalar":
+        result = [{"value": result}]
+    if not result:
+        return "empty"
+    if all(math.isnan(float(r["value"][1])) for r in result):
+        return "only NaN"
+    return None
+
+
+def report(findings: Mapping[str, str]) -> str:
+    """``{where: why}`` as a failure message."""
+    return "panels without data:\n" + "\n".join(
+        f"{why}: {where}" for where, why in findings.items()
+    )
+
+
+def eventually_nothing(find: Callable[[], dict[str, str]], timeout: float) -> dict[str, str]:
+    """Call ``find`` (a survey: ``{where: what is wrong}``) until it finds nothing (rates need
+    two samples in their window) or ``timeout``; returns its last findings."""
+    last: dict[str, str] = {}
+
+    def nothing() -> bool:
+        nonlocal last
+        last = find()
+        return not last
+
+    with contextlib.suppress(AssertionError):
+        wait_for(nothing, timeout=timeout, interval=1.0)
+    return last

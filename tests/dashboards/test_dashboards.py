@@ -38,11 +38,12 @@ DASHBOARDS = ROOT / "dashboards"
 NAMES = ("redis-ha-overview.json", "redis-replication.json", "redis-sentinel.json")
 DATASOURCE = {"type": "prometheus", "uid": "${datasource}"}
 BUILTIN_VARIABLES = {"__rate_interval", "__interval", "__range", "__range_s", "__all"}
-PROMETHEUS_LABELS = {"job", "instance"}
 ALERTS_LABELS = {"alertname", "alertstate", "severity"}
 
 
 gen = load_dashboard_generator()
+#: Labels Prometheus or the operator's scrape configuration puts on every series.
+PROMETHEUS_LABELS = {"job", "instance", *gen.DEFAULT_GROUP_LABELS}
 
 
 @pytest.fixture(scope="module")
@@ -206,6 +207,7 @@ def test_variables(boards: dict[str, dict[str, Any]]) -> None:
     for name, board in boards.items():
         variables = {v["name"]: v for v in board["templating"]["list"]}
         assert set(variables) >= {"datasource", "job", "instance", "master_name"}, name
+        assert set(gen.DEFAULT_GROUP_LABELS) <= set(variables), name
         source = variables["datasource"]
         assert source["type"] == "datasource", name
         assert source["query"] == "prometheus", name
@@ -215,7 +217,7 @@ def test_variables(boards: dict[str, dict[str, Any]]) -> None:
             (DASHBOARDS / "provisioning/datasources/prometheus.yml").read_text(encoding="utf-8")
         )["datasources"]
         assert source["current"]["text"] in {d["name"] for d in provisioned}, name
-        for var in ("job", "instance", "master_name"):
+        for var in ("job", *gen.DEFAULT_GROUP_LABELS, "instance", "master_name"):
             assert variables[var]["type"] == "query", (name, var)
             assert variables[var]["query"].startswith("label_values("), (name, var)
             assert variables[var]["datasource"] == DATASOURCE, (name, var)
@@ -306,6 +308,7 @@ def test_every_metric_is_in_the_catalogue(boards: dict[str, dict[str, Any]]) -> 
         known: set[str] = set(PROMETHEUS_LABELS)
         for metric, matchers in metrics:
             if metric == "ALERTS":
+                assert matchers <= ALERTS_LABELS | PROMETHEUS_LABELS, (name, title, matchers)
                 known |= ALERTS_LABELS | {"master_name", "addr"}
                 continue
             labels = catalogue_labels(metric)
@@ -339,6 +342,95 @@ def test_failover_panels_are_marked(boards: dict[str, dict[str, Any]]) -> None:
 
 
 # --------------------------------------------------------------------------------------
+# Deployments: every query filters by, keeps and names the deployment labels
+# --------------------------------------------------------------------------------------
+
+#: Labels that tell a group or a target apart: a ``by``/``on`` over them keeps the deployment.
+IDENTITY = {"master_name", "addr", "instance"}
+
+
+def grouping_lists(expr: str) -> list[set[str]]:
+    """Label sets of every ``by (...)`` / ``on (...)`` of an expression."""
+    toks = tokens(expr)
+    found = []
+    for i, (kind, text) in enumerate(toks):
+        if kind == "ident" and text in {"by", "on"} and toks[i + 1][1] == "(":
+            end = toks.index(("punct", ")"), i)
+            found.append({t for k, t in toks[i + 2 : end] if k == "ident"})
+    return found
+
+
+@pytest.mark.parametrize("labels", [("cluster",), ("region", "cluster")])
+def test_every_query_filters_keeps_and_names_the_deployment(labels: tuple[str, ...]) -> None:
+    boards = gen.build_all(gen.Scope(labels))
+    for name, board in boards.items():
+        variables = [v["name"] for v in board["templating"]["list"]]
+        assert variables == ["datasource", "job", *labels, "instance", "master_name"], name
+        every = default_variables(board)
+        for (title, expr), (_, substituted) in zip(
+            raw_queries(board), panel_queries(board, every), strict=True
+        ):
+            wanted = set(labels)
+            if title.startswith("variable: "):
+                # a variable lists the values within the deployment variables before it
+                before = variables[: variables.index(title.removeprefix("variable: "))]
+                wanted &= set(before)
+            metrics, _ = scan(substituted)
+            for metric, matchers in metrics:
+                assert wanted <= matchers, (name, title, metric)
+                for label in wanted:
+                    assert f'{label}=~"${label}"' in expr, (name, title, label)
+            for found in grouping_lists(substituted):
+                if found & IDENTITY:
+                    assert set(labels) <= found, (name, title, found)
+        for panel in iter_panels(board):
+            for t in panel.get("targets", []):
+                legend = t["legendFormat"]
+                if "{{master_name}}" in legend or "{{addr}}" in legend:
+                    named = gen.placeholders(labels)
+                    assert legend.startswith(named + " "), (name, panel["title"], legend)
+        annotation = board["annotations"]["list"][0]
+        assert annotation["tagKeys"] == ",".join((*labels, "master_name")), name
+
+
+def test_no_group_labels_leave_no_trace() -> None:
+    text = json.dumps(gen.build_all(gen.Scope(())))
+    assert "cluster" not in text
+    assert "max by (master_name) (" in text
+    assert '"legendFormat": "{{master_name}}"' in text
+
+
+def test_overview_has_one_line_per_deployment_and_master(
+    boards: dict[str, dict[str, Any]],
+) -> None:
+    board = boards["redis-ha-overview.json"]
+    (groups,) = [p for p in iter_panels(board) if p["title"].startswith("Replication groups and")]
+    for t in groups["targets"]:
+        lists = grouping_lists(t["expr"])
+        assert lists[0] == {*gen.DEFAULT_GROUP_LABELS, "master_name", "master_address"}
+
+
+def run_generator(*args: str) -> subprocess.CompletedProcess[str]:
+    script = str(DASHBOARDS / "generate.py")
+    return subprocess.run(
+        [sys.executable, script, *args], capture_output=True, text=True, check=False
+    )
+
+
+def test_group_labels_option(tmp_path: Path) -> None:
+    assert run_generator("--out-dir", str(tmp_path)).returncode == 0
+    assert run_generator("--check", "--out-dir", str(tmp_path)).returncode == 0
+    other = run_generator("--check", "--out-dir", str(tmp_path), "--group-labels", "region")
+    assert other.returncode == 1
+    bad = run_generator("--out-dir", str(tmp_path / "x"), "--group-labels", "addr")
+    assert bad.returncode == 2
+    assert bad.stderr == (
+        "generate.py: --group-labels: 'addr' is a label the metrics or rules already use\n"
+    )
+    assert not (tmp_path / "x").exists()
+
+
+# --------------------------------------------------------------------------------------
 # A real PromQL parser and evaluator: promtool
 # --------------------------------------------------------------------------------------
 
@@ -367,17 +459,19 @@ def test_promtool_check_rejects_a_broken_query(tmp_path: Path) -> None:
 def test_failover_counting_with_promtool(tmp_path: Path) -> None:
     """The failover annotation and count see a counter born with the failover too.
 
-    Sentinel a exposes its counter at 0 from the start; Sentinel b's series appears with
-    the failover at minute 10.  One failover in all, counted once.
+    In deployment dc1, Sentinel a exposes its counter at 0 from the start; Sentinel b's series
+    appears with the failover at minute 10: one failover in all, counted once. Deployment dc2
+    has a group of the same name whose failover (minute 20) is counted apart.
     """
-    variables = {"job": ".*", "instance": ".*", "master_name": ".*", "__range": "1h"}
-    annotation = substitute(gen.failover_annotation()["expr"], variables)
+    variables = {"job": ".*", "cluster": ".*", "instance": ".*", "master_name": ".*"}
+    variables["__range"] = "1h"
+    annotation = substitute(gen.failover_annotation(gen.Scope())["expr"], variables)
     in_range = substitute(
-        gen.new_or_increased("redis_sentinel_failovers_total", "$__range"), variables
+        gen.Scope().new_or_increased("redis_sentinel_failovers_total", "$__range"), variables
     )
     series = (
         'redis_sentinel_failovers_total{{job="redis_exporter",instance="{0}:9121",'
-        'addr="{0}",master_name="m"}}'
+        'addr="{0}",cluster="{1}",master_name="m"}}'
     )
     tests = {
         "rule_files": [],
@@ -386,15 +480,19 @@ def test_failover_counting_with_promtool(tmp_path: Path) -> None:
             {
                 "interval": "1m",
                 "input_series": [
-                    {"series": series.format("a"), "values": "0x9 1x50"},
-                    {"series": series.format("b"), "values": "_x9 1x50"},
+                    {"series": series.format("a", "dc1"), "values": "0x9 1x50"},
+                    {"series": series.format("b", "dc1"), "values": "_x9 1x50"},
+                    {"series": series.format("a", "dc2"), "values": "0x19 1x40"},
                 ],
                 "promql_expr_test": [
                     {"expr": annotation, "eval_time": "11m",
-                     "exp_samples": [{"labels": '{master_name="m"}', "value": 1}]},
-                    {"expr": annotation, "eval_time": "30m", "exp_samples": []},
+                     "exp_samples": [{"labels": '{cluster="dc1",master_name="m"}', "value": 1}]},
+                    {"expr": annotation, "eval_time": "21m",
+                     "exp_samples": [{"labels": '{cluster="dc2",master_name="m"}', "value": 1}]},
+                    {"expr": annotation, "eval_time": "40m", "exp_samples": []},
                     {"expr": in_range, "eval_time": "40m",
-                     "exp_samples": [{"labels": '{master_name="m"}', "value": 1}]},
+                     "exp_samples": [{"labels": '{cluster="dc1",master_name="m"}', "value": 1},
+                                     {"labels": '{cluster="dc2",master_name="m"}', "value": 1}]},
                 ],
             }
         ],

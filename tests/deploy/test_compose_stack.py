@@ -274,6 +274,10 @@ def test_prometheus_scrapes_the_three_exporters(tmp_path: Path) -> None:
     jobs = {job["job_name"]: job for job in config["scrape_configs"]}
     targets = [t for sc in jobs["redis_exporter"]["static_configs"] for t in sc["targets"]]
     assert sorted(targets) == [f"{host}:9121" for host in HOSTS]
+    # One deployment: every target carries the same deployment label, as the rules expect.
+    assert [sc["labels"] for sc in jobs["redis_exporter"]["static_configs"]] == [
+        {"cluster": "compose"}
+    ]
     expose = {str(p).rsplit(":", 1)[-1] for h in HOSTS for p in services()[h].get("ports", [])}
     assert expose == {"9121"}, "each host publishes its exporter's 9121"
 

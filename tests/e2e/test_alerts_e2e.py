@@ -35,7 +35,6 @@ import yaml
 
 from harness.process import wait_for
 from harness.stack import (
-    ALERTMANAGER_EXAMPLE,
     JSON,
     RULES,
     Alertmanager,
@@ -43,10 +42,12 @@ from harness.stack import (
     Prometheus,
     WebhookReceiver,
     alert_for,
+    describe_notifications,
+    example_alertmanager,
     monitored_topology,
-    repoint_webhooks,
     rfc3339_time,
     run_alertmanager,
+    wait_failover_calm,
     write_short_rules,
 )
 from harness.topology import Topology
@@ -72,13 +73,6 @@ class Stack:
     webhook: WebhookReceiver
 
 
-def alertmanager_config(webhook_url: str) -> JSON:
-    example = yaml.safe_load(ALERTMANAGER_EXAMPLE.read_text())
-    return repoint_webhooks(
-        example, webhook_url, group_wait="0s", group_interval="1s", repeat_interval="1h"
-    )
-
-
 @pytest.fixture(scope="module")
 def short_rules(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_short_rules(tmp_path_factory.mktemp("rules"), FACTOR, FOR_OVERRIDES)
@@ -90,7 +84,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory, short_rules: Path) -> Iterat
     with contextlib.ExitStack() as stack:
         webhook = stack.enter_context(WebhookReceiver())
         alertmanager = stack.enter_context(
-            run_alertmanager(tmp / "alertmanager", alertmanager_config(webhook.url))
+            run_alertmanager(tmp / "alertmanager", example_alertmanager(webhook.url))
         )
         monitored = stack.enter_context(
             monitored_topology(
@@ -102,14 +96,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory, short_rules: Path) -> Iterat
             )
         )
         yield Stack(monitored.topo, monitored.prometheus, alertmanager, webhook)
-
-
-def describe_notifications(notifications: list[Notification]) -> str:
-    return "\n".join(
-        f"{n.path} {n.status}: "
-        + ", ".join(f"{a['labels'].get('alertname')}={a['status']}" for a in n.alerts)
-        for n in notifications
-    )
 
 
 # --------------------------------------------------------------------------------------
@@ -126,7 +112,7 @@ def test_shortened_rules_are_valid_and_keep_every_alert(short_rules: Path, tmp_p
     assert short["RedisReplicationLagHigh"] == {"10s", "4s"}  # 5m and 2m / 30
     assert short[FAILOVER] == {"0s"}  # stays 0s
     config = tmp_path / "alertmanager.yml"
-    config.write_text(yaml.safe_dump(alertmanager_config("http://127.0.0.1:1")))
+    config.write_text(yaml.safe_dump(example_alertmanager("http://127.0.0.1:1")))
     checked = run_tool([require_tool("amtool"), "check-config", str(config)])
     assert checked.returncode == 0, checked.stdout + checked.stderr
 
@@ -157,11 +143,7 @@ def only(pairs: list[tuple[Notification, JSON]], what: str) -> tuple[Notificatio
 
 def test_master_kill_pages_odown_then_failover_and_odown_resolves(stack: Stack) -> None:
     topo, webhook = stack.topo, stack.webhook
-    # RedisSentinelFailoverStuck takes a failover whose start it cannot see in its look-back
-    # (a fresh Prometheus, a new series) as in progress for 1 h: wait until it sees the calm
-    # before the storm for every Sentinel (at most one 15 s subquery step).
-    calm = "max_over_time(timestamp(redis_sentinel_master_failover_in_progress == 0)[1h:15s])"
-    wait_for(lambda: len(stack.prometheus.query(calm)) == len(topo.sentinels), timeout=30)
+    wait_failover_calm(stack.prometheus, len(topo.sentinels))
     old = topo.master_of_group(GROUP)
     topo.kill(old, signal.SIGKILL)
     new = topo.wait_new_master(GROUP, old.addr, timeout=30)

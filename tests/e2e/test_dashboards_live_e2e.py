@@ -18,9 +18,7 @@ interval variables get values that fit a short range over 1 s scrapes (:data:`IN
 
 from __future__ import annotations
 
-import contextlib
 import json
-import math
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -30,15 +28,17 @@ import pytest
 from dashboards.queries import (
     alert_only_titles,
     default_variables,
+    emptiness,
+    eventually_nothing,
     failover_only_titles,
     panel_queries,
+    report,
 )
 from harness.process import wait_for
 from harness.stack import (
     JOB,
     MonitoredTopology,
     Prometheus,
-    StackError,
     monitored_topology,
     write_short_rules,
 )
@@ -64,22 +64,6 @@ def variable_sets(board: Mapping[str, Any]) -> dict[str, dict[str, str]]:
     return {"all": every, GROUP: every | {"master_name": GROUP}}
 
 
-def emptiness(prometheus: Prometheus, expr: str) -> str | None:
-    """Why ``expr`` shows nothing (an error, no series, only NaN), or None when it has data."""
-    try:
-        data = prometheus.query_data(expr)
-    except StackError as exc:
-        return f"error: {exc}"
-    result = data["result"]
-    if data["resultType"] == "scalar":
-        result = [{"value": result}]
-    if not result:
-        return "empty"
-    if all(math.isnan(float(r["value"][1])) for r in result):
-        return "only NaN"
-    return None
-
-
 def survey(prometheus: Prometheus, *, skip: bool) -> dict[str, str]:
     """``{"file | pass | title | expr": why empty}`` over every query of every dashboard; with
     ``skip``, the failover-only and alert-only panels are left out."""
@@ -96,12 +80,6 @@ def survey(prometheus: Prometheus, *, skip: bool) -> dict[str, str]:
     return found
 
 
-def report(findings: Mapping[str, str]) -> str:
-    return "panels without data:\n" + "\n".join(
-        f"{why}: {where}" for where, why in findings.items()
-    )
-
-
 def alert_only_queries() -> list[tuple[str, str]]:
     return [
         (title, expr)
@@ -112,18 +90,8 @@ def alert_only_queries() -> list[tuple[str, str]]:
 
 
 def eventually_complete(prometheus: Prometheus, *, skip: bool, timeout: float) -> dict[str, str]:
-    """Survey until nothing is empty (rates need two samples in their window) or ``timeout``;
-    returns the last survey's findings."""
-    last: dict[str, str] = {}
-
-    def complete() -> bool:
-        nonlocal last
-        last = survey(prometheus, skip=skip)
-        return not last
-
-    with contextlib.suppress(AssertionError):
-        wait_for(complete, timeout=timeout, interval=1.0)
-    return last
+    """Survey until nothing is empty or ``timeout``; returns the last survey's findings."""
+    return eventually_nothing(lambda: survey(prometheus, skip=skip), timeout)
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,8 @@ that exporter: ``redis_exporter`` relabels every discovered address into
 unchanged since before profiles existed), and ``redis_ha_sd`` reads ``/sd?targets=exporter`` and
 needs no relabeling at all. Nothing else is configured — no relabeling for credentials: each
 target's ``profile`` comes from ``/sd``, so the three Redis servers get the Redis password and the
-three Sentinels none, and all six must be healthy, with their group and role, and follow a
+three Sentinels none, and all six must be healthy, with their group and role and the deployment
+label the first job's relabeling adds (``cluster``, as docs/alerts.md shows), and follow a
 failover. A second topology gives the Sentinels a password of their own.
 """
 
@@ -41,6 +42,7 @@ GROUP = "app-cache"
 DIRECT = "redis_ha_sd"
 REDIS_PASSWORD = "redis-pw-3b1e"
 SENTINEL_PASSWORD = "sentinel-pw-77c2"
+DEPLOYMENT = {"cluster": "dc1"}
 
 
 @dataclass
@@ -69,7 +71,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         prometheus = stack.enter_context(
             run_prometheus(
                 tmp / "prometheus",
-                [http_sd_job(JOB, address), sd_through_exporter_job(DIRECT, address)],
+                [
+                    http_sd_job(JOB, address, labels=DEPLOYMENT),
+                    sd_through_exporter_job(DIRECT, address),
+                ],
             )
         )
         yield Stack(topo, exporter, prometheus)
@@ -138,6 +143,7 @@ def test_prometheus_discovers_and_scrapes_every_node(stack: Stack) -> None:
     assert len(series) == 2 * len(addresses)
     for labels, _ in series:
         assert labels["redis_group"] == GROUP, labels
+        assert labels["cluster"] == DEPLOYMENT["cluster"], labels
         assert labels["redis_role"] == expected_roles(topo)[labels["instance"]], labels
         # No clash with the metrics' own labels (no exported_* renames).
         assert not any(key.startswith("exported_") for key in labels), labels

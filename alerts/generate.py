@@ -1,0 +1,837 @@
+"""Generate the Prometheus rules ``alerts/redis-ha.rules.yml`` (rules as code, stdlib only).
+
+Usage::
+
+    python alerts/generate.py                    # rewrite alerts/redis-ha.rules.yml
+    python alerts/generate.py --check            # exit 1 if the committed file is stale
+    python alerts/generate.py --group-labels cluster,region --out /etc/prometheus/rules/x.yml
+    python alerts/generate.py --group-labels '' --runbook-url https://wiki.example/rb/ --out -
+
+``make rules GROUP_LABELS=cluster,region RUNBOOK_URL=...`` runs the same.
+
+A replication group is its ``master_name`` *within one deployment*: two deployments may both
+call their group ``mymaster``. The deployment is named by the **group labels** the operator puts
+on every target of that deployment (``labels:`` of a scrape config, or ``external_labels`` of a
+per-deployment Prometheus that a global one federates); default ``cluster``. Every recording
+rule and alert that aggregates keeps them: ``by (cluster, master_name)``, ``on (cluster,
+address)``, ``on (cluster, job, instance, addr)``. A label absent from every series is empty,
+and grouping by an empty label is grouping without it: the rules then behave exactly as they did
+with ``by (master_name)``.
+
+The definitions below write that with placeholders, expanded by :func:`expand`:
+
+===================  ===============================================  ==========
+placeholder          expands to (group labels ``cluster``)            (none)
+===================  ===============================================  ==========
+``{deploy}``         ``cluster, `` (put before the other labels)      empty
+``{in_deployment}``  ``{{ with $labels.cluster }} in cluster ...``    empty
+``{match}``          ``,cluster=%q`` (inside a ``printf`` selector)   empty
+``{match_args}``     `` $labels.cluster`` (after the ``printf`` args) empty
+===================  ===============================================  ==========
+
+so ``max by ({deploy}master_name) (x)`` becomes ``max by (cluster, master_name) (x)``. Pieces of
+annotations that several alerts share are placeholders too (:data:`SNIPPETS`:
+``{master_addresses}``, ``{votes_needed}``, ``{in_group}``). An unknown ``{name}`` is an error;
+PromQL selectors (``{job="x"}``) and Go templates (``{{ . }}``) never look like one.
+
+Every tunable value (thresholds, windows, ``for:``) is written once, here; the thresholds table
+of docs/alerts.md lists them and tests/alerts/test_rules.py checks that the two agree.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import textwrap
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+RULES_FILE = HERE / "redis-ha.rules.yml"
+#: Deployment labels the shipped file groups by.
+DEFAULT_GROUP_LABELS: tuple[str, ...] = ("cluster",)
+#: Base of every ``runbook_url`` (the alert name and ``.md`` are appended).
+DEFAULT_RUNBOOK_URL = (
+    "https://github.com/redis-ha-exporter/redis-ha-exporter/blob/main/docs/runbooks/"
+)
+#: The scrape job of the seeds, read by RedisExporterDown.
+JOB = "redis_exporter"
+#: Labels the exporter, Prometheus or these rules already use: a deployment label of one of
+#: these names would be overwritten or would merge what it should keep apart.
+RESERVED_LABELS = frozenset(
+    {
+        "job", "instance", "addr", "address", "host", "role", "master_name", "master_address",
+        "master_status", "replica_address", "master_host", "master_port", "slave_ip",
+        "slave_port", "slave_state", "read_only", "event", "redis_version", "redis_mode",
+        "tcp_port", "run_id", "version", "python_version", "le", "alertname", "alertstate",
+        "severity", "lag", "cmd", "db", "err", "event_name", "master_replid",
+        "maxmemory_policy", "os", "process_id", "redis_build_id",
+    }
+)  # fmt: skip
+LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
+PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+#: Width the folded descriptions are wrapped at (YAML joins the lines with one space).
+WIDTH = 96
+
+# --------------------------------------------------------------------------------------
+# The definition
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Record:
+    """A recording rule."""
+
+    record: str
+    expr: str
+    comment: str = ""
+
+
+@dataclass(frozen=True)
+class Alert:
+    """An alerting rule; ``runbook_url`` is the base plus ``alert`` plus ``.md``."""
+
+    alert: str
+    expr: str
+    for_: str
+    severity: str
+    summary: str
+    description: str
+    labels: Mapping[str, str] = field(default_factory=dict)
+    comment: str = ""
+
+
+@dataclass(frozen=True)
+class Group:
+    """A rule group; ``title`` heads it as a comment."""
+
+    name: str
+    title: str
+    rules: tuple[Record | Alert, ...]
+
+
+#: Annotation pieces used by several alerts, as placeholders of their own (``{master_addresses}``);
+#: they may use the group-label placeholders.
+SNIPPETS = {
+    "master_addresses": (
+        '{{ range $i, $s := printf "master_name:redis_sentinel_master_address:group'
+        '{master_name=%q{match}}" $labels.master_name{match_args} | query '
+        '| sortByLabel "address" }}'
+        "{{ if $i }}, {{ end }}{{ $s.Labels.address }}{{ end }}"
+    ),
+    "votes_needed": (
+        '{{ with printf "master_name:redis_sentinel_votes_needed:max{master_name=%q{match}}" '
+        "$labels.master_name{match_args} | query }}{{ . | first | value }}{{ end }}"
+    ),
+    "in_group": "{{ with $labels.master_name }} (group {{ . }}){{ end }}",
+}
+#: The three cases of a Redis server's address, for redis:instance_address:info.
+LOOPBACK_ADDR = r"(localhost|127\\.[0-9.]+|::1|\\[::1\\]):[0-9]+|/.*"
+LOOPBACK_TARGET = r"\\[?(localhost|127\\.[0-9.]+|::1)\\]?:[0-9]+"
+
+TOPOLOGY = Group(
+    "redis-ha.topology",
+    "Topology: which Redis server belongs to which master_name.  Shared by alerts and dashboards.",
+    (
+        Record(
+            "redis:instance_address:info",
+            f"""
+            max by ({{deploy}}job, instance, addr, address, role) (
+              label_replace(
+                redis_instance_info{{redis_mode!="sentinel", addr!~"{LOOPBACK_ADDR}"}},
+                "address", "$1", "addr", "(.+)"
+              )
+              or
+              label_join(
+                label_replace(
+                  redis_instance_info{{redis_mode!="sentinel", addr=~"{LOOPBACK_ADDR}", instance!~"{LOOPBACK_TARGET}"}},
+                  "host", "$1", "instance", "\\\\[?([^\\\\]]*?)\\\\]?:[0-9]+"
+                ),
+                "address", ":", "host", "tcp_port"
+              )
+              or
+              label_join(
+                label_replace(
+                  redis_instance_info{{redis_mode!="sentinel", addr=~"{LOOPBACK_ADDR}", instance=~"{LOOPBACK_TARGET}"}},
+                  "host", "127.0.0.1", "", ""
+                ),
+                "address", ":", "host", "tcp_port"
+              )
+            )
+            """,  # noqa: E501
+            "One series per Redis server (Sentinels excluded) with `address`: the host:port "
+            "Sentinel knows it by.  Three cases: routable addr; loopback/socket addr behind a "
+            "routable target host; everything on loopback (the address is then "
+            "127.0.0.1:tcp_port).",
+        ),
+        Record(
+            "master_name:redis_sentinel_member_address:group",
+            """
+            group by ({deploy}master_name, address) (
+              label_replace(redis_sentinel_master_status, "address", "$1", "master_address", "(.+)")
+              or
+              label_replace(redis_sentinel_replica_up, "address", "$1", "replica_address", "(.+)")
+            )
+            """,
+            "Every address any Sentinel lists for a master_name, as master or as replica "
+            "(value 1).",
+        ),
+        Record(
+            "master_name:redis_sentinel_master_address:group",
+            """
+            group by ({deploy}master_name, address) (
+              label_replace(redis_sentinel_master_status, "address", "$1", "master_address", "(.+)")
+            )
+            """,
+            "The address(es) Sentinels name as master (more than one only while they disagree).",
+        ),
+        Record(
+            "redis:instance_master_name:info",
+            """
+            redis:instance_address:info
+              * on ({deploy}address) group_left (master_name)
+            master_name:redis_sentinel_member_address:group
+            """,
+            "redis:instance_address:info with the master_name of the group the server belongs "
+            "to (in its own deployment).",
+        ),
+        Record(
+            "master_name:redis_role_master:count",
+            """
+            count by ({deploy}master_name) (redis:instance_master_name:info{role="master"})
+            or
+            count by ({deploy}master_name) (redis:instance_master_name:info) * 0
+            """,
+            'Redis servers of a group that report role "master" (0 when none does).',
+        ),
+        Record(
+            "master_name:redis_master_connected_slaves:max",
+            """
+            max by ({deploy}master_name) (
+              redis_connected_slaves
+                * on ({deploy}job, instance, addr) group_left (master_name)
+              (
+                redis:instance_master_name:info
+                  and on ({deploy}master_name, address)
+                master_name:redis_sentinel_master_address:group
+              )
+            )
+            """,
+            "connected_slaves as reported by the server the Sentinels name as master.",
+        ),
+        Record(
+            "master_name:redis_sentinel_ok_sentinels:min",
+            "min by ({deploy}master_name) (redis_sentinel_master_ok_sentinels)",
+            "Sentinel health of a group, shared by RedisSentinelQuorumAtRisk and the dashboard.",
+        ),
+        Record(
+            "master_name:redis_sentinel_votes_needed:max",
+            """
+            max by ({deploy}master_name) (redis_sentinel_master_setting_ckquorum)
+              >= on ({deploy}master_name)
+            floor(max by ({deploy}master_name) (redis_sentinel_master_sentinels) / 2) + 1
+            or on ({deploy}master_name)
+            floor(max by ({deploy}master_name) (redis_sentinel_master_sentinels) / 2) + 1
+            """,
+            "Votes a failover needs: max(quorum, majority of the known Sentinels).",
+        ),
+    ),
+)
+
+AVAILABILITY = Group(
+    "redis-ha.availability",
+    "Availability: processes, exporters, and the number of masters per group.",
+    (
+        Alert(
+            "RedisDown",
+            "redis_up == 0",
+            "1m",
+            "warning",
+            "Redis or Sentinel {{ $labels.addr }} on {{ $labels.instance }}{in_deployment} is down",
+            "The exporter on {{ $labels.instance }}{in_deployment} cannot read {{ $labels.addr }} "
+            "(redis_up {{ $value }}): the process is down, hung, or refuses the exporter's "
+            "credentials. Sentinel fails a master over by itself; a down replica or Sentinel "
+            "lowers the redundancy left.",
+        ),
+        Alert(
+            "RedisExporterDown",
+            f'up{{job="{JOB}"}} == 0',
+            "2m",
+            "warning",
+            "Prometheus cannot scrape the Redis exporter {{ $labels.instance }}{in_deployment}",
+            "Scrapes of {{ $labels.instance }}{in_deployment} (job {{ $labels.job }}) are failing: "
+            "the exporter or its whole host is down. The Redis and Sentinel on that host are "
+            "unobserved; the other hosts' Sentinels still report the group.",
+        ),
+        Alert(
+            "RedisNoMaster",
+            """
+            max by ({deploy}master_name) (redis_sentinel_master_status) == 0
+            or
+            count by ({deploy}master_name) (
+              redis:instance_master_name:info{role!="master"}
+                and on ({deploy}master_name, address)
+              master_name:redis_sentinel_master_address:group
+            ) * 0
+            """,
+            "2m",
+            "critical",
+            "Redis group {{ $labels.master_name }}{in_deployment} has no working master",
+            "No Sentinel sees the master of {{ $labels.master_name }}{in_deployment} ok, or the "
+            "server the Sentinels name as master ({master_addresses}) reports role slave. "
+            "Writes fail and no failover has fixed it.",
+        ),
+        Alert(
+            "RedisTooManyMasters",
+            "master_name:redis_role_master:count > 1",
+            "1m",
+            "critical",
+            "Redis group {{ $labels.master_name }}{in_deployment} has {{ $value }} masters "
+            "(split brain)",
+            "{{ $value }} Redis servers that the Sentinels list for {{ $labels.master_name }}"
+            "{in_deployment} report role master: "
+            '{{ range $i, $s := printf "redis:instance_master_name:info{master_name=%q{match},'
+            'role=\\"master\\"}" $labels.master_name{match_args} | query | sortByLabel "address" }}'
+            "{{ if $i }}, {{ end }}{{ $s.Labels.address }}{{ end }}. "
+            "Clients writing to the wrong one lose their writes.",
+        ),
+    ),
+)
+
+
+def per_replica(record: str, agg: str, metric: str, labels: str, comment: str = "") -> Record:
+    """``metric`` by target and ``labels``, with the master_name of the group the target's
+    server belongs to when it is known (without one otherwise)."""
+    expr = f"""
+        {agg} by ({{deploy}}job, instance, addr, {labels}, master_name) (
+          {metric}
+            * on ({{deploy}}job, instance, addr) group_left (master_name)
+          redis:instance_master_name:info
+          or on ({{deploy}}job, instance, addr)
+          {metric}
+        )
+        """
+    return Record(record, expr, comment)
+
+
+REPLICATION = Group(
+    "redis-ha.replication",
+    "Replication: links, lag, replicas the master has lost.",
+    (
+        per_replica(
+            "redis:replication_lag_bytes:max",
+            "max",
+            "redis_connected_slave_lag_bytes",
+            "slave_ip, slave_port",
+            "Per replica (seen from its master), with master_name when the group is known.",
+        ),
+        per_replica(
+            "redis:replication_lag_seconds:max",
+            "max",
+            "redis_connected_slave_lag_seconds",
+            "slave_ip, slave_port",
+        ),
+        per_replica(
+            "redis:master_link_up:min",
+            "min",
+            "redis_master_link_up",
+            "master_host, master_port",
+            "Per replica (seen from the replica), with master_name when the group is known.",
+        ),
+        Alert(
+            "RedisReplicationLinkDown",
+            "redis:master_link_up:min == 0",
+            "2m",
+            "warning",
+            "Replica {{ $labels.addr }} on {{ $labels.instance }}{in_deployment} lost its link "
+            "to master {{ $labels.master_host }}:{{ $labels.master_port }}",
+            "The replication link of {{ $labels.addr }} on {{ $labels.instance }}"
+            "{in_deployment}{in_group} to {{ $labels.master_host }}:"
+            "{{ $labels.master_port }} has been down for "
+            '{{ with printf "redis_master_link_down_since_seconds{instance=%q,addr=%q{match}}" '
+            "$labels.instance $labels.addr{match_args} | query }}"
+            "{{ . | first | value | humanizeDuration }}{{ else }}a while{{ end }} "
+            "(or a full resync is taking that long). Reads from this replica return stale data.",
+        ),
+        Alert(
+            "RedisReplicationLagHigh",
+            "redis:replication_lag_bytes:max > 10485760",
+            "5m",
+            "warning",
+            "Replica {{ $labels.slave_ip }}:{{ $labels.slave_port }} is "
+            "{{ $value | humanize1024 }}B behind master {{ $labels.addr }}{in_deployment}",
+            "Master {{ $labels.addr }} on {{ $labels.instance }}"
+            "{in_deployment}{in_group} is {{ $value | humanize1024 }}B ahead of replica "
+            "{{ $labels.slave_ip }}:{{ $labels.slave_port }}. Once the lag exceeds "
+            "repl-backlog-size a reconnect needs a full resync, and a failover to this replica "
+            "loses that data.",
+            {"lag": "bytes"},
+        ),
+        Alert(
+            "RedisReplicationLagHigh",
+            "redis:replication_lag_seconds:max > 10",
+            "2m",
+            "warning",
+            "Replica {{ $labels.slave_ip }}:{{ $labels.slave_port }} has not acknowledged "
+            "master {{ $labels.addr }}{in_deployment} for {{ $value }}s",
+            "Replica {{ $labels.slave_ip }}:{{ $labels.slave_port }} of master "
+            "{{ $labels.addr }} on {{ $labels.instance }}"
+            "{in_deployment}{in_group} last acknowledged {{ $value }}s ago. Replicas "
+            "acknowledge every second: it is stalled, overloaded, or its network is.",
+            {"lag": "seconds"},
+        ),
+        Alert(
+            "RedisReplicaMissing",
+            """
+            master_name:redis_master_connected_slaves:max
+              < on ({deploy}master_name)
+            max by ({deploy}master_name) (redis_sentinel_master_ok_slaves)
+            """,
+            "5m",
+            "warning",
+            "Master of {{ $labels.master_name }}{in_deployment} has {{ $value }} connected "
+            "replica(s), fewer than the Sentinels see up",
+            "The master of {{ $labels.master_name }}{in_deployment} reports {{ $value }} "
+            "connected replica(s), but the Sentinels see "
+            '{{ with printf "max(redis_sentinel_master_ok_slaves{master_name=%q{match}})" '
+            "$labels.master_name{match_args} | query }}{{ . | first | value }}{{ end }} "
+            "replicas up: a running replica does not replicate from the current master (wrong "
+            "master, refused authentication, or stuck reconnecting).",
+        ),
+    ),
+)
+
+SENTINEL = Group(
+    "redis-ha.sentinel",
+    "Sentinel: the master's state, failovers, quorum, and the Sentinels themselves.",
+    (
+        Alert(
+            "RedisSentinelMasterSDown",
+            "count by ({deploy}master_name) (redis_sentinel_master_sdown == 1) > 0",
+            "2m",
+            "warning",
+            "{{ $value }} Sentinel(s) see master {{ $labels.master_name }}{in_deployment} "
+            "subjectively down",
+            "{{ $value }} Sentinel(s) have not had a valid reply from the master of "
+            "{{ $labels.master_name }}{in_deployment} ({master_addresses}), without a "
+            "quorum agreeing it is down.",
+        ),
+        Alert(
+            "RedisSentinelMasterODown",
+            "max by ({deploy}master_name) (redis_sentinel_master_odown) == 1",
+            "1m",
+            "critical",
+            "Master {{ $labels.master_name }}{in_deployment} is objectively down",
+            "A quorum of Sentinels has agreed that the master of {{ $labels.master_name }}"
+            "{in_deployment} ({master_addresses}) is down, and no failover has replaced it "
+            "yet. Writes are failing.",
+        ),
+        Alert(
+            "RedisSentinelFailover",
+            """
+            max by ({deploy}master_name) (increase(redis_sentinel_failovers_total[10m])) > 0
+            or
+            max by ({deploy}master_name) (time() - redis_sentinel_last_failover_timestamp_seconds < bool 600) == 1
+            """,  # noqa: E501
+            "0s",
+            "warning",
+            "Sentinels failed {{ $labels.master_name }}{in_deployment} over to a new master",
+            'Sentinels completed {{ printf "%.0f" $value }} failover(s) of '
+            "{{ $labels.master_name }}{in_deployment} recently; the master is now "
+            "{master_addresses}. Find out why the old master failed and check that it "
+            "rejoined as a replica.",
+        ),
+        Alert(
+            "RedisSentinelFailoverStuck",
+            """
+            max by ({deploy}master_name) (
+              (
+                (
+                  time() - max_over_time(timestamp(redis_sentinel_master_failover_in_progress == 0)[1h:])
+                  or
+                  time() - min_over_time(timestamp(redis_sentinel_master_failover_in_progress)[1h:])
+                )
+                and
+                redis_sentinel_master_failover_in_progress == 1
+              )
+              > on ({deploy}job, instance, addr, master_name) group_left ()
+              max by ({deploy}job, instance, addr, master_name) (redis_sentinel_master_setting_failover_timeout) / 1000
+            )
+            """,  # noqa: E501
+            "1m",
+            "critical",
+            "Failover of {{ $labels.master_name }}{in_deployment} is stuck for "
+            "{{ $value | humanizeDuration }}",
+            "A Sentinel has had a failover of {{ $labels.master_name }}{in_deployment} in "
+            "progress for {{ $value | humanizeDuration }}, longer than its failover-timeout "
+            '({{ with printf "max(redis_sentinel_master_setting_failover_timeout'
+            '{master_name=%q{match}}) / 1000" $labels.master_name{match_args} | query }}'
+            "{{ . | first | value | humanizeDuration }}{{ end }}). No replica has been "
+            "promoted and configured.",
+        ),
+        Alert(
+            "RedisSentinelQuorumAtRisk",
+            "min by ({deploy}master_name) (redis_sentinel_master_ckquorum_ok) == 0",
+            "1m",
+            "critical",
+            "Sentinels of {{ $labels.master_name }}{in_deployment} cannot fail it over "
+            "(CKQUORUM fails)",
+            "SENTINEL CKQUORUM {{ $labels.master_name }} fails on at least one Sentinel"
+            "{in_deployment}: only "
+            '{{ with printf "master_name:redis_sentinel_ok_sentinels:min{master_name=%q{match}}" '
+            "$labels.master_name{match_args} | query }}{{ . | first | value }}{{ end }} "
+            "Sentinels are reachable and a failover needs {votes_needed}. If the master fails "
+            "now, nothing replaces it.",
+        ),
+        Alert(
+            "RedisSentinelQuorumAtRisk",
+            """
+            (
+              master_name:redis_sentinel_ok_sentinels:min
+                < on ({deploy}master_name)
+              master_name:redis_sentinel_votes_needed:max + 1
+            )
+            unless on ({deploy}master_name)
+            (min by ({deploy}master_name) (redis_sentinel_master_ckquorum_ok) == 0)
+            """,
+            "5m",
+            "warning",
+            "Losing one more Sentinel of {{ $labels.master_name }}{in_deployment} makes "
+            "failover impossible",
+            "Only {{ $value }} Sentinels of {{ $labels.master_name }}{in_deployment} are ok "
+            "and a failover needs {votes_needed} votes (max of quorum and majority): one more "
+            "lost Sentinel and the master can no longer be replaced.",
+        ),
+        Alert(
+            "RedisSentinelTilt",
+            """
+            max by ({deploy}job, instance, addr) (redis_sentinel_tilt) == 1
+            or
+            max by ({deploy}job, instance, addr) (increase(redis_sentinel_events_total{event="+tilt"}[10m])) > 0
+            or
+            max by ({deploy}job, instance, addr) (
+              redis_sentinel_events_total{event="+tilt"} > 0
+              unless redis_sentinel_events_total{event="+tilt"} offset 10m
+            )
+            """,  # noqa: E501
+            "0s",
+            "warning",
+            "Sentinel {{ $labels.addr }} on {{ $labels.instance }}{in_deployment} entered "
+            "TILT mode",
+            "Sentinel {{ $labels.addr }} on {{ $labels.instance }}{in_deployment} is in TILT "
+            "mode or entered it recently. In TILT it only watches and will not act in a "
+            "failover: its clock jumped or the process was blocked or starved of CPU.",
+        ),
+        Alert(
+            "RedisSentinelMasterDisagreement",
+            "count by ({deploy}master_name) (master_name:redis_sentinel_master_address:group) > 1",
+            "1m",
+            "critical",
+            "Sentinels disagree on the master of {{ $labels.master_name }}{in_deployment}",
+            "The Sentinels of {{ $labels.master_name }}{in_deployment} name {{ $value }} "
+            "different masters: "
+            '{{ range $i, $s := printf "redis_sentinel_master_status{master_name=%q{match}}" '
+            '$labels.master_name{match_args} | query | sortByLabel "instance" }}'
+            "{{ if $i }}, {{ end }}{{ $s.Labels.instance }} says "
+            "{{ $s.Labels.master_address }}{{ end }}; clients asking different Sentinels write "
+            "to different servers.",
+        ),
+        Alert(
+            "RedisSentinelReplicaDown",
+            "max by ({deploy}master_name, replica_address) (redis_sentinel_replica_up) == 0",
+            "2m",
+            "warning",
+            "Replica {{ $labels.replica_address }} of {{ $labels.master_name }}{in_deployment} "
+            "is down",
+            "No Sentinel has seen replica {{ $labels.replica_address }} of "
+            "{{ $labels.master_name }}{in_deployment} up (subjectively down or disconnected). "
+            "It is no failover candidate and serves no reads.",
+        ),
+        Alert(
+            "RedisSentinelEventStreamDown",
+            """
+            redis_sentinel_event_stream_up == 0
+            unless on ({deploy}job, instance, addr)
+            redis_up == 0
+            """,
+            "2m",
+            "warning",
+            "Exporter on {{ $labels.instance }}{in_deployment} lost the event stream of "
+            "Sentinel {{ $labels.addr }}",
+            "The exporter on {{ $labels.instance }}{in_deployment} has not been subscribed to "
+            "the events of Sentinel {{ $labels.addr }} although the Sentinel answers "
+            "(reconnects so far: "
+            '{{ with printf "redis_sentinel_event_stream_reconnects_total'
+            '{instance=%q,addr=%q{match}}" $labels.instance $labels.addr{match_args} | query }}'
+            "{{ . | first | value }}{{ end }}). Failovers and TILT between two scrapes go "
+            "uncounted.",
+        ),
+    ),
+)
+
+GROUPS: tuple[Group, ...] = (TOPOLOGY, AVAILABILITY, REPLICATION, SENTINEL)
+
+HEADER = """\
+Prometheus rules for Redis replication and Redis Sentinel high availability.
+
+GENERATED by alerts/generate.py ({parameters}): do not edit.
+Change the generator, then `make rules` (GROUP_LABELS=..., RUNBOOK_URL=... to choose);
+tests/alerts/test_rules.py keeps this file equal to the generator's output.
+
+Metric names come from exporter/redis_ha_exporter/catalogue.py (redis_exporter-compatible where
+they overlap).  Every tunable value (thresholds, windows, `for:` durations, the scrape job name
+`redis_exporter`) appears once in the generator (the failover and TILT windows twice inside one
+expression) and is listed in the thresholds table of docs/alerts.md; a test checks that the two
+agree.  Plain YAML: no anchors, no templating.
+
+Replication groups: a group is its master_name within one deployment, the deployment being
+named by the group labels ({labels}) on every target; see "Many deployments" in docs/alerts.md.
+Every Sentinel reports its own copy of the same fact, so alerts about a monitored master
+aggregate by the group labels and master_name (max/min/count, never sum) and page once per
+incident.  A Redis server is put into the group whose Sentinels (in its deployment) list its
+address as master or replica.  Its address is `addr` when that is a routable host:port,
+otherwise (loopback or unix socket) the host of the Prometheus target plus INFO's tcp_port; see
+"How a Redis server is matched to its master_name" in docs/alerts.md.
+
+runbook_url base: {runbook_url}"""
+
+
+# --------------------------------------------------------------------------------------
+# Expansion
+# --------------------------------------------------------------------------------------
+
+
+def check_group_labels(labels: Sequence[str]) -> tuple[str, ...]:
+    """The labels as a tuple; ``ValueError`` naming the first one that is no usable label name
+    (not a Prometheus label name, reserved by Prometheus (``__``), used by the metrics or these
+    rules, or given twice)."""
+    for label in labels:
+        if not LABEL_NAME.fullmatch(label) or label.startswith("__"):
+            raise ValueError(f"{label!r} is not a Prometheus label name")
+        if label in RESERVED_LABELS:
+            raise ValueError(f"{label!r} is a label the metrics or rules already use")
+    if len(set(labels)) != len(labels):
+        raise ValueError(f"a group label is given twice: {','.join(labels)}")
+    return tuple(labels)
+
+
+def parse_group_labels(text: str) -> tuple[str, ...]:
+    """``"cluster, region"`` -> ``("cluster", "region")``; ``""`` -> ``()``."""
+    return check_group_labels([part.strip() for part in text.split(",") if part.strip()])
+
+
+def placeholders(labels: Sequence[str]) -> dict[str, str]:
+    """What each placeholder of the definitions expands to for these group labels: the four of
+    the module docstring, and the :data:`SNIPPETS` (themselves expanded)."""
+    base = {
+        "deploy": "".join(f"{label}, " for label in labels),
+        "in_deployment": "".join(
+            f"{{{{ with $labels.{label} }}}} in {label} {{{{ . }}}}{{{{ end }}}}"
+            for label in labels
+        ),
+        "match": "".join(f",{label}=%q" for label in labels),
+        "match_args": "".join(f" $labels.{label}" for label in labels),
+    }
+    return base | {name: substitute(text, base) for name, text in SNIPPETS.items()}
+
+
+def substitute(text: str, values: Mapping[str, str]) -> str:
+    """``text`` with every ``{name}`` replaced by ``values[name]``; ``KeyError`` for an unknown
+    name (``{groups}`` is a typo, not PromQL: no selector is a bare lower-case word)."""
+
+    def value(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in values:
+            raise KeyError(f"unknown placeholder {{{name}}} in {text!r}")
+        return values[name]
+
+    return PLACEHOLDER.sub(value, text)
+
+
+def expand(text: str, labels: Sequence[str]) -> str:
+    """``text`` with every ``{placeholder}`` expanded for these group labels (see the module
+    docstring)."""
+    return substitute(text, placeholders(labels))
+
+
+def expression(text: str, labels: Sequence[str]) -> str:
+    """A rule's ``expr``: dedented and expanded; a multi-line one ends with a newline (as YAML's
+    ``|`` reads it back)."""
+    body = textwrap.dedent(text).strip()
+    return expand(body, labels) + ("\n" if "\n" in body else "")
+
+
+Rule = dict[str, Any]
+
+
+def rule_mapping(rule: Record | Alert, labels: Sequence[str], runbook_url: str) -> Rule:
+    """The YAML mapping of one rule, keys in the order they are written."""
+    if isinstance(rule, Record):
+        return {"record": rule.record, "expr": expression(rule.expr, labels)}
+    return {
+        "alert": rule.alert,
+        "expr": expression(rule.expr, labels),
+        "for": rule.for_,
+        "labels": {"severity": rule.severity, **rule.labels},
+        "annotations": {
+            "summary": expand(rule.summary, labels),
+            "description": expand(rule.description, labels),
+            "runbook_url": f"{runbook_url}{rule.alert}.md",
+        },
+    }
+
+
+def rule_file(
+    labels: Sequence[str] = DEFAULT_GROUP_LABELS, runbook_url: str = DEFAULT_RUNBOOK_URL
+) -> dict[str, Any]:
+    """The rule file as data: what ``yaml.safe_load`` of :func:`render`'s text gives."""
+    return {
+        "groups": [
+            {"name": g.name, "rules": [rule_mapping(r, labels, runbook_url) for r in g.rules]}
+            for g in GROUPS
+        ]
+    }
+
+
+# --------------------------------------------------------------------------------------
+# YAML text (comments kept; tests/alerts/test_rules.py reads it back with PyYAML)
+# --------------------------------------------------------------------------------------
+
+YAML_WORDS = re.compile(r"(?i)true|false|yes|no|on|off|y|n|null")
+DURATION = re.compile(r"([0-9]+(ms|[smhdwy]))+")
+
+
+def scalar(text: str) -> str:
+    """A one-line scalar: plain when YAML reads it back as the same string (a name, a URL, an
+    expression, a duration), else JSON-quoted (a JSON string is a YAML double-quoted scalar)."""
+    plain = DURATION.fullmatch(text) is not None or (
+        re.fullmatch(r"[A-Za-z_/][ -~]*", text) is not None
+        and not YAML_WORDS.fullmatch(text)
+        and ": " not in text
+        and " #" not in text
+        and not text.endswith((":", " "))
+    )
+    return text if plain else json.dumps(text)
+
+
+def folded(text: str, indent: str) -> Iterator[str]:
+    """``>-`` block lines of a one-line text with single spaces, wrapped at :data:`WIDTH` but
+    never inside a ``{{ template action }}`` (YAML joins the lines with one space again)."""
+    if "\n" in text or "\0" in text or "  " in text or text != text.strip():
+        raise ValueError(f"a folded text has single spaces only: {text!r}")
+    glued = re.sub(r"\{\{.*?\}\}", lambda m: m.group().replace(" ", "\0"), text)
+    lines = textwrap.wrap(
+        glued, WIDTH - len(indent), break_long_words=False, break_on_hyphens=False
+    )
+    yield ">-"
+    yield from (indent + line.replace("\0", " ") for line in lines)
+
+
+def block(key: str, text: str, indent: str) -> Iterator[str]:
+    """``key: value`` with a multi-line value as a ``|`` block."""
+    if "\n" not in text:
+        yield f"{indent}{key}: {scalar(text)}"
+        return
+    yield f"{indent}{key}: |"
+    yield from (f"{indent}  {line}" if line else "" for line in text.rstrip("\n").split("\n"))
+
+
+def comment(text: str, indent: str) -> Iterator[str]:
+    for line in textwrap.wrap(text, WIDTH - len(indent) - 2) if text else ():
+        yield f"{indent}# {line}"
+
+
+def render_rule(rule: Record | Alert, mapping: Rule) -> Iterator[str]:
+    pad = " " * 8
+    yield from comment(rule.comment, " " * 6)
+    kind = "record" if isinstance(rule, Record) else "alert"
+    yield f"      - {kind}: {scalar(mapping[kind])}"
+    yield from block("expr", mapping["expr"], pad)
+    if isinstance(rule, Record):
+        return
+    yield f"{pad}for: {scalar(mapping['for'])}"
+    yield f"{pad}labels:"
+    yield from (f"{pad}  {k}: {scalar(v)}" for k, v in mapping["labels"].items())
+    annotations = mapping["annotations"]
+    yield f"{pad}annotations:"
+    yield f"{pad}  summary: {json.dumps(annotations['summary'])}"
+    description = folded(annotations["description"], pad + "    ")
+    yield f"{pad}  description: {next(description)}"
+    yield from description
+    yield f"{pad}  runbook_url: {scalar(annotations['runbook_url'])}"
+
+
+def render(
+    labels: Sequence[str] = DEFAULT_GROUP_LABELS, runbook_url: str = DEFAULT_RUNBOOK_URL
+) -> str:
+    """The text of the rule file for these group labels and runbook base."""
+    labels = check_group_labels(labels)
+    data = rule_file(labels, runbook_url)
+    parameters = f"--group-labels '{','.join(labels)}' --runbook-url '{runbook_url}'"
+    header = HEADER.format(
+        parameters=parameters,
+        labels=", ".join(labels) or "none",
+        runbook_url=runbook_url,
+    )
+    lines = [f"# {line}".rstrip() for line in header.splitlines()]
+    lines.append("groups:")
+    rule_line = "  # " + "-" * 93
+    for group, group_data in zip(GROUPS, data["groups"], strict=True):
+        lines += [rule_line, f"  # {group.title}", rule_line]
+        lines += [f"  - name: {group.name}", "    rules:"]
+        for index, (rule, mapping) in enumerate(zip(group.rules, group_data["rules"], strict=True)):
+            if index and isinstance(rule, Alert):
+                lines.append("")
+            lines += render_rule(rule, mapping)
+        lines.append("")
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+# --------------------------------------------------------------------------------------
+# Command line
+# --------------------------------------------------------------------------------------
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Write the rule file, or with ``--check`` report a stale one and return 1.
+
+    A bad ``--group-labels`` value is one line on stderr and exit status 2.
+    """
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument(
+        "--group-labels",
+        default=",".join(DEFAULT_GROUP_LABELS),
+        metavar="L1,L2",
+        help="deployment labels, comma-separated; '' for none (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--runbook-url", default=DEFAULT_RUNBOOK_URL, help="runbook base URL (default: %(default)s)"
+    )
+    parser.add_argument("--out", default=str(RULES_FILE), help="file, or - for stdout")
+    parser.add_argument("--check", action="store_true", help="exit 1 if --out is stale")
+    args = parser.parse_args(argv)
+    try:
+        labels = parse_group_labels(args.group_labels)
+    except ValueError as exc:
+        print(f"generate.py: --group-labels: {exc}", file=sys.stderr)
+        return 2
+    text = render(labels, args.runbook_url)
+    if args.out == "-":
+        sys.stdout.write(text)
+        return 0
+    out = Path(args.out)
+    if args.check:
+        if not out.is_file() or out.read_text(encoding="utf-8") != text:
+            print(f"{out} is stale: run make rules", file=sys.stderr)
+            return 1
+        return 0
+    out.write_text(text, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
