@@ -15,6 +15,8 @@ from pathlib import Path
 from redis_ha_exporter.catalogue import CATALOGUE
 from redis_ha_exporter.settings import (
     FOREIGN_FLAGS,
+    PROFILE_ADDRESSES,
+    PROFILES_KEY,
     SETTINGS,
     TARGET_KEYS,
     Alias,
@@ -106,8 +108,10 @@ def _yaml(setting: Setting) -> str:
     if setting.addresses_of is not None:
         return f"`{setting.yaml}:` list"
     if setting.default_for is not None:
-        keys = [f"`{k.key}`" for k in TARGET_KEYS if k.field == setting.default_for[1]]
-        return f"per entry: {', '.join(keys)}" if keys else "—"
+        kind, target_field = setting.default_for
+        keys = [k.key for k in TARGET_KEYS if k.field == target_field]
+        profile = ", ".join(f"`{PROFILES_KEY}.{kind.value}.{k}`" for k in keys)
+        return f"{profile}; per entry: {', '.join(f'`{k}`' for k in keys)}" if keys else "—"
     return f"`{setting.yaml}`" if setting.yaml else "—"
 
 
@@ -127,15 +131,20 @@ def render_settings() -> str:
     ]
     out += [
         "",
-        "A flag or variable that sets a target's field (user, password) applies to every target",
-        "of its kind whose URI or YAML entry does not set that field itself. Each entry of the",
-        "YAML `redis:` and `sentinel:` lists is a URI or a mapping of:",
+        "A flag or variable that sets a target's field (user, password, TLS) belongs to the",
+        f"profile of its kind (`{PROFILES_KEY}.redis`, `{PROFILES_KEY}.sentinel`; a flag beats",
+        "the YAML key): every configured target of that kind whose URI or YAML entry does not",
+        "set the field takes it, and `/sd` names that profile for the Redis servers and",
+        "Sentinels it lists. Each entry of the YAML `redis:` and `sentinel:` lists is a URI or a",
+        "mapping of `addr` (the target's URI, required) and the keys below; each entry of",
+        f"`{PROFILES_KEY}:` (a name, for `/scrape?profile=NAME`) is a mapping of the keys below",
+        f"and `{PROFILE_ADDRESSES.key}` ([docs/security.md](docs/security.md)).",
         "",
         "| key | meaning |",
         "| --- | --- |",
-        "| `addr` | the target's URI (required) |",
     ]
     out += [f"| `{k.key}` | {k.help} |" for k in TARGET_KEYS]
+    out.append(f"| `{PROFILE_ADDRESSES.key}` | a profile's only: {PROFILE_ADDRESSES.help} |")
     return "\n".join(out) + "\n"
 
 
