@@ -48,7 +48,8 @@ def fixture_snapshot(addr: str, server: str, replication: str) -> TargetSnapshot
     )
 
 
-def exposition() -> str:
+def replication_families() -> list[Metric]:
+    """The families of the replication golden file: recorded Redis 3.2 and 7 servers."""
     collection = Collection(
         targets=(
             redis_snapshot("192.168.0.61:6379", "redis32-master-all.txt", "redis32-replies.json"),
@@ -63,10 +64,14 @@ def exposition() -> str:
         ),
         scrapes_total=7,
     )
-    return render(build_families(collection))
+    return build_families(collection)
 
 
-def sentinel_exposition() -> str:
+def exposition() -> str:
+    return render(replication_families())
+
+
+def sentinel_families() -> list[Metric]:
     """A Sentinel from recorded replies plus the events it published in a recorded failover."""
     snap = sentinel_snapshot("after_failover", "127.0.0.1:26379")
     state = EventState(ring_size=10)
@@ -77,8 +82,11 @@ def sentinel_exposition() -> str:
         seconds, source, channel, payload = line.split("\t", 3)
         if source == "s0" and is_event_channel(channel):
             state.apply(parse_event(channel, payload), 1000.0 + float(seconds))
-    families = build_families(Collection((snap,), 1), {snap.addr: state.snapshot()})
-    return render(families)
+    return build_families(Collection((snap,), 1), {snap.addr: state.snapshot()})
+
+
+def sentinel_exposition() -> str:
+    return render(sentinel_families())
 
 
 def test_sentinel_exposition_matches_the_golden_file() -> None:

@@ -1,8 +1,9 @@
 """The HTTP layer: routes, deadlines from Prometheus' header, content negotiation, auth.
 
 It knows no Redis command: it asks the :class:`~redis_ha_exporter.scrape.Scraper` for a
-collection, turns it into families (:mod:`redis_ha_exporter.families`) and lets
-prometheus_client encode them for the ``Accept`` header the scraper sent.
+collection, turns it into families (:mod:`redis_ha_exporter.families`) and writes them in the
+format prometheus_client negotiates for the ``Accept`` header the scraper sent
+(:mod:`redis_ha_exporter.exposition`).
 
 ``/scrape`` reaches only what :class:`~redis_ha_exporter.access.ScrapePolicy` allows, with the
 credentials it picks; a refused target is answered 403 before any connection is opened, and
@@ -22,14 +23,14 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from aiohttp import web
 from prometheus_client.core import Metric
-from prometheus_client.exposition import choose_encoder
 
 from redis_ha_exporter import __version__
 from redis_ha_exporter.access import Refused, ScrapePolicy, SentinelReports
 from redis_ha_exporter.config import Config
 from redis_ha_exporter.discovery import target_groups, through_exporter
 from redis_ha_exporter.events.subscriber import EventStreams
-from redis_ha_exporter.families import build_families, registry_of
+from redis_ha_exporter.exposition import ExpositionWriter
+from redis_ha_exporter.families import build_families
 from redis_ha_exporter.logs import kv
 from redis_ha_exporter.scrape import Scraper, deadline_from_header
 from redis_ha_exporter.snapshot import Collection
@@ -52,12 +53,13 @@ POLICY_KEY = web.AppKey("policy", ScrapePolicy)
 REPORTS_KEY = web.AppKey("reports", SentinelReports)
 SLOTS_KEY = web.AppKey("scrape_slots", asyncio.Semaphore)
 WEB_FILE_KEY = web.AppKey("web_config_file", WebConfigFile)
+WRITER_KEY = web.AppKey("exposition_writer", ExpositionWriter)
 
 
 def exposition(request: web.Request, families: Sequence[Metric]) -> web.Response:
     """Encode ``families`` in the format the client's ``Accept`` header asks for."""
-    encoder, content_type = choose_encoder(request.headers.get("Accept", ""))
-    response = web.Response(body=encoder(registry_of(families)))
+    render, content_type = request.app[WRITER_KEY].negotiate(request.headers.get("Accept", ""))
+    response = web.Response(body=render(families))
     response.headers["Content-Type"] = content_type
     if "gzip" in request.headers.get("Accept-Encoding", ""):
         response.enable_compression()
@@ -225,6 +227,7 @@ def build_app(config: Config, scraper: Scraper) -> web.Application:
     app[POLICY_KEY] = config.scrape_policy
     app[REPORTS_KEY] = SentinelReports()
     app[SLOTS_KEY] = asyncio.Semaphore(config.scrape_max_concurrent)
+    app[WRITER_KEY] = ExpositionWriter()
     if config.web is not None:
         app[WEB_FILE_KEY] = WebConfigFile(config.web)
     sentinels = [t for t in config.targets if t.kind is Kind.SENTINEL]
