@@ -23,7 +23,6 @@ from __future__ import annotations
 import math
 import platform
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any
 
 from prometheus_client import CollectorRegistry
 from prometheus_client.core import (
@@ -54,18 +53,28 @@ _FAMILY_TYPES = {
     Kind.SUMMARY.value: SummaryMetricFamily,
     Kind.HISTOGRAM.value: HistogramMetricFamily,
 }
-#: Each catalogued name's family type, and its label names in catalogue order and as a set
-#: (checked per sample): worked out once, not on every scrape.
-_FAMILY: dict[str, type[Metric]] = {
-    name: _FAMILY_TYPES[spec.exposed_type] for name, spec in BY_NAME.items()
+#: Each catalogued name's family, empty: made (and its name checked by prometheus_client) once,
+#: and copied for every scrape instead of being made and checked again.
+_PROTOTYPES: dict[str, Metric] = {
+    name: _FAMILY_TYPES[spec.exposed_type](name, spec.help, labels=list(spec.labels))
+    for name, spec in BY_NAME.items()
 }
-_LABELS: dict[str, tuple[tuple[str, ...], frozenset[str]]] = {
-    name: (spec.labels, frozenset(spec.labels)) for name, spec in BY_NAME.items()
+#: Each catalogued name's label names, checked against every sample's.
+_LABEL_NAMES: dict[str, frozenset[str]] = {
+    name: frozenset(spec.labels) for name, spec in BY_NAME.items()
+}
+#: Each name's place in the catalogue, the order families are served in.
+_ORDER: dict[str, int] = {name: index for index, name in enumerate(BY_NAME)}
+#: The table-driven ``INFO`` families: field → (name, divisor).
+_INFO_TABLE: dict[str, tuple[str, float]] = {
+    field: (spec.name, spec.field.divisor if spec.field else 1.0)
+    for field, spec in INFO_FIELDS.items()
 }
 
 
 class FamilyBuilder:
-    """Collects samples into one family per catalogued name, in catalogue label order."""
+    """Collects samples into one family per catalogued name; every sample's label names must be
+    its name's in the catalogue (a ValueError otherwise, a KeyError for a name not in it)."""
 
     def __init__(self) -> None:
         self._families: dict[str, Metric] = {}
@@ -73,28 +82,37 @@ class FamilyBuilder:
     def _family(self, name: str) -> Metric:
         family = self._families.get(name)
         if family is None:
-            make: Any = _FAMILY[name]
-            family = make(name, BY_NAME[name].help, labels=list(_LABELS[name][0]))
+            prototype = _PROTOTYPES[name]
+            family = object.__new__(type(prototype))
+            family.__dict__.update(prototype.__dict__)
+            family.samples = []
             self._families[name] = family
         return family
 
-    def _labels(self, name: str, labels: dict[str, str]) -> dict[str, str]:
-        """``labels`` in catalogue order; a ValueError unless they are the catalogued ones."""
-        order, expected = _LABELS[name]
-        if labels.keys() != expected:
-            raise ValueError(f"{name}: labels {sorted(labels)} != catalogue {sorted(expected)}")
-        return {key: labels[key] for key in order}
-
-    def _values(self, name: str, labels: dict[str, str]) -> list[str]:
-        return list(self._labels(name, labels).values())
+    def _check(self, name: str, labels: Mapping[str, str]) -> None:
+        if labels.keys() != _LABEL_NAMES[name]:
+            expected = sorted(_LABEL_NAMES[name])
+            raise ValueError(f"{name}: labels {sorted(labels)} != catalogue {expected}")
 
     def add(self, name: str, value: float | None, **labels: str) -> None:
         """Add one gauge or counter sample (named as catalogued: a counter's name holds its
         ``_total``); ``None`` (field absent) adds nothing."""
+        self.add_sample(name, labels, value)
+
+    def add_sample(self, name: str, labels: dict[str, str], value: float | None) -> None:
+        """:meth:`add` with the labels in a dict, which the sample keeps: samples with the same
+        labels may share one (left unchanged afterwards)."""
         if value is None:
             return
         family = self._families.get(name) or self._family(name)
-        family.samples.append(Sample(name, self._labels(name, labels), float(value)))
+        if labels.keys() != _LABEL_NAMES[name]:
+            self._check(name, labels)
+        family.samples.append(Sample(name, labels, float(value)))
+
+    def _values(self, name: str, labels: dict[str, str]) -> list[str]:
+        """The label values in the order the family's ``add_metric`` takes them."""
+        self._check(name, labels)
+        return [labels[key] for key in BY_NAME[name].labels]
 
     def add_histogram(
         self,
@@ -126,7 +144,7 @@ class FamilyBuilder:
 
     def families(self) -> list[Metric]:
         """The families that received samples, in catalogue order."""
-        return [self._families[name] for name in BY_NAME if name in self._families]
+        return [self._families[name] for name in sorted(self._families, key=_ORDER.__getitem__)]
 
 
 def _bound(upper: float) -> str:
@@ -310,37 +328,42 @@ def add_events(
 
 def add_instance(out: FamilyBuilder, addr: str, instance: Instance) -> None:
     """A Redis server's full ``INFO`` and admin replies → the ``instance`` group's families
-    (``redis_start_time_seconds`` aside), driven by the catalogue's field tables."""
+    (``redis_start_time_seconds`` aside), driven by the catalogue's field tables. Samples with
+    the same labels share one label dict."""
     stats = instance.stats
+    at = {"addr": addr}
     for field, value in stats.numbers.items():
-        spec = INFO_FIELDS[field]
-        out.add(spec.name, value / spec.field.divisor if spec.field else value, addr=addr)
+        name, divisor = _INFO_TABLE[field]
+        out.add_sample(name, at, value / divisor)
     config = instance.config or {}
     for parameter, spec in CONFIG_FIELDS.items():
         if parameter in config:
-            out.add(spec.name, config[parameter], addr=addr)
+            out.add_sample(spec.name, at, config[parameter])
     present = set()
     for db in stats.keyspace:
         present.add(db.db)
-        out.add("redis_db_keys", db.keys, addr=addr, db=db.db)
-        out.add("redis_db_keys_expiring", db.expires, addr=addr, db=db.db)
+        in_db = {"addr": addr, "db": db.db}
+        out.add_sample("redis_db_keys", in_db, db.keys)
+        out.add_sample("redis_db_keys_expiring", in_db, db.expires)
         if db.avg_ttl_ms is not None:
-            out.add("redis_db_avg_ttl_seconds", db.avg_ttl_ms / 1e3, addr=addr, db=db.db)
+            out.add_sample("redis_db_avg_ttl_seconds", in_db, db.avg_ttl_ms / 1e3)
     databases = int(config.get("databases", 0)) or DEFAULT_DATABASES
     for index in range(databases):
         if f"db{index}" not in present:
-            out.add("redis_db_keys", 0, addr=addr, db=f"db{index}")
-            out.add("redis_db_keys_expiring", 0, addr=addr, db=f"db{index}")
+            in_db = {"addr": addr, "db": f"db{index}"}
+            out.add_sample("redis_db_keys", in_db, 0)
+            out.add_sample("redis_db_keys_expiring", in_db, 0)
     calls = {}
     for command in stats.commands:
         cmd = command.cmd
         calls[cmd] = command
-        out.add("redis_commands_total", command.calls, addr=addr, cmd=cmd)
-        out.add("redis_commands_duration_seconds_total", command.usec / 1e6, addr=addr, cmd=cmd)
-        out.add("redis_commands_rejected_calls_total", command.rejected_calls, addr=addr, cmd=cmd)
-        out.add("redis_commands_failed_calls_total", command.failed_calls, addr=addr, cmd=cmd)
+        of_cmd = {"addr": addr, "cmd": cmd}
+        out.add_sample("redis_commands_total", of_cmd, command.calls)
+        out.add_sample("redis_commands_duration_seconds_total", of_cmd, command.usec / 1e6)
+        out.add_sample("redis_commands_rejected_calls_total", of_cmd, command.rejected_calls)
+        out.add_sample("redis_commands_failed_calls_total", of_cmd, command.failed_calls)
     for error in stats.errors:
-        out.add("redis_errors_total", error.count, addr=addr, err=error.err)
+        out.add_sample("redis_errors_total", {"addr": addr, "err": error.err}, error.count)
     for latency in stats.latencies:
         counted = calls.get(latency.cmd)
         if counted is not None:
@@ -352,16 +375,16 @@ def add_instance(out: FamilyBuilder, addr: str, instance: Instance) -> None:
                 addr=addr,
                 cmd=latency.cmd,
             )
-    out.add("redis_slowlog_length", instance.slowlog_length, addr=addr)
+    out.add_sample("redis_slowlog_length", at, instance.slowlog_length)
     if instance.slowlog is not None:
         newest = instance.slowlog[0] if instance.slowlog else None
-        out.add("redis_slowlog_last_id", newest.id if newest else 0, addr=addr)
+        out.add_sample("redis_slowlog_last_id", at, newest.id if newest else 0)
         duration = newest.duration_us / 1e6 if newest else 0.0
-        out.add("redis_last_slow_execution_duration_seconds", duration, addr=addr)
+        out.add_sample("redis_last_slow_execution_duration_seconds", at, duration)
     for spike in instance.latency or ():
         event = {"addr": addr, "event_name": spike.event}
-        out.add("redis_latency_spike_last", spike.last_timestamp, **event)
-        out.add("redis_latency_spike_duration_seconds", spike.latest_ms / 1e3, **event)
+        out.add_sample("redis_latency_spike_last", event, spike.last_timestamp)
+        out.add_sample("redis_latency_spike_duration_seconds", event, spike.latest_ms / 1e3)
 
 
 def add_target(out: FamilyBuilder, snap: TargetSnapshot, dropped_total: int = 0) -> None:
