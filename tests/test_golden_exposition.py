@@ -15,7 +15,7 @@ from prometheus_client.exposition import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from fakes import redis_snapshot
-from redis_ha_exporter.events.state import EventState
+from redis_ha_exporter.events.state import EventSnapshot, EventState
 from redis_ha_exporter.families import build_families, registry_of
 from redis_ha_exporter.parse.events import is_event_channel, parse_event
 from redis_ha_exporter.parse.info import parse_info_fields, parse_replication, parse_server
@@ -48,9 +48,9 @@ def fixture_snapshot(addr: str, server: str, replication: str) -> TargetSnapshot
     )
 
 
-def replication_families() -> list[Metric]:
-    """The families of the replication golden file: recorded Redis 3.2 and 7 servers."""
-    collection = Collection(
+def replication_collection() -> Collection:
+    """The replication golden file's collection: recorded Redis 3.2 and 7 servers."""
+    return Collection(
         targets=(
             redis_snapshot("192.168.0.61:6379", "redis32-master-all.txt", "redis32-replies.json"),
             fixture_snapshot("192.168.0.62:6379", "redis32-server.txt", "redis32-replica.txt"),
@@ -64,14 +64,13 @@ def replication_families() -> list[Metric]:
         ),
         scrapes_total=7,
     )
-    return build_families(collection)
 
 
 def exposition() -> str:
-    return render(replication_families())
+    return render(build_families(replication_collection()))
 
 
-def sentinel_families() -> list[Metric]:
+def sentinel_collection() -> tuple[Collection, dict[str, EventSnapshot]]:
     """A Sentinel from recorded replies plus the events it published in a recorded failover."""
     snap = sentinel_snapshot("after_failover", "127.0.0.1:26379")
     state = EventState(ring_size=10)
@@ -82,11 +81,11 @@ def sentinel_families() -> list[Metric]:
         seconds, source, channel, payload = line.split("\t", 3)
         if source == "s0" and is_event_channel(channel):
             state.apply(parse_event(channel, payload), 1000.0 + float(seconds))
-    return build_families(Collection((snap,), 1), {snap.addr: state.snapshot()})
+    return Collection((snap,), 1), {snap.addr: state.snapshot()}
 
 
 def sentinel_exposition() -> str:
-    return render(sentinel_families())
+    return render(build_families(*sentinel_collection()))
 
 
 def test_sentinel_exposition_matches_the_golden_file() -> None:

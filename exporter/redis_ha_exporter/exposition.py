@@ -1,47 +1,61 @@
-"""The exposition: metric families → the bytes of a scrape, exactly as prometheus_client's
-encoders write them, for a fraction of their CPU.
+"""The exposition: a collection's samples → the bytes of a scrape, exactly as prometheus_client's
+encoders write them for the same families, for a fraction of their CPU.
 
 prometheus_client keeps the say on content negotiation (``choose_encoder``): what it picks for
 the ``Accept`` header is what is sent. When it picks the text format or OpenMetrics 1.0.0 with
-names escaped as underscores or kept as UTF-8 (the formats Prometheus 2 and 3 ask for), the
-bytes are written here; anything else (other escapings, other versions) is left to its encoder.
-For families within :func:`ExpositionWriter.render`'s domain the bytes are the same as
-prometheus_client's, which the tests check on every golden exposition and on generated families
-with awkward label values and numbers::
+names escaped as underscores or kept as UTF-8 (what Prometheus 2 and 3 ask for), the lines are
+written here, straight from the samples :func:`~redis_ha_exporter.families.fill` puts into an
+:class:`Exposition`; for anything else (other escapings, other versions) the families are built
+(:func:`~redis_ha_exporter.families.build_families`) and its encoder writes them. The tests
+check the two agree byte for byte, on the golden expositions and on generated samples with
+awkward label values and numbers::
 
     writer = ExpositionWriter()
     render, content_type = writer.negotiate(request.headers.get("Accept", ""))
-    body = render(families)   # bytes
+    body = render(collection, events)   # bytes
 
-Where the time went in prometheus_client (0.26, 355 samples of one Redis): a sorted label
-list, three ``str.replace`` calls per label value and, in OpenMetrics, a per-character
-validity check of every sample name, on every sample of every scrape. Here each family's
-``# HELP``/``# TYPE`` lines, each sample name's check and each label set's ``{…}`` are worked
-out once and kept while they recur (between two scrapes only the values change), so a sample
-costs a dictionary look-up and its value's formatting (prometheus_client's ``floatToGoString``,
-or ``repr`` where that is what it returns).
+Where the time went in prometheus_client (0.26, 355 samples of one Redis): a metric family
+object per name, a ``Sample`` tuple per sample, a sorted label list and three ``str.replace``
+calls per label value and, in OpenMetrics, a per-character check of every sample name, on every
+sample of every scrape. Here each catalogued family's ``# HELP``/``# TYPE`` lines are written
+once, at import; each label set's ``{…}`` once while it recurs (between two scrapes only the
+values change, and samples with the same labels share one dict); so a sample costs a look-up
+and its value's formatting (prometheus_client's ``floatToGoString``, or ``repr`` where that is
+what it returns).
 """
 
 from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 
-from prometheus_client.core import Metric
 from prometheus_client.exposition import choose_encoder, generate_latest
 from prometheus_client.openmetrics import exposition as openmetrics
 from prometheus_client.utils import floatToGoString
 
-from redis_ha_exporter.families import registry_of
+from redis_ha_exporter.catalogue import BY_NAME
+from redis_ha_exporter.events.state import EventSnapshot
+from redis_ha_exporter.families import (
+    LABEL_NAMES,
+    PROTOTYPES,
+    Samples,
+    build_families,
+    catalogue_order,
+    fill,
+    refuse,
+    registry_of,
+)
+from redis_ha_exporter.snapshot import Collection
 
-Render = Callable[[Sequence[Metric]], bytes]
+Events = Mapping[str, EventSnapshot] | None
+Render = Callable[[Collection, Events], bytes]
 #: prometheus_client's float formatting (Go's), typed.
 go_float: Callable[[float], str] = floatToGoString
 
-#: Names whose escaping is the identity in both formats and under both escapings handled here
+#: Names whose escaping is the identity in both formats and under both escapings written here
 #: (no ``:``, which OpenMetrics sample lines turn into ``_``; no reserved ``__`` label name,
-#: which UTF-8 escaping quotes). Every catalogued name is one (``tests/test_catalogue.py``).
+#: which UTF-8 escaping quotes). Every catalogued name is one: checked below, at import.
 METRIC_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
 LABEL_NAME = re.compile(r"(?!__)[a-zA-Z_][a-zA-Z0-9_]*")
 #: The escapings whose output, for names within the domain, is the names as they are.
@@ -54,33 +68,108 @@ _TEXT_TYPES = {
     "gaugehistogram": ("", "histogram"),
     "unknown": ("", "untyped"),
 }
-#: Samples the text format moves into a gauge family of their own (left to prometheus_client).
-_MOVED_SUFFIXES = ("_created", "_gsum", "_gcount")
 
 
-class Unsupported(Exception):
-    """Families outside what :class:`ExpositionWriter` writes: prometheus_client encodes them."""
-
-
-def _escape_value(value: str) -> str:
+def escape(value: str) -> str:
     """A label value (or OpenMetrics help text) escaped: backslash, newline, double quote."""
     return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
 
 
-class ExpositionWriter:
-    """Writes the text format 0.0.4 and OpenMetrics 1.0.0; keeps what recurs between scrapes.
+def _headers(name: str) -> tuple[str, str]:
+    """The ``# HELP`` and ``# TYPE`` lines of a catalogued family: text format, OpenMetrics
+    (as prometheus_client's encoders write them for its metric family)."""
+    family = PROTOTYPES[name]
+    labels = (*BY_NAME[name].labels, "le", "quantile")
+    if METRIC_NAME.fullmatch(family.name) is None or family.unit:
+        raise ValueError(f"{name}: not a name the exposition writes as it is")
+    for label in labels:
+        if LABEL_NAME.fullmatch(label) is None:
+            raise ValueError(f"{name}: label {label!r} is not written as it is")
+    suffix, text_type = _TEXT_TYPES.get(family.type, ("", family.type))
+    exposed, help_text = family.name + suffix, family.documentation
+    text = help_text.replace("\\", "\\\\").replace("\n", "\\n")
+    return (
+        f"# HELP {exposed} {text}\n# TYPE {exposed} {text_type}\n",
+        f"# HELP {family.name} {escape(help_text)}\n# TYPE {family.name} {family.type}\n",
+    )
 
-    One per server (the caches are not shared between threads). The cache of label sets holds
-    what the last scrapes used and is emptied when it grows past :attr:`max_cached` entries or
-    four times a scrape's samples, whichever is more (targets and commands come and go).
+
+HEADERS: dict[str, tuple[str, str]] = {name: _headers(name) for name in BY_NAME}
+
+
+class Exposition(Samples):
+    """A sink for one scrape's samples that writes each as its line at once.
+
+    ``label_texts`` maps a label set (its items, in the order given) to its ``{…} ``; it is
+    shared between scrapes (:class:`ExpositionWriter` bounds it).
+    """
+
+    def __init__(self, label_texts: dict[tuple[tuple[str, str], ...], str]) -> None:
+        self._label_texts = label_texts
+        # id(labels) → (labels, text), for this scrape: the dict is kept, so its id is not
+        # reused by another while the entry lives.
+        self._seen: dict[int, tuple[Mapping[str, str], str]] = {}
+        self._lines: dict[str, list[str]] = {}
+        self.samples = 0
+
+    def add_sample(self, name: str, labels: dict[str, str], value: float | None) -> None:
+        if value is None:
+            return
+        if labels.keys() != LABEL_NAMES[name]:
+            refuse(name, labels)
+        self._sample(name, name, labels, float(value))
+
+    def _sample(self, family: str, name: str, labels: dict[str, str], value: float) -> None:
+        lines = self._lines.get(family)
+        if lines is None:
+            lines = self._lines[family] = []
+        seen = self._seen.get(id(labels))
+        text = self._text(labels) if seen is None else seen[1]
+        if -1e300 < value < 1e6:  # floatToGoString's own answer here: no exponent, Inf, NaN
+            lines.append(f"{name}{text}{value!r}\n")
+        else:
+            lines.append(f"{name}{text}{go_float(value)}\n")
+
+    def _text(self, labels: Mapping[str, str]) -> str:
+        """``{label="value",…} `` (sorted by name, values escaped), or `` `` without labels."""
+        items = tuple(labels.items())
+        text = self._label_texts.get(items)
+        if text is None:
+            pairs = ",".join(f'{label}="{escape(value)}"' for label, value in sorted(items))
+            text = self._label_texts[items] = f"{{{pairs}}} " if pairs else " "
+        self._seen[id(labels)] = (labels, text)
+        return text
+
+    def text(self, *, openmetrics: bool) -> bytes:
+        """The exposition: the families in catalogue order, each with its header lines."""
+        which = 1 if openmetrics else 0
+        out: list[str] = []
+        for family in sorted(self._lines, key=catalogue_order):
+            lines = self._lines[family]
+            self.samples += len(lines)
+            out.append(HEADERS[family][which])
+            out += lines
+        if openmetrics:
+            out.append("# EOF\n")
+        return "".join(out).encode()
+
+
+class ExpositionWriter:
+    """Writes collections in the format negotiated; keeps the label sets' text between scrapes.
+
+    One per server (not shared between threads). The label-set cache is emptied when it grows
+    past :attr:`max_cached` entries or four times a scrape's samples, whichever is more
+    (targets, commands and masters come and go).
     """
 
     max_cached = 20_000
 
     def __init__(self) -> None:
-        self._labels: dict[tuple[tuple[str, str], ...], str] = {}
-        self._names: set[str] = set()
-        self._headers: dict[tuple[bool, str, str, str, str], tuple[str, frozenset[str]]] = {}
+        self._label_texts: dict[tuple[tuple[str, str], ...], str] = {}
+
+    @property
+    def cached_label_sets(self) -> int:
+        return len(self._label_texts)
 
     def negotiate(self, accept: str) -> tuple[Render, str]:
         """The renderer and content type for an ``Accept`` header, as prometheus_client
@@ -88,113 +177,36 @@ class ExpositionWriter:
         encoder, content_type = choose_encoder(accept)
         if encoder is generate_latest:
             return functools.partial(self.render, openmetrics=False), content_type
-        if isinstance(encoder, functools.partial) and encoder.args == ():
-            keywords = encoder.keywords
-            escaping, version = keywords.get("escaping"), keywords.get("version")
-            if escaping in _PLAIN_ESCAPINGS and encoder.func is generate_latest and not version:
-                return functools.partial(self.render, openmetrics=False), content_type
-            if (
-                encoder.func is openmetrics.generate_latest
-                and escaping in _PLAIN_ESCAPINGS
-                and version == "1.0.0"
-            ):
-                return functools.partial(self.render, openmetrics=True), content_type
+        if isinstance(encoder, functools.partial) and not encoder.args:
+            escaping = encoder.keywords.get("escaping")
+            version = encoder.keywords.get("version")
+            if escaping in _PLAIN_ESCAPINGS:
+                if encoder.func is generate_latest and version is None:
+                    return functools.partial(self.render, openmetrics=False), content_type
+                if encoder.func is openmetrics.generate_latest and version == "1.0.0":
+                    return functools.partial(self.render, openmetrics=True), content_type
 
-        def delegated(families: Sequence[Metric]) -> bytes:
-            return bytes(encoder(registry_of(families)))
+        def delegated(collection: Collection, events: Events = None) -> bytes:
+            return bytes(encoder(registry_of(build_families(collection, events))))
 
         return delegated, content_type
 
-    def render(self, families: Sequence[Metric], *, openmetrics: bool) -> bytes:
-        """``families`` in the text format (or OpenMetrics), byte for byte what
-        prometheus_client writes. Families with a unit, samples with a timestamp, exemplar or
-        native histogram or no value, and names outside :data:`METRIC_NAME` / :data:`LABEL_NAME` are
-        handed to prometheus_client's encoder whole."""
-        try:
-            return self.write(families, openmetrics=openmetrics)
-        except Unsupported:
-            registry = registry_of(families)
-            if openmetrics:
-                return bytes(openmetrics_generate_latest(registry))
-            return generate_latest(registry)
+    def render(self, collection: Collection, events: Events = None, *, openmetrics: bool) -> bytes:
+        """The text format (or OpenMetrics 1.0.0) of a collection and its event streams."""
+        exposition = self.exposition()
+        fill(exposition, collection, events)
+        return self.finish(exposition, openmetrics=openmetrics)
 
-    def write(self, families: Sequence[Metric], *, openmetrics: bool) -> bytes:
-        """What :meth:`render` writes itself; :class:`Unsupported` for anything else."""
-        names, labels_text = self._names, self._labels_text
-        # id(labels) → its text, for this call only: the samples keep their dicts alive, and
-        # samples with the same labels often share one (FamilyBuilder.add_sample).
-        seen: dict[int, str] = {}
-        out: list[str] = []
-        append = out.append
-        count = 0
-        for metric in families:
-            header, moved = self._header(metric, openmetrics)
-            append(header)
-            count += len(metric.samples)
-            for name, labels, value, timestamp, exemplar, native in metric.samples:
-                if value is None or not (timestamp is None and exemplar is None and native is None):
-                    raise Unsupported("no value, or a timestamp, exemplar or native histogram")
-                if name not in names:
-                    self._check_name(name)
-                if name in moved:
-                    raise Unsupported(f"{name}: a sample the text format moves")
-                text = seen.get(id(labels))
-                if text is None:
-                    text = seen[id(labels)] = labels_text(labels)
-                if value.__class__ is float and -1e300 < value < 1e6:
-                    # floatToGoString's own answer in this range (no exponent, no Inf/NaN).
-                    append(f"{name}{text}{value!r}\n")
-                else:
-                    append(f"{name}{text}{go_float(value)}\n")
-        if openmetrics:
-            append("# EOF\n")
-        if len(self._labels) > max(self.max_cached, 4 * count):
-            self._labels.clear()
-        return "".join(out).encode()
+    def exposition(self) -> Exposition:
+        """A sink for one scrape's samples."""
+        return Exposition(self._label_texts)
 
-    def _check_name(self, name: str) -> None:
-        if METRIC_NAME.fullmatch(name) is None:
-            raise Unsupported(f"sample name {name!r}")
-        if len(self._names) > self.max_cached:
-            self._names.clear()
-        self._names.add(name)
-
-    def _labels_text(self, labels: Mapping[str, str]) -> str:
-        """``{label="value",…} `` (sorted by name, values escaped), or `` `` without labels."""
-        items = tuple(labels.items())
-        text = self._labels.get(items)
-        if text is None:
-            pairs = []
-            for label, value in sorted(items):
-                if LABEL_NAME.fullmatch(label) is None:
-                    raise Unsupported(f"label name {label!r}")
-                pairs.append(f'{label}="{_escape_value(value)}"')
-            text = self._labels[items] = f"{{{','.join(pairs)}}} " if pairs else " "
-        return text
-
-    def _header(self, metric: Metric, om: bool) -> tuple[str, frozenset[str]]:
-        """The ``# HELP`` and ``# TYPE`` lines of a family, and the sample names the text format
-        moves out of it."""
-        key = (om, metric.name, metric.type, metric.documentation, metric.unit)
-        found = self._headers.get(key)
-        if found is not None:
-            return found
-        name, typ, help_text = metric.name, metric.type, metric.documentation
-        if metric.unit or METRIC_NAME.fullmatch(name) is None:
-            raise Unsupported(f"family {name!r} (unit {metric.unit!r})")
-        if om:
-            header = f"# HELP {name} {_escape_value(help_text)}\n# TYPE {name} {typ}\n"
-            moved: frozenset[str] = frozenset()
-        else:
-            suffix, text_type = _TEXT_TYPES.get(typ, ("", typ))
-            exposed = name + suffix
-            escaped = help_text.replace("\\", "\\\\").replace("\n", "\\n")
-            header = f"# HELP {exposed} {escaped}\n# TYPE {exposed} {text_type}\n"
-            moved = frozenset(name + s for s in _MOVED_SUFFIXES)
-        if len(self._headers) > self.max_cached:
-            self._headers.clear()
-        self._headers[key] = (header, moved)
-        return header, moved
+    def finish(self, exposition: Exposition, *, openmetrics: bool) -> bytes:
+        """``exposition``'s bytes; the label-set cache trimmed."""
+        body = exposition.text(openmetrics=openmetrics)
+        if len(self._label_texts) > max(self.max_cached, 4 * exposition.samples):
+            self._label_texts.clear()
+        return body
 
 
 def openmetrics_generate_latest(registry: object) -> bytes:

@@ -1,7 +1,11 @@
 """Metric families from snapshots: pure, driven by the catalogue, no I/O, no text formatting.
 
-:class:`FamilyBuilder` checks every sample against :mod:`redis_ha_exporter.catalogue` (name,
-type, label names), so a metric cannot be emitted unless it is catalogued and documented.
+:func:`fill` puts every sample of a collection into a :class:`Samples` sink, which checks it
+against :mod:`redis_ha_exporter.catalogue` (name, type, label names), so a metric cannot be
+emitted unless it is catalogued and documented. Two sinks take them: :class:`FamilyBuilder`
+makes prometheus_client's metric families (:func:`build_families`: for its encoders, for
+``registry.get_sample_value`` in the tests), and :class:`~redis_ha_exporter.exposition.Exposition`
+writes the lines of a scrape without them.
 
 The parsers return only what the servers said; every value derived from it is computed here,
 and only here, next to the metric it feeds:
@@ -23,6 +27,7 @@ from __future__ import annotations
 import math
 import platform
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import NoReturn
 
 from prometheus_client import CollectorRegistry
 from prometheus_client.core import (
@@ -42,6 +47,7 @@ from redis_ha_exporter.parse.info import Replication
 from redis_ha_exporter.parse.sentinel import SentinelPeer, SentinelReplica
 from redis_ha_exporter.snapshot import Collection, Instance, SentinelState, TargetSnapshot
 
+PYTHON = platform.python_version()
 #: Databases assumed when ``CONFIG GET databases`` is refused (Redis' default, as redis_exporter).
 DEFAULT_DATABASES = 16
 
@@ -55,16 +61,16 @@ _FAMILY_TYPES = {
 }
 #: Each catalogued name's family, empty: made (and its name checked by prometheus_client) once,
 #: and copied for every scrape instead of being made and checked again.
-_PROTOTYPES: dict[str, Metric] = {
+PROTOTYPES: dict[str, Metric] = {
     name: _FAMILY_TYPES[spec.exposed_type](name, spec.help, labels=list(spec.labels))
     for name, spec in BY_NAME.items()
 }
 #: Each catalogued name's label names, checked against every sample's.
-_LABEL_NAMES: dict[str, frozenset[str]] = {
+LABEL_NAMES: dict[str, frozenset[str]] = {
     name: frozenset(spec.labels) for name, spec in BY_NAME.items()
 }
 #: Each name's place in the catalogue, the order families are served in.
-_ORDER: dict[str, int] = {name: index for index, name in enumerate(BY_NAME)}
+catalogue_order = {name: index for index, name in enumerate(BY_NAME)}.__getitem__
 #: The table-driven ``INFO`` families: field → (name, divisor).
 _INFO_TABLE: dict[str, tuple[str, float]] = {
     field: (spec.name, spec.field.divisor if spec.field else 1.0)
@@ -72,27 +78,16 @@ _INFO_TABLE: dict[str, tuple[str, float]] = {
 }
 
 
-class FamilyBuilder:
-    """Collects samples into one family per catalogued name; every sample's label names must be
-    its name's in the catalogue (a ValueError otherwise, a KeyError for a name not in it)."""
+def refuse(name: str, labels: Mapping[str, str]) -> NoReturn:
+    """The ValueError for a sample whose label names are not its family's in the catalogue."""
+    expected = sorted(LABEL_NAMES[name])
+    raise ValueError(f"{name}: labels {sorted(labels)} != catalogue {expected}")
 
-    def __init__(self) -> None:
-        self._families: dict[str, Metric] = {}
 
-    def _family(self, name: str) -> Metric:
-        family = self._families.get(name)
-        if family is None:
-            prototype = _PROTOTYPES[name]
-            family = object.__new__(type(prototype))
-            family.__dict__.update(prototype.__dict__)
-            family.samples = []
-            self._families[name] = family
-        return family
-
-    def _check(self, name: str, labels: Mapping[str, str]) -> None:
-        if labels.keys() != _LABEL_NAMES[name]:
-            expected = sorted(_LABEL_NAMES[name])
-            raise ValueError(f"{name}: labels {sorted(labels)} != catalogue {expected}")
+class Samples:
+    """A sink for samples: every family name catalogued, every sample with its family's
+    catalogued label names (a ValueError otherwise, a KeyError for a name not catalogued).
+    A subclass stores them (:meth:`_sample`)."""
 
     def add(self, name: str, value: float | None, **labels: str) -> None:
         """Add one gauge or counter sample (named as catalogued: a counter's name holds its
@@ -104,15 +99,9 @@ class FamilyBuilder:
         labels may share one (left unchanged afterwards)."""
         if value is None:
             return
-        family = self._families.get(name) or self._family(name)
-        if labels.keys() != _LABEL_NAMES[name]:
-            self._check(name, labels)
-        family.samples.append(Sample(name, labels, float(value)))
-
-    def _values(self, name: str, labels: dict[str, str]) -> list[str]:
-        """The label values in the order the family's ``add_metric`` takes them."""
-        self._check(name, labels)
-        return [labels[key] for key in BY_NAME[name].labels]
+        if labels.keys() != LABEL_NAMES[name]:
+            refuse(name, labels)
+        self._sample(name, name, labels, float(value))
 
     def add_histogram(
         self,
@@ -121,11 +110,14 @@ class FamilyBuilder:
         total: float,
         **labels: str,
     ) -> None:
-        """Add one histogram: cumulative ``(upper_bound, count)`` pairs ending with +Inf."""
-        family = self._family(name)
-        values = self._values(name, labels)
-        bucket_pairs = [(_bound(upper), count) for upper, count in buckets]
-        family.add_metric(values, bucket_pairs, total)  # type: ignore[attr-defined]
+        """Add one histogram: cumulative ``(upper_bound, count)`` pairs ending with +Inf (no
+        negative bounds), as prometheus_client's ``HistogramMetricFamily.add_metric`` does."""
+        if labels.keys() != LABEL_NAMES[name]:
+            refuse(name, labels)
+        for upper, count in buckets:
+            self._sample(name, name + "_bucket", {**labels, "le": _bound(upper)}, float(count))
+        self._sample(name, name + "_count", labels, float(buckets[-1][1]))
+        self._sample(name, name + "_sum", labels, float(total))
 
     def add_summary(
         self,
@@ -136,22 +128,44 @@ class FamilyBuilder:
         **labels: str,
     ) -> None:
         """Add one summary: ``(quantile label, value)`` pairs, its count and sum."""
-        family = self._family(name)
-        values = self._values(name, labels)
+        if labels.keys() != LABEL_NAMES[name]:
+            refuse(name, labels)
         for quantile, value in quantiles:
-            family.add_sample(name, {**labels, "quantile": quantile}, float(value))
-        family.add_metric(values, count, total)  # type: ignore[attr-defined]
+            self._sample(name, name, {**labels, "quantile": quantile}, float(value))
+        self._sample(name, name + "_count", labels, float(count))
+        self._sample(name, name + "_sum", labels, float(total))
+
+    def _sample(self, family: str, name: str, labels: dict[str, str], value: float) -> None:
+        """Store sample ``name`` of catalogued ``family``."""
+        raise NotImplementedError
+
+
+class FamilyBuilder(Samples):
+    """Collects samples into one prometheus_client metric family per catalogued name."""
+
+    def __init__(self) -> None:
+        self._families: dict[str, Metric] = {}
+
+    def _sample(self, family: str, name: str, labels: dict[str, str], value: float) -> None:
+        metric = self._families.get(family)
+        if metric is None:
+            prototype = PROTOTYPES[family]
+            metric = object.__new__(type(prototype))
+            metric.__dict__.update(prototype.__dict__)
+            metric.samples = []
+            self._families[family] = metric
+        metric.samples.append(Sample(name, labels, value))
 
     def families(self) -> list[Metric]:
         """The families that received samples, in catalogue order."""
-        return [self._families[name] for name in sorted(self._families, key=_ORDER.__getitem__)]
+        return [self._families[name] for name in sorted(self._families, key=catalogue_order)]
 
 
 def _bound(upper: float) -> str:
     return "+Inf" if upper == float("inf") else repr(float(upper))
 
 
-def add_replication(out: FamilyBuilder, addr: str, repl: Replication) -> None:
+def add_replication(out: Samples, addr: str, repl: Replication) -> None:
     """``INFO replication`` → the replication families (compat names, plus ours)."""
     out.add("redis_connected_slaves", repl.connected_slaves, addr=addr)
     out.add("redis_master_repl_offset", repl.master_repl_offset, addr=addr)
@@ -222,7 +236,7 @@ def replica_up(replica: SentinelReplica) -> bool:
     return not replica.flags & {"s_down", "o_down", "disconnected"}
 
 
-def add_sentinel(out: FamilyBuilder, addr: str, state: SentinelState, dropped_total: int) -> None:
+def add_sentinel(out: Samples, addr: str, state: SentinelState, dropped_total: int) -> None:
     """A Sentinel's INFO and SENTINEL replies → the Sentinel families (compat, plus ours)."""
     info = state.info
     out.add("redis_sentinel_masters", info.masters, addr=addr)
@@ -281,9 +295,7 @@ def add_sentinel(out: FamilyBuilder, addr: str, state: SentinelState, dropped_to
             out.add("redis_sentinel_replica_offset_bytes", replica.repl_offset, **at)
 
 
-def add_events(
-    out: FamilyBuilder, addr: str, events: EventSnapshot, masters: Iterable[str] = ()
-) -> None:
+def add_events(out: Samples, addr: str, events: EventSnapshot, masters: Iterable[str] = ()) -> None:
     """A Sentinel's event state → the event-stream families.
 
     Failover counters and duration histograms start at zero for every master the Sentinel
@@ -326,7 +338,7 @@ def add_events(
             )
 
 
-def add_instance(out: FamilyBuilder, addr: str, instance: Instance) -> None:
+def add_instance(out: Samples, addr: str, instance: Instance) -> None:
     """A Redis server's full ``INFO`` and admin replies → the ``instance`` group's families
     (``redis_start_time_seconds`` aside), driven by the catalogue's field tables. Samples with
     the same labels share one label dict."""
@@ -387,7 +399,7 @@ def add_instance(out: FamilyBuilder, addr: str, instance: Instance) -> None:
         out.add_sample("redis_latency_spike_duration_seconds", event, spike.latest_ms / 1e3)
 
 
-def add_target(out: FamilyBuilder, snap: TargetSnapshot, dropped_total: int = 0) -> None:
+def add_target(out: Samples, snap: TargetSnapshot, dropped_total: int = 0) -> None:
     """One target's snapshot → its families (``redis_up`` and the exporter's view always)."""
     addr = snap.addr
     out.add("redis_up", 1.0 if snap.up else 0.0, addr=addr)
@@ -426,11 +438,10 @@ def add_target(out: FamilyBuilder, snap: TargetSnapshot, dropped_total: int = 0)
         add_sentinel(out, addr, snap.sentinel, dropped_total)
 
 
-def build_families(
-    collection: Collection, events: Mapping[str, EventSnapshot] | None = None
-) -> list[Metric]:
-    """Every family for a collection: per-target metrics, event streams, the exporter's own."""
-    out = FamilyBuilder()
+def fill(
+    out: Samples, collection: Collection, events: Mapping[str, EventSnapshot] | None = None
+) -> None:
+    """Every sample of a collection: per-target metrics, event streams, the exporter's own."""
     monitored: dict[str, list[str]] = {}
     for snap in collection.targets:
         add_target(out, snap, collection.masters_dropped_total.get(snap.addr, 0))
@@ -438,13 +449,16 @@ def build_families(
             monitored[snap.addr] = [m.master.name for m in snap.sentinel.masters]
     for addr, snapshot in (events or {}).items():
         add_events(out, addr, snapshot, monitored.get(addr, ()))
-    out.add(
-        "redis_exporter_build_info",
-        1.0,
-        version=__version__,
-        python_version=platform.python_version(),
-    )
+    out.add("redis_exporter_build_info", 1.0, version=__version__, python_version=PYTHON)
     out.add("redis_exporter_scrapes_total", float(collection.scrapes_total))
+
+
+def build_families(
+    collection: Collection, events: Mapping[str, EventSnapshot] | None = None
+) -> list[Metric]:
+    """Every family for a collection, as prometheus_client metric families."""
+    out = FamilyBuilder()
+    fill(out, collection, events)
     return out.families()
 
 
