@@ -7,6 +7,7 @@ stderr and exit status 2; a port that cannot be bound, with one line and status 
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 import signal
@@ -28,6 +29,10 @@ async def serve(config: Config) -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     runner = await start(config)
+    # What is loaded now stays for good: out of the collector's way, or every full collection
+    # walks the imported modules' ~400k objects again (50 ms, every few hundred scrapes).
+    gc.collect()
+    gc.freeze()
     try:
         await stop.wait()
     finally:
