@@ -139,12 +139,19 @@ def assemble_instance(fields: Mapping[str, str], replies: RedisReplies) -> Insta
 
 
 async def fetch_sentinel_state(
-    client: aioredis.Redis, max_masters: int
+    client: aioredis.Redis, max_masters: int, expected: Sequence[str] = ()
 ) -> tuple[str, SentinelState]:
-    """Two round trips: overview, then the kept masters' details. Returns (INFO server, state)."""
-    overview = await fetch_overview(client)
+    """One round trip when the Sentinel monitors the ``expected`` masters (those kept last
+    time: they seldom change), a second for masters not expected. Returns (INFO server,
+    state)."""
+    overview, fetched = await fetch_overview(client, expected)
     masters = sorted(parse_sentinel_masters(overview.masters), key=lambda m: m.name)
-    details = await fetch_masters(client, [m.name for m in masters[:max_masters]])
+    kept = [m.name for m in masters[:max_masters]]
+    by_name = {replies.name: replies for replies in fetched}
+    missing = [name for name in kept if name not in by_name]
+    for replies in await fetch_masters(client, missing):
+        by_name[replies.name] = replies
+    details = [by_name[name] for name in kept]
     return overview.server, assemble_sentinel(overview, masters, details)
 
 
@@ -154,26 +161,31 @@ async def collect_target(
     timeout: float,
     max_masters: int,
     config_command: str | None = DEFAULT_CONFIG_COMMAND,
+    expected_masters: Sequence[str] = (),
 ) -> TargetSnapshot:
     """Fetch and parse one target within ``timeout`` seconds; never raises for target faults.
 
     A Redis whose ``INFO`` says ``redis_mode:sentinel`` is read as a Sentinel, so
     ``/scrape?target=`` and a Sentinel configured under ``--redis.addr`` both work.
-    ``config_command`` is the name ``CONFIG`` goes by on the Redis servers (None: send none).
+    ``config_command`` is the name ``CONFIG`` goes by on the Redis servers (None: send none);
+    ``expected_masters`` the masters a Sentinel is expected to monitor (asked about in the
+    first round trip).
     """
     started, collected_at = time.monotonic(), time.time()
     replication = sentinel = instance = None
     try:
         async with asyncio.timeout(timeout):
             if target.kind is Kind.SENTINEL:
-                server_text, sentinel = await fetch_sentinel_state(client, max_masters)
+                server_text, sentinel = await fetch_sentinel_state(
+                    client, max_masters, expected_masters
+                )
                 server = parse_server(parse_info_fields(server_text))
             else:
                 replies = await fetch_redis(client, config_command, CONFIG_PARAMETERS)
                 fields = parse_info_fields(replies.info)
                 server = parse_server(fields)
                 if server.redis_mode == "sentinel":
-                    _, sentinel = await fetch_sentinel_state(client, max_masters)
+                    _, sentinel = await fetch_sentinel_state(client, max_masters, expected_masters)
                 else:
                     replication = parse_replication(fields)
                     instance = assemble_instance(fields, replies)
@@ -221,6 +233,8 @@ class Scraper:
         self._scrapes = 0
         self._max_masters = max_masters
         self._dropped: dict[str, int] = {}
+        #: The masters each Sentinel monitored at its last collection.
+        self._masters: dict[str, tuple[str, ...]] = {}
 
     async def collect(self, timeout: float) -> Collection:
         """Collect every target; a scrape arriving meanwhile shares the running collection."""
@@ -251,11 +265,14 @@ class Scraper:
     async def _collect_one(
         self, target: Target, client: aioredis.Redis, timeout: float
     ) -> TargetSnapshot:
+        expected = self._masters.get(target.addr, ())
         snap = await collect_target(
-            target, client, timeout, self._max_masters, self._config_command
+            target, client, timeout, self._max_masters, self._config_command, expected
         )
         if snap.instance is not None:
             self._note_refusals(snap.addr, snap.instance.refused)
+        if snap.sentinel is not None and target in self._clients:  # configured, not ad hoc
+            self._masters[snap.addr] = tuple(m.master.name for m in snap.sentinel.masters)
         return snap
 
     def _note_refusals(self, addr: str, refused: Mapping[str, str]) -> None:
