@@ -144,6 +144,7 @@ class Call:
     labels: dict[str, str]
     value: float
     extra: tuple[object, ...] = ()
+    together: bool = False  # through add_samples
 
     def apply(self, sink: Samples) -> None:
         if self.spec.kind is Kind.HISTOGRAM:
@@ -152,6 +153,8 @@ class Call:
         elif self.spec.kind is Kind.SUMMARY:
             quantiles, total = self.extra
             sink.add_summary(self.spec.name, quantiles, self.value, total, **self.labels)  # type: ignore[arg-type]
+        elif self.together:
+            sink.add_samples(self.labels, [(self.spec.name, self.value)])
         else:
             sink.add_sample(self.spec.name, self.labels, self.value)
 
@@ -168,7 +171,7 @@ def calls(draw: st.DrawFn) -> Call:
         quantile_labels = st.sampled_from(["50", "99", "99.9", "0.5"])
         quantiles = draw(st.lists(st.tuples(quantile_labels, numbers), max_size=3))
         return Call(spec, labels, draw(numbers), (quantiles, draw(numbers)))
-    return Call(spec, labels, draw(numbers))
+    return Call(spec, labels, draw(numbers), together=draw(st.booleans()))
 
 
 @settings(suppress_health_check=[HealthCheck.too_slow], max_examples=300)

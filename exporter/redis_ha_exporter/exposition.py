@@ -28,7 +28,8 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Mapping
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
 
 from prometheus_client.exposition import choose_encoder, generate_latest
 from prometheus_client.openmetrics import exposition as openmetrics
@@ -109,7 +110,7 @@ class Exposition(Samples):
         # id(labels) → (labels, text), for this scrape: the dict is kept, so its id is not
         # reused by another while the entry lives.
         self._seen: dict[int, tuple[Mapping[str, str], str]] = {}
-        self._lines: dict[str, list[str]] = {}
+        self._lines: defaultdict[str, list[str]] = defaultdict(list)
         self.samples = 0
 
     def add_sample(self, name: str, labels: dict[str, str], value: float | None) -> None:
@@ -117,18 +118,37 @@ class Exposition(Samples):
             return
         if labels.keys() != LABEL_NAMES[name]:
             refuse(name, labels)
-        self._sample(name, name, labels, float(value))
-
-    def _sample(self, family: str, name: str, labels: dict[str, str], value: float) -> None:
-        lines = self._lines.get(family)
-        if lines is None:
-            lines = self._lines[family] = []
         seen = self._seen.get(id(labels))
         text = self._text(labels) if seen is None else seen[1]
+        value = float(value)
         if -1e300 < value < 1e6:  # floatToGoString's own answer here: no exponent, Inf, NaN
-            lines.append(f"{name}{text}{value!r}\n")
+            self._lines[name].append(f"{name}{text}{value!r}\n")
         else:
-            lines.append(f"{name}{text}{go_float(value)}\n")
+            self._lines[name].append(f"{name}{text}{go_float(value)}\n")
+
+    def add_samples(
+        self, labels: dict[str, str], samples: Iterable[tuple[str, float | None]]
+    ) -> None:
+        seen = self._seen.get(id(labels))
+        text = self._text(labels) if seen is None else seen[1]
+        keys, lines = labels.keys(), self._lines
+        for name, value in samples:
+            if value is None:
+                continue
+            if keys != LABEL_NAMES[name]:
+                refuse(name, labels)
+            value = float(value)
+            if -1e300 < value < 1e6:
+                lines[name].append(f"{name}{text}{value!r}\n")
+            else:
+                lines[name].append(f"{name}{text}{go_float(value)}\n")
+
+    def _sample(self, family: str, name: str, labels: dict[str, str], value: float) -> None:
+        text = self._label_texts.get(tuple(labels.items())) or self._text(labels)
+        if -1e300 < value < 1e6:
+            self._lines[family].append(f"{name}{text}{value!r}\n")
+        else:
+            self._lines[family].append(f"{name}{text}{go_float(value)}\n")
 
     def _text(self, labels: Mapping[str, str]) -> str:
         """``{label="value",…} `` (sorted by name, values escaped), or `` `` without labels."""

@@ -103,6 +103,14 @@ class Samples:
             refuse(name, labels)
         self._sample(name, name, labels, float(value))
 
+    def add_samples(
+        self, labels: dict[str, str], samples: Iterable[tuple[str, float | None]]
+    ) -> None:
+        """Several samples with the same labels (one dict, which they all keep): ``(name,
+        value)`` pairs, each as :meth:`add_sample`."""
+        for name, value in samples:
+            self.add_sample(name, labels, value)
+
     def add_histogram(
         self,
         name: str,
@@ -344,36 +352,40 @@ def add_instance(out: Samples, addr: str, instance: Instance) -> None:
     the same labels share one label dict."""
     stats = instance.stats
     at = {"addr": addr}
-    for field, value in stats.numbers.items():
-        name, divisor = _INFO_TABLE[field]
-        out.add_sample(name, at, value / divisor)
+    table = _INFO_TABLE
+    out.add_samples(at, [(table[f][0], v / table[f][1]) for f, v in stats.numbers.items()])
     config = instance.config or {}
-    for parameter, spec in CONFIG_FIELDS.items():
-        if parameter in config:
-            out.add_sample(spec.name, at, config[parameter])
+    out.add_samples(at, [(s.name, config[p]) for p, s in CONFIG_FIELDS.items() if p in config])
     present = set()
     for db in stats.keyspace:
         present.add(db.db)
-        in_db = {"addr": addr, "db": db.db}
-        out.add_sample("redis_db_keys", in_db, db.keys)
-        out.add_sample("redis_db_keys_expiring", in_db, db.expires)
-        if db.avg_ttl_ms is not None:
-            out.add_sample("redis_db_avg_ttl_seconds", in_db, db.avg_ttl_ms / 1e3)
+        ttl = None if db.avg_ttl_ms is None else db.avg_ttl_ms / 1e3
+        out.add_samples(
+            {"addr": addr, "db": db.db},
+            (
+                ("redis_db_keys", db.keys),
+                ("redis_db_keys_expiring", db.expires),
+                ("redis_db_avg_ttl_seconds", ttl),
+            ),
+        )
     databases = int(config.get("databases", 0)) or DEFAULT_DATABASES
     for index in range(databases):
         if f"db{index}" not in present:
-            in_db = {"addr": addr, "db": f"db{index}"}
-            out.add_sample("redis_db_keys", in_db, 0)
-            out.add_sample("redis_db_keys_expiring", in_db, 0)
+            empty = {"addr": addr, "db": f"db{index}"}
+            out.add_samples(empty, (("redis_db_keys", 0), ("redis_db_keys_expiring", 0)))
     calls = {}
     for command in stats.commands:
         cmd = command.cmd
         calls[cmd] = command
-        of_cmd = {"addr": addr, "cmd": cmd}
-        out.add_sample("redis_commands_total", of_cmd, command.calls)
-        out.add_sample("redis_commands_duration_seconds_total", of_cmd, command.usec / 1e6)
-        out.add_sample("redis_commands_rejected_calls_total", of_cmd, command.rejected_calls)
-        out.add_sample("redis_commands_failed_calls_total", of_cmd, command.failed_calls)
+        out.add_samples(
+            {"addr": addr, "cmd": cmd},
+            (
+                ("redis_commands_total", command.calls),
+                ("redis_commands_duration_seconds_total", command.usec / 1e6),
+                ("redis_commands_rejected_calls_total", command.rejected_calls),
+                ("redis_commands_failed_calls_total", command.failed_calls),
+            ),
+        )
     for error in stats.errors:
         out.add_sample("redis_errors_total", {"addr": addr, "err": error.err}, error.count)
     for latency in stats.latencies:

@@ -128,6 +128,11 @@ def _db(key: str, value: str) -> DbKeyspace:
     )
 
 
+#: Lines seen again unchanged (commands not run since the last scrape) are not read again.
+_line_cache = functools.lru_cache(maxsize=256)
+
+
+@_line_cache
 def _command(key: str, value: str) -> CommandStat:
     """``cmdstat_get`` / ``calls=4,usec=9,usec_per_call=2.25,rejected_calls=0,failed_calls=0``."""
     pairs = parse_info_pairs(value)
@@ -157,6 +162,7 @@ def _percentile(name: str, field: str) -> str:
     return text.removesuffix(".0")
 
 
+@_line_cache
 def _latency(key: str, value: str) -> CommandLatency:
     """``latency_percentiles_usec_get`` / ``p50=2.007,p99=3.007,p99.9=3.007``."""
     return CommandLatency(
