@@ -5,6 +5,13 @@ Prometheus' scrape timeout; every client here speaks RESP2 (Redis < 6 and old Se
 ``HELLO``), retries once without backoff, and the caller bounds each target with
 ``asyncio.timeout()``. ``INFO`` replies come back as raw text: the parsers own the parsing.
 
+A scrape sends a target the same few commands each time, and redis-py's pipeline machinery (a
+retry wrapper, a callback look-up per reply, its bookkeeping) was a good part of a round trip's
+CPU: :class:`ScrapeClient`'s pipelines (:class:`RoundTrip`) write the commands at once and read
+the replies straight off the connection, as they come (none of our commands has a reply
+callback in redis-py). A connection found broken (a restarted server) is replaced once, as
+redis-py's retry did.
+
 A TLS target connects through :class:`TLSConnection`: the target's own ``SSLContext`` (CA file,
 client certificate, minimum version, verification) and server name, which redis-py's ``ssl_*``
 arguments cannot express (they have no server name). The scrape clients and the event
@@ -17,10 +24,10 @@ from collections.abc import Mapping
 from typing import Any
 
 import redis.asyncio as aioredis
-from redis.asyncio.connection import Connection
+from redis.asyncio.connection import Connection, ConnectionPool
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
-from redis.exceptions import RedisError
+from redis.exceptions import ConnectionError, RedisError, ResponseError
 
 from redis_ha_exporter.parse import ParseError
 from redis_ha_exporter.targets import Target, server_name, tls_context
@@ -51,13 +58,74 @@ class TLSConnection(Connection):
         }
 
 
+class RoundTrip:
+    """``pipeline(transaction=False)`` of a :class:`ScrapeClient`: the queued commands in one
+    write, their replies in order (an error reply as its ``ResponseError``)."""
+
+    def __init__(self, pool: ConnectionPool) -> None:
+        self._pool = pool
+        self._commands: list[tuple[str, ...]] = []
+
+    async def __aenter__(self) -> RoundTrip:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._commands.clear()
+
+    def execute_command(self, *args: str) -> None:
+        self._commands.append(args)
+
+    async def execute(self, raise_on_error: bool = True) -> list[Any]:
+        """The replies; with ``raise_on_error`` the first error reply is raised instead (after
+        all were read, so the connection stays in step)."""
+        try:
+            replies = await self._send()
+        except ConnectionError:  # a kept connection the server has closed meanwhile: once more
+            replies = await self._send()
+        if raise_on_error:
+            for reply in replies:
+                if isinstance(reply, ResponseError):
+                    raise reply
+        return replies
+
+    async def _send(self) -> list[Any]:
+        connection = await self._pool.get_connection()  # type: ignore[no-untyped-call]
+        try:
+            packed = connection.pack_commands(self._commands)
+            await connection.send_packed_command(packed, check_health=False)
+            replies: list[Any] = []
+            for _ in self._commands:
+                try:
+                    replies.append(await connection.read_response())
+                except ResponseError as error:
+                    replies.append(error)
+        except BaseException:
+            await connection.disconnect()
+            raise
+        finally:
+            await self._pool.release(connection)
+        return replies
+
+
+class ScrapeClient(aioredis.Redis):
+    """redis-py's client, whose pipelines are :class:`RoundTrip` (never transactions:
+    Sentinel has no ``MULTI``)."""
+
+    def pipeline(  # type: ignore[override]
+        self, transaction: bool = True, shard_hint: object = None
+    ) -> RoundTrip:
+        if transaction:
+            raise ValueError("scrape pipelines are not transactions")
+        return RoundTrip(self.connection_pool)
+
+
 def make_client(target: Target, timeout: float, *, blocking_reads: bool = False) -> aioredis.Redis:
     """A client for ``target`` whose ``INFO`` returns text and whose sockets give up in time.
 
     ``blocking_reads`` leaves reads without a socket timeout (pub/sub, where
     ``get_message(timeout=…)`` bounds each wait); connecting is still bounded by ``timeout``.
     """
-    client = aioredis.Redis(
+    client = ScrapeClient(
         host=target.host or "localhost",
         port=target.port or 6379,
         unix_socket_path=target.path or None,
