@@ -76,9 +76,9 @@ def escape(value: str) -> str:
     return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
 
 
-def _headers(name: str) -> tuple[str, str]:
-    """The ``# HELP`` and ``# TYPE`` lines of a catalogued family: text format, OpenMetrics
-    (as prometheus_client's encoders write them for its metric family)."""
+def _headers(name: str) -> tuple[bytes, bytes]:
+    """The ``# HELP`` and ``# TYPE`` lines of a catalogued family, encoded: text format,
+    OpenMetrics (as prometheus_client's encoders write them for its metric family)."""
     family = PROTOTYPES[name]
     labels = (*BY_NAME[name].labels, "le", "quantile")
     if METRIC_NAME.fullmatch(family.name) is None or family.unit:
@@ -90,12 +90,14 @@ def _headers(name: str) -> tuple[str, str]:
     exposed, help_text = family.name + suffix, family.documentation
     text = help_text.replace("\\", "\\\\").replace("\n", "\\n")
     return (
-        f"# HELP {exposed} {text}\n# TYPE {exposed} {text_type}\n",
-        f"# HELP {family.name} {escape(help_text)}\n# TYPE {family.name} {family.type}\n",
+        f"# HELP {exposed} {text}\n# TYPE {exposed} {text_type}\n".encode(),
+        f"# HELP {family.name} {escape(help_text)}\n# TYPE {family.name} {family.type}\n".encode(),
     )
 
 
-HEADERS: dict[str, tuple[str, str]] = {name: _headers(name) for name in BY_NAME}
+#: Each catalogued family's header lines, encoded: a help text may hold non-ASCII, and one such
+#: character in a joined str would make the whole exposition a wide string to transcode.
+HEADERS: dict[str, tuple[bytes, bytes]] = {name: _headers(name) for name in BY_NAME}
 
 
 class Exposition(Samples):
@@ -163,15 +165,15 @@ class Exposition(Samples):
     def text(self, *, openmetrics: bool) -> bytes:
         """The exposition: the families in catalogue order, each with its header lines."""
         which = 1 if openmetrics else 0
-        out: list[str] = []
+        out: list[bytes] = []
         for family in sorted(self._lines, key=catalogue_order):
             lines = self._lines[family]
             self.samples += len(lines)
             out.append(HEADERS[family][which])
-            out += lines
+            out.append("".join(lines).encode())
         if openmetrics:
-            out.append("# EOF\n")
-        return "".join(out).encode()
+            out.append(b"# EOF\n")
+        return b"".join(out)
 
 
 class ExpositionWriter:
