@@ -53,7 +53,7 @@ async def test_replies_are_redis_py_s_and_hiredis_parses_them(topo: Topology) ->
         assert [str(r) for r in ours] == [str(r) for r in theirs]
         assert ours[0] == ["maxclients", "10000"]
         assert isinstance(ours[3], ResponseError)
-        (connection,) = client.connection_pool._available_connections
+        connection = client._connection  # type: ignore[attr-defined]
         assert isinstance(connection._parser, _AsyncHiredisParser)  # protocol 2 too
         info = await pipelined(client, ("INFO", "ALL"))
         assert isinstance(info[0], str)

@@ -7,10 +7,11 @@ Prometheus' scrape timeout; every client here speaks RESP2 (Redis < 6 and old Se
 
 A scrape sends a target the same few commands each time, and redis-py's pipeline machinery (a
 retry wrapper, a callback look-up per reply, its bookkeeping) was a good part of a round trip's
-CPU: :class:`ScrapeClient`'s pipelines (:class:`RoundTrip`) write the commands at once and read
-the replies straight off the connection, as they come (none of our commands has a reply
-callback in redis-py). A connection found broken (a restarted server) is replaced once, as
-redis-py's retry did.
+CPU, and its connection pool's bookkeeping (a lock, events, metrics) more: a
+:class:`ScrapeClient` keeps a connection for its scrapes, and its pipelines (:class:`RoundTrip`)
+write the commands at once and read the replies straight off it, as they come (none of our
+commands has a reply callback in redis-py). A connection found closed (a restarted server) is
+opened again once, as redis-py's retry did.
 
 A TLS target connects through :class:`TLSConnection`: the target's own ``SSLContext`` (CA file,
 client certificate, minimum version, verification) and server name, which redis-py's ``ssl_*``
@@ -20,11 +21,12 @@ subscriber are both built here, so both speak TLS the same way.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import asyncio
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import redis.asyncio as aioredis
-from redis.asyncio.connection import Connection, ConnectionPool
+from redis.asyncio.connection import AbstractConnection, Connection
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError, RedisError, ResponseError
@@ -62,8 +64,8 @@ class RoundTrip:
     """``pipeline(transaction=False)`` of a :class:`ScrapeClient`: the queued commands in one
     write, their replies in order (an error reply as its ``ResponseError``)."""
 
-    def __init__(self, pool: ConnectionPool) -> None:
-        self._pool = pool
+    def __init__(self, client: ScrapeClient) -> None:
+        self._client = client
         self._commands: list[tuple[str, ...]] = []
 
     async def __aenter__(self) -> RoundTrip:
@@ -78,23 +80,53 @@ class RoundTrip:
     async def execute(self, raise_on_error: bool = True) -> list[Any]:
         """The replies; with ``raise_on_error`` the first error reply is raised instead (after
         all were read, so the connection stays in step)."""
-        try:
-            replies = await self._send()
-        except ConnectionError:  # a kept connection the server has closed meanwhile: once more
-            replies = await self._send()
+        replies = await self._client.round_trip(self._commands)
         if raise_on_error:
             for reply in replies:
                 if isinstance(reply, ResponseError):
                     raise reply
         return replies
 
-    async def _send(self) -> list[Any]:
-        connection = await self._pool.get_connection()  # type: ignore[no-untyped-call]
+
+class ScrapeClient(aioredis.Redis):
+    """redis-py's client, whose pipelines are :class:`RoundTrip` (never transactions:
+    Sentinel has no ``MULTI``), over a connection of their own, one round trip at a time (the
+    pool's bookkeeping, lock and events cost more than a scrape's parsing of some replies)."""
+
+    _connection: AbstractConnection | None = None
+    _lock: asyncio.Lock | None = None
+
+    def pipeline(  # type: ignore[override]
+        self, transaction: bool = True, shard_hint: object = None
+    ) -> RoundTrip:
+        if transaction:
+            raise ValueError("scrape pipelines are not transactions")
+        return RoundTrip(self)
+
+    async def round_trip(self, commands: Sequence[tuple[str, ...]]) -> list[Any]:
+        """Send ``commands`` at once, read their replies; a connection found closed (the
+        server restarted since the last scrape) is opened again, once."""
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        async with self._lock:
+            if self._connection is None:
+                self._connection = self.connection_pool.make_connection()  # type: ignore[no-untyped-call]
+            try:
+                return await self._send(self._connection, commands)
+            except ConnectionError:
+                return await self._send(self._connection, commands)
+
+    @staticmethod
+    async def _send(
+        connection: AbstractConnection, commands: Sequence[tuple[str, ...]]
+    ) -> list[Any]:
         try:
-            packed = connection.pack_commands(self._commands)
+            if not connection.is_connected:
+                await connection.connect()  # type: ignore[no-untyped-call]
+            packed = connection.pack_commands(commands)
             await connection.send_packed_command(packed, check_health=False)
             replies: list[Any] = []
-            for _ in self._commands:
+            for _ in commands:
                 try:
                     replies.append(await connection.read_response())
                 except ResponseError as error:
@@ -102,21 +134,13 @@ class RoundTrip:
         except BaseException:
             await connection.disconnect()
             raise
-        finally:
-            await self._pool.release(connection)
         return replies
 
-
-class ScrapeClient(aioredis.Redis):
-    """redis-py's client, whose pipelines are :class:`RoundTrip` (never transactions:
-    Sentinel has no ``MULTI``)."""
-
-    def pipeline(  # type: ignore[override]
-        self, transaction: bool = True, shard_hint: object = None
-    ) -> RoundTrip:
-        if transaction:
-            raise ValueError("scrape pipelines are not transactions")
-        return RoundTrip(self.connection_pool)
+    async def aclose(self, close_connection_pool: bool | None = None) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            await connection.disconnect()
+        await super().aclose(close_connection_pool)
 
 
 def make_client(target: Target, timeout: float, *, blocking_reads: bool = False) -> aioredis.Redis:
