@@ -50,6 +50,9 @@ from redis_ha_exporter.families import (
 from redis_ha_exporter.snapshot import Collection
 
 Events = Mapping[str, EventSnapshot] | None
+#: A label set's items, or (a label set's text, one more label, its value): what the cache of
+#: label texts is keyed by.
+LabelKey = tuple[tuple[str, str], ...] | tuple[str, str, str]
 Render = Callable[[Collection, Events], bytes]
 #: prometheus_client's float formatting (Go's), typed.
 go_float: Callable[[float], str] = floatToGoString
@@ -107,7 +110,7 @@ class Exposition(Samples):
     shared between scrapes (:class:`ExpositionWriter` bounds it).
     """
 
-    def __init__(self, label_texts: dict[tuple[tuple[str, str], ...], str]) -> None:
+    def __init__(self, label_texts: dict[LabelKey, str]) -> None:
         self._label_texts = label_texts
         # id(labels) → (labels, text), for this scrape: the dict is kept, so its id is not
         # reused by another while the entry lives.
@@ -146,7 +149,21 @@ class Exposition(Samples):
                 lines[name].append(f"{name}{text}{go_float(value)}\n")
 
     def _sample(self, family: str, name: str, labels: dict[str, str], value: float) -> None:
-        text = self._label_texts.get(tuple(labels.items())) or self._text(labels)
+        seen = self._seen.get(id(labels))
+        self._line(family, name, self._text(labels) if seen is None else seen[1], value)
+
+    def _derived(
+        self, family: str, name: str, labels: dict[str, str], label: str, text: str, value: float
+    ) -> None:
+        seen = self._seen.get(id(labels))
+        base = self._text(labels) if seen is None else seen[1]
+        key = (base, label, text)  # a key no label set's items can equal
+        derived = self._label_texts.get(key)
+        if derived is None:
+            derived = self._label_texts[key] = self._text({**labels, label: text})
+        self._line(family, name, derived, value)
+
+    def _line(self, family: str, name: str, text: str, value: float) -> None:
         if -1e300 < value < 1e6:
             self._lines[family].append(f"{name}{text}{value!r}\n")
         else:
@@ -187,7 +204,7 @@ class ExpositionWriter:
     max_cached = 20_000
 
     def __init__(self) -> None:
-        self._label_texts: dict[tuple[tuple[str, str], ...], str] = {}
+        self._label_texts: dict[LabelKey, str] = {}
 
     @property
     def cached_label_sets(self) -> int:

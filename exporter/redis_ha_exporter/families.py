@@ -123,7 +123,7 @@ class Samples:
         if labels.keys() != LABEL_NAMES[name]:
             refuse(name, labels)
         for upper, count in buckets:
-            self._sample(name, name + "_bucket", {**labels, "le": _bound(upper)}, float(count))
+            self._derived(name, name + "_bucket", labels, "le", _bound(upper), float(count))
         self._sample(name, name + "_count", labels, float(buckets[-1][1]))
         self._sample(name, name + "_sum", labels, float(total))
 
@@ -139,13 +139,20 @@ class Samples:
         if labels.keys() != LABEL_NAMES[name]:
             refuse(name, labels)
         for quantile, value in quantiles:
-            self._sample(name, name, {**labels, "quantile": quantile}, float(value))
+            self._derived(name, name, labels, "quantile", quantile, float(value))
         self._sample(name, name + "_count", labels, float(count))
         self._sample(name, name + "_sum", labels, float(total))
 
     def _sample(self, family: str, name: str, labels: dict[str, str], value: float) -> None:
         """Store sample ``name`` of catalogued ``family``."""
         raise NotImplementedError
+
+    def _derived(
+        self, family: str, name: str, labels: dict[str, str], label: str, text: str, value: float
+    ) -> None:
+        """Store a sample whose labels are ``labels`` and ``label="text"`` (``le``,
+        ``quantile``)."""
+        self._sample(family, name, {**labels, label: text}, value)
 
 
 class FamilyBuilder(Samples):

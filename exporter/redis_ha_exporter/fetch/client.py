@@ -22,6 +22,7 @@ subscriber are both built here, so both speak TLS the same way.
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -95,6 +96,7 @@ class ScrapeClient(aioredis.Redis):
 
     _connection: AbstractConnection | None = None
     _lock: asyncio.Lock | None = None
+    _packed: tuple[tuple[tuple[str, ...], ...], list[bytes]] | None = None
 
     def pipeline(  # type: ignore[override]
         self, transaction: bool = True, shard_hint: object = None
@@ -105,30 +107,32 @@ class ScrapeClient(aioredis.Redis):
 
     async def round_trip(self, commands: Sequence[tuple[str, ...]]) -> list[Any]:
         """Send ``commands`` at once, read their replies; a connection found closed (the
-        server restarted since the last scrape) is opened again, once."""
+        server restarted since the last scrape) is opened again, once. The caller bounds the
+        whole with ``asyncio.timeout()`` (the scrape does, per target): the replies are read
+        without a timeout each."""
         if self._lock is None:
             self._lock = asyncio.Lock()
         async with self._lock:
             if self._connection is None:
                 self._connection = self.connection_pool.make_connection()  # type: ignore[no-untyped-call]
+            key = tuple(commands)
+            if self._packed is None or self._packed[0] != key:  # the same on every scrape
+                self._packed = (key, self._connection.pack_commands(commands))
             try:
-                return await self._send(self._connection, commands)
+                return await self._send(self._connection, self._packed[1], len(commands))
             except ConnectionError:
-                return await self._send(self._connection, commands)
+                return await self._send(self._connection, self._packed[1], len(commands))
 
     @staticmethod
-    async def _send(
-        connection: AbstractConnection, commands: Sequence[tuple[str, ...]]
-    ) -> list[Any]:
+    async def _send(connection: AbstractConnection, packed: list[bytes], count: int) -> list[Any]:
         try:
             if not connection.is_connected:
                 await connection.connect()  # type: ignore[no-untyped-call]
-            packed = connection.pack_commands(commands)
             await connection.send_packed_command(packed, check_health=False)
             replies: list[Any] = []
-            for _ in commands:
+            for _ in range(count):
                 try:
-                    replies.append(await connection.read_response())
+                    replies.append(await connection.read_response(timeout=math.inf))
                 except ResponseError as error:
                     replies.append(error)
         except BaseException:
