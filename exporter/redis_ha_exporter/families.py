@@ -182,33 +182,49 @@ def _bound(upper: float) -> str:
 
 def add_replication(out: Samples, addr: str, repl: Replication) -> None:
     """``INFO replication`` → the replication families (compat names, plus ours)."""
-    out.add("redis_connected_slaves", repl.connected_slaves, addr=addr)
-    out.add("redis_master_repl_offset", repl.master_repl_offset, addr=addr)
-    out.add("redis_second_repl_offset", repl.second_repl_offset, addr=addr)
-    out.add("redis_replication_backlog_bytes", repl.repl_backlog_size, addr=addr)
-    out.add("redis_repl_backlog_is_active", repl.repl_backlog_active, addr=addr)
-    out.add("redis_repl_backlog_first_byte_offset", repl.repl_backlog_first_byte_offset, addr=addr)
-    out.add("redis_repl_backlog_history_bytes", repl.repl_backlog_histlen, addr=addr)
-    out.add("redis_slave_priority", repl.slave_priority, addr=addr)
+    at = {"addr": addr}
+    out.add_samples(
+        at,
+        (
+            ("redis_connected_slaves", repl.connected_slaves),
+            ("redis_master_repl_offset", repl.master_repl_offset),
+            ("redis_second_repl_offset", repl.second_repl_offset),
+            ("redis_replication_backlog_bytes", repl.repl_backlog_size),
+            ("redis_repl_backlog_is_active", repl.repl_backlog_active),
+            ("redis_repl_backlog_first_byte_offset", repl.repl_backlog_first_byte_offset),
+            ("redis_repl_backlog_history_bytes", repl.repl_backlog_histlen),
+            ("redis_slave_priority", repl.slave_priority),
+        ),
+    )
     for replica in repl.replicas:
-        slave = {"slave_ip": replica.ip, "slave_port": replica.port}
+        slave = {"addr": addr, "slave_ip": replica.ip, "slave_port": replica.port}
         state = {**slave, "slave_state": replica.state}
-        out.add("redis_connected_slave_offset_bytes", replica.offset, addr=addr, **state)
-        out.add("redis_connected_slave_lag_seconds", replica.lag, addr=addr, **state)
+        out.add_samples(
+            state,
+            (
+                ("redis_connected_slave_offset_bytes", replica.offset),
+                ("redis_connected_slave_lag_seconds", replica.lag),
+            ),
+        )
         if repl.master_repl_offset is not None and replica.offset is not None:
             lag = max(repl.master_repl_offset - replica.offset, 0)
-            out.add("redis_connected_slave_lag_bytes", lag, addr=addr, **slave)
+            out.add_sample("redis_connected_slave_lag_bytes", slave, lag)
     link = repl.link
     if link is None:
         return
-    where = {"master_host": link.host, "master_port": link.port}
-    out.add("redis_master_link_up", 1.0 if link.link_up else 0.0, addr=addr, **where)
-    out.add("redis_master_last_io_seconds_ago", link.last_io_seconds_ago, addr=addr, **where)
-    out.add("redis_master_sync_in_progress", link.sync_in_progress, addr=addr, **where)
-    out.add("redis_slave_repl_offset", link.slave_repl_offset, addr=addr, **where)
-    out.add("redis_slave_info", 1.0, addr=addr, read_only=link.read_only, **where)
+    where = {"addr": addr, "master_host": link.host, "master_port": link.port}
+    out.add_samples(
+        where,
+        (
+            ("redis_master_link_up", 1.0 if link.link_up else 0.0),
+            ("redis_master_last_io_seconds_ago", link.last_io_seconds_ago),
+            ("redis_master_sync_in_progress", link.sync_in_progress),
+            ("redis_slave_repl_offset", link.slave_repl_offset),
+        ),
+    )
+    out.add_sample("redis_slave_info", {**where, "read_only": link.read_only}, 1.0)
     down_since = 0.0 if link.link_up else link.link_down_since_seconds
-    out.add("redis_master_link_down_since_seconds", down_since, addr=addr)
+    out.add_sample("redis_master_link_down_since_seconds", at, down_since)
 
 
 def _down_like_redis_exporter(flags: frozenset[str]) -> bool:
@@ -254,60 +270,65 @@ def replica_up(replica: SentinelReplica) -> bool:
 def add_sentinel(out: Samples, addr: str, state: SentinelState, dropped_total: int) -> None:
     """A Sentinel's INFO and SENTINEL replies → the Sentinel families (compat, plus ours)."""
     info = state.info
-    out.add("redis_sentinel_masters", info.masters, addr=addr)
-    out.add("redis_sentinel_tilt", info.tilt, addr=addr)
-    out.add("redis_sentinel_running_scripts", info.running_scripts, addr=addr)
-    out.add("redis_sentinel_scripts_queue_length", info.scripts_queue_length, addr=addr)
-    out.add("redis_sentinel_simulate_failure_flags", info.simulate_failure_flags, addr=addr)
-    out.add("redis_sentinel_masters_dropped_total", dropped_total, addr=addr)
+    out.add_samples(
+        {"addr": addr},
+        (
+            ("redis_sentinel_masters", info.masters),
+            ("redis_sentinel_tilt", info.tilt),
+            ("redis_sentinel_running_scripts", info.running_scripts),
+            ("redis_sentinel_scripts_queue_length", info.scripts_queue_length),
+            ("redis_sentinel_simulate_failure_flags", info.simulate_failure_flags),
+            ("redis_sentinel_masters_dropped_total", dropped_total),
+        ),
+    )
     for monitored in state.masters:
         master = monitored.master
         name = master.name
         where = {"addr": addr, "master_name": name, "master_address": master.address}
         if monitored.info is not None:
             line = monitored.info
-            out.add(
+            out.add_sample(
                 "redis_sentinel_master_status",
+                {**where, "master_status": line.status},
                 1.0 if line.ok else 0.0,
-                master_status=line.status,
-                **where,
             )
-            out.add("redis_sentinel_master_slaves", line.slaves, **where)
-            out.add("redis_sentinel_master_sentinels", line.sentinels, **where)
-        out.add(
-            "redis_sentinel_master_ok_slaves", count_ok_slaves(monitored.replicas or ()), **where
+            out.add_samples(
+                where,
+                (
+                    ("redis_sentinel_master_slaves", line.slaves),
+                    ("redis_sentinel_master_sentinels", line.sentinels),
+                ),
+            )
+        out.add_samples(
+            where,
+            (
+                ("redis_sentinel_master_ok_slaves", count_ok_slaves(monitored.replicas or ())),
+                ("redis_sentinel_master_ok_sentinels", count_ok_sentinels(monitored.peers or ())),
+                ("redis_sentinel_master_config_epoch", master.config_epoch),
+                ("redis_sentinel_master_setting_ckquorum", master.quorum),
+                ("redis_sentinel_master_setting_failover_timeout", master.failover_timeout_ms),
+                ("redis_sentinel_master_setting_parallel_syncs", master.parallel_syncs),
+                ("redis_sentinel_master_setting_down_after_milliseconds", master.down_after_ms),
+            ),
         )
-        out.add(
-            "redis_sentinel_master_ok_sentinels", count_ok_sentinels(monitored.peers or ()), **where
-        )
-        out.add("redis_sentinel_master_config_epoch", master.config_epoch, **where)
-        out.add("redis_sentinel_master_setting_ckquorum", master.quorum, **where)
-        out.add(
-            "redis_sentinel_master_setting_failover_timeout", master.failover_timeout_ms, **where
-        )
-        out.add("redis_sentinel_master_setting_parallel_syncs", master.parallel_syncs, **where)
-        out.add(
-            "redis_sentinel_master_setting_down_after_milliseconds", master.down_after_ms, **where
-        )
-        out.add("redis_sentinel_master_sdown", float(master.sdown), addr=addr, master_name=name)
-        out.add("redis_sentinel_master_odown", float(master.odown), addr=addr, master_name=name)
-        out.add(
-            "redis_sentinel_master_failover_in_progress",
-            float(master.failover_in_progress),
-            addr=addr,
-            master_name=name,
-        )
-        out.add(
-            "redis_sentinel_master_ckquorum_ok",
-            float(monitored.ckquorum.ok),
-            addr=addr,
-            master_name=name,
+        out.add_samples(
+            {"addr": addr, "master_name": name},
+            (
+                ("redis_sentinel_master_sdown", float(master.sdown)),
+                ("redis_sentinel_master_odown", float(master.odown)),
+                ("redis_sentinel_master_failover_in_progress", float(master.failover_in_progress)),
+                ("redis_sentinel_master_ckquorum_ok", float(monitored.ckquorum.ok)),
+            ),
         )
         for replica in monitored.replicas or ():
-            at = {"addr": addr, "master_name": name, "replica_address": replica.address}
-            out.add("redis_sentinel_replica_up", float(replica_up(replica)), **at)
-            out.add("redis_sentinel_replica_master_link_up", float(replica.master_link_ok), **at)
-            out.add("redis_sentinel_replica_offset_bytes", replica.repl_offset, **at)
+            out.add_samples(
+                {"addr": addr, "master_name": name, "replica_address": replica.address},
+                (
+                    ("redis_sentinel_replica_up", float(replica_up(replica))),
+                    ("redis_sentinel_replica_master_link_up", float(replica.master_link_ok)),
+                    ("redis_sentinel_replica_offset_bytes", replica.repl_offset),
+                ),
+            )
 
 
 def add_events(out: Samples, addr: str, events: EventSnapshot, masters: Iterable[str] = ()) -> None:
@@ -316,41 +337,34 @@ def add_events(out: Samples, addr: str, events: EventSnapshot, masters: Iterable
     Failover counters and duration histograms start at zero for every master the Sentinel
     monitors, so ``increase()`` sees the first failover too.
     """
-    out.add("redis_sentinel_event_stream_up", float(events.stream_up), addr=addr)
-    out.add("redis_sentinel_event_stream_reconnects_total", events.reconnects, addr=addr)
-    out.add("redis_sentinel_event_parse_errors_total", events.parse_errors, addr=addr)
+    out.add_samples(
+        {"addr": addr},
+        (
+            ("redis_sentinel_event_stream_up", float(events.stream_up)),
+            ("redis_sentinel_event_stream_reconnects_total", events.reconnects),
+            ("redis_sentinel_event_parse_errors_total", events.parse_errors),
+        ),
+    )
     for (master_name, event), count in sorted(events.events.items()):
-        out.add(
-            "redis_sentinel_events_total", count, addr=addr, master_name=master_name, event=event
-        )
+        at = {"addr": addr, "master_name": master_name, "event": event}
+        out.add_sample("redis_sentinel_events_total", at, count)
     names = sorted({*masters, *events.failovers, *events.durations})
     empty = [(bound, 0.0) for bound in (*DEFAULT_FAILOVER_BUCKETS, float("inf"))]
     for name in names:
-        out.add(
-            "redis_sentinel_failovers_total",
-            events.failovers.get(name, 0),
-            addr=addr,
-            master_name=name,
-        )
-        out.add(
-            "redis_sentinel_last_failover_timestamp_seconds",
-            events.last_failover.get(name),
-            addr=addr,
-            master_name=name,
+        of_master = {"addr": addr, "master_name": name}
+        out.add_samples(
+            of_master,
+            (
+                ("redis_sentinel_failovers_total", events.failovers.get(name, 0)),
+                ("redis_sentinel_last_failover_timestamp_seconds", events.last_failover.get(name)),
+            ),
         )
         histogram = events.durations.get(name)
         if histogram is None:
-            out.add_histogram(
-                "redis_sentinel_failover_duration_seconds", empty, 0.0, addr=addr, master_name=name
-            )
+            buckets, total = empty, 0.0
         else:
-            out.add_histogram(
-                "redis_sentinel_failover_duration_seconds",
-                [(b, float(n)) for b, n in histogram.buckets],
-                histogram.sum,
-                addr=addr,
-                master_name=name,
-            )
+            buckets, total = [(b, float(n)) for b, n in histogram.buckets], histogram.sum
+        out.add_histogram("redis_sentinel_failover_duration_seconds", buckets, total, **of_master)
 
 
 def add_instance(out: Samples, addr: str, instance: Instance) -> None:
@@ -421,9 +435,15 @@ def add_instance(out: Samples, addr: str, instance: Instance) -> None:
 def add_target(out: Samples, snap: TargetSnapshot, dropped_total: int = 0) -> None:
     """One target's snapshot → its families (``redis_up`` and the exporter's view always)."""
     addr = snap.addr
-    out.add("redis_up", 1.0 if snap.up else 0.0, addr=addr)
-    out.add("redis_exporter_last_scrape_duration_seconds", snap.duration_seconds, addr=addr)
-    out.add("redis_exporter_last_scrape_error", 0.0 if snap.up else 1.0, addr=addr)
+    at = {"addr": addr}
+    out.add_samples(
+        at,
+        (
+            ("redis_up", 1.0 if snap.up else 0.0),
+            ("redis_exporter_last_scrape_duration_seconds", snap.duration_seconds),
+            ("redis_exporter_last_scrape_error", 0.0 if snap.up else 1.0),
+        ),
+    )
     if not snap.up:
         return
     server = snap.server
@@ -445,10 +465,10 @@ def add_target(out: Samples, snap: TargetSnapshot, dropped_total: int = 0) -> No
             master_replid=server.master_replid,
         )
         uptime = server.uptime_in_seconds
-        out.add("redis_uptime_in_seconds", uptime, addr=addr)
+        out.add_sample("redis_uptime_in_seconds", at, uptime)
         if snap.instance is not None and uptime is not None:
             started = math.floor(snap.collected_at) - uptime
-            out.add("redis_start_time_seconds", started, addr=addr)
+            out.add_sample("redis_start_time_seconds", at, started)
     if snap.replication is not None:
         add_replication(out, addr, snap.replication)
     if snap.instance is not None:
