@@ -8,7 +8,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -77,6 +77,21 @@ def test_golden_collections_are_written_as_prometheus_client_writes_them(
     assert first == theirs(build_families(collection, events), openmetrics)
     assert writer.render(collection, events, openmetrics=openmetrics) == first  # from caches
     assert len(first) > 10_000
+
+
+@pytest.mark.parametrize("openmetrics", [False, True], ids=["text", "openmetrics"])
+@pytest.mark.parametrize("case", GOLDEN)
+def test_targets_written_as_they_were_collected_give_the_same_bytes(
+    case: str, openmetrics: bool
+) -> None:
+    collection, events = GOLDEN[case]()
+    writer = ExpositionWriter()
+    dropped = collection.masters_dropped_total
+    prepared = tuple(writer.prepare(snap, dropped.get(snap.addr, 0)) for snap in collection.targets)
+    at_once = writer.render(collection, events, openmetrics=openmetrics)
+    ahead = writer.render(replace(collection, prepared=prepared), events, openmetrics=openmetrics)
+    assert ahead == at_once
+    assert ahead == theirs(build_families(collection, events), openmetrics)
 
 
 @pytest.mark.parametrize("accept", ACCEPTS)
@@ -186,7 +201,7 @@ def test_generated_samples_are_written_as_prometheus_client_writes_them(
             call.apply(families)
             call.apply(lines)
         expected = theirs(families.families(), openmetrics)
-        assert writer.finish(lines, openmetrics=openmetrics) == expected
+        assert writer.finish([lines], openmetrics=openmetrics) == expected
 
 
 def test_the_float_formatting_is_go_s_as_prometheus_client_does_it() -> None:
@@ -195,7 +210,7 @@ def test_the_float_formatting_is_go_s_as_prometheus_client_does_it() -> None:
     for value in values:
         for sink in (families, lines):
             sink.add("redis_up", value, addr=repr(value))
-    text = lines.text(openmetrics=False).decode()
+    text = ExpositionWriter().finish([lines], openmetrics=False).decode()
     assert 'redis_up{addr="inf"} +Inf\n' in text
     assert 'redis_up{addr="nan"} NaN\n' in text
     assert 'redis_up{addr="-0.0"} -0.0\n' in text
@@ -211,6 +226,6 @@ def test_the_label_cache_stays_bounded_as_labels_come_and_go() -> None:
         for i in range(20):
             for sink in (families, lines):
                 sink.add("redis_up", 1.0, addr=f"{scrape}-{i}")
-        text = writer.finish(lines, openmetrics=False)
+        text = writer.finish([lines], openmetrics=False)
         assert text == generate_latest(registry_of(families.families()))
         assert writer.cached_label_sets <= 120

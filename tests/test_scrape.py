@@ -18,7 +18,7 @@ from redis.exceptions import AuthenticationError, ConnectionError, TimeoutError
 from fakes import FIXTURES, FakeNetwork, FakeServer, redis_replies, sentinel_replies
 from redis_ha_exporter.families import build_families, registry_of
 from redis_ha_exporter.scrape import Scraper, deadline_from_header
-from redis_ha_exporter.snapshot import Collection
+from redis_ha_exporter.snapshot import Collection, TargetSnapshot
 from redis_ha_exporter.targets import Kind, parse_target
 
 REDIS = "10.0.0.1:6379"
@@ -220,6 +220,34 @@ async def test_a_sentinel_is_read_in_one_round_trip_while_its_masters_stay_the_s
     server.replies = {**two, **one}  # and removed again: what was asked about it is dropped
     assert masters(await s.collect(2.0)) == {"m1"}
     assert server.round_trips == 6
+    await s.close()
+
+
+async def test_prepare_sees_each_target_as_it_is_collected_with_its_dropped_total() -> None:
+    net = FakeNetwork(
+        {
+            REDIS: FakeServer(redis_replies(), delay=0.05),  # the slower one
+            SENTINEL: FakeServer(sentinel_replies("two_masters")),
+        }
+    )
+    s = Scraper(
+        [parse_target(REDIS, Kind.REDIS), parse_target(SENTINEL, Kind.SENTINEL)],
+        5.0,
+        max_masters=1,
+        client_factory=net,
+    )
+    seen: list[tuple[str, int]] = []
+
+    def prepare(snap: TargetSnapshot, dropped: int) -> str:
+        seen.append((snap.addr, dropped))
+        return f"made of {snap.addr}"
+
+    s.prepare = prepare
+    await s.collect(2.0)
+    collection = await s.collect(2.0)
+    assert seen == [(SENTINEL, 1), (REDIS, 0), (SENTINEL, 2), (REDIS, 0)]  # as they came
+    assert collection.prepared == (f"made of {REDIS}", f"made of {SENTINEL}")  # in order
+    assert collection.masters_dropped_total == {SENTINEL: 2}
     await s.close()
 
 

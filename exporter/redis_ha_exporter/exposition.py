@@ -29,7 +29,7 @@ from __future__ import annotations
 import functools
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from prometheus_client.exposition import choose_encoder, generate_latest
 from prometheus_client.openmetrics import exposition as openmetrics
@@ -41,13 +41,14 @@ from redis_ha_exporter.families import (
     LABEL_NAMES,
     PROTOTYPES,
     Samples,
+    add_collection,
+    add_target,
     build_families,
     catalogue_order,
-    fill,
     refuse,
     registry_of,
 )
-from redis_ha_exporter.snapshot import Collection
+from redis_ha_exporter.snapshot import Collection, TargetSnapshot
 
 Events = Mapping[str, EventSnapshot] | None
 #: A label set's items, or (a label set's text, one more label, its value): what the cache of
@@ -116,7 +117,6 @@ class Exposition(Samples):
         # reused by another while the entry lives.
         self._seen: dict[int, tuple[Mapping[str, str], str]] = {}
         self._lines: defaultdict[str, list[str]] = defaultdict(list)
-        self.samples = 0
 
     def add_sample(self, name: str, labels: dict[str, str], value: float | None) -> None:
         if value is None:
@@ -179,18 +179,29 @@ class Exposition(Samples):
         self._seen[id(labels)] = (labels, text)
         return text
 
-    def text(self, *, openmetrics: bool) -> bytes:
-        """The exposition: the families in catalogue order, each with its header lines."""
-        which = 1 if openmetrics else 0
-        out: list[bytes] = []
-        for family in sorted(self._lines, key=catalogue_order):
-            lines = self._lines[family]
-            self.samples += len(lines)
-            out.append(HEADERS[family][which])
-            out.append("".join(lines).encode())
-        if openmetrics:
-            out.append(b"# EOF\n")
-        return b"".join(out)
+    def lines(self, family: str) -> list[str]:
+        """The lines written for ``family`` (none: an empty list)."""
+        return self._lines.get(family) or []
+
+    @property
+    def families(self) -> Iterable[str]:
+        return self._lines.keys()
+
+
+def write(parts: Sequence[Exposition], *, openmetrics: bool) -> bytes:
+    """The exposition of ``parts`` (the targets', then the rest): every family once, in
+    catalogue order, with its header lines, then its lines from each part in turn."""
+    which = 1 if openmetrics else 0
+    out: list[bytes] = []
+    for family in sorted({f for part in parts for f in part.families}, key=catalogue_order):
+        out.append(HEADERS[family][which])
+        for part in parts:
+            lines = part.lines(family)
+            if lines:
+                out.append("".join(lines).encode())
+    if openmetrics:
+        out.append(b"# EOF\n")
+    return b"".join(out)
 
 
 class ExpositionWriter:
@@ -230,22 +241,35 @@ class ExpositionWriter:
 
         return delegated, content_type
 
+    def prepare(self, snap: TargetSnapshot, dropped_total: int) -> Exposition:
+        """One target's samples, written as soon as it is collected (the scraper's
+        ``prepare``): meanwhile the slower targets are still awaited."""
+        part = self.exposition()
+        add_target(part, snap, dropped_total)
+        return part
+
     def render(self, collection: Collection, events: Events = None, *, openmetrics: bool) -> bytes:
-        """The text format (or OpenMetrics 1.0.0) of a collection and its event streams."""
-        exposition = self.exposition()
-        fill(exposition, collection, events)
-        return self.finish(exposition, openmetrics=openmetrics)
+        """The text format (or OpenMetrics 1.0.0) of a collection and its event streams; the
+        targets' samples as ``prepare`` wrote them, when it did."""
+        parts = [p for p in collection.prepared if isinstance(p, Exposition)]
+        if len(parts) != len(collection.targets):
+            parts = [self.exposition()]
+            for snap in collection.targets:
+                add_target(parts[0], snap, collection.masters_dropped_total.get(snap.addr, 0))
+        rest = self.exposition()
+        add_collection(rest, collection, events)
+        return self.finish([*parts, rest], openmetrics=openmetrics)
 
     def exposition(self) -> Exposition:
-        """A sink for one scrape's samples."""
+        """A sink for samples."""
         return Exposition(self._label_texts)
 
-    def finish(self, exposition: Exposition, *, openmetrics: bool) -> bytes:
-        """``exposition``'s bytes; the label-set cache trimmed."""
-        body = exposition.text(openmetrics=openmetrics)
-        if len(self._label_texts) > max(self.max_cached, 4 * exposition.samples):
+    def finish(self, parts: Sequence[Exposition], *, openmetrics: bool) -> bytes:
+        """The bytes of ``parts``; the label-set cache trimmed."""
+        samples = sum(len(part.lines(f)) for part in parts for f in part.families)
+        if len(self._label_texts) > max(self.max_cached, 4 * samples):
             self._label_texts.clear()
-        return body
+        return write(parts, openmetrics=openmetrics)
 
 
 def openmetrics_generate_latest(registry: object) -> bytes:

@@ -481,11 +481,20 @@ def fill(
     out: Samples, collection: Collection, events: Mapping[str, EventSnapshot] | None = None
 ) -> None:
     """Every sample of a collection: per-target metrics, event streams, the exporter's own."""
-    monitored: dict[str, list[str]] = {}
     for snap in collection.targets:
         add_target(out, snap, collection.masters_dropped_total.get(snap.addr, 0))
-        if snap.sentinel is not None:
-            monitored[snap.addr] = [m.master.name for m in snap.sentinel.masters]
+    add_collection(out, collection, events)
+
+
+def add_collection(
+    out: Samples, collection: Collection, events: Mapping[str, EventSnapshot] | None = None
+) -> None:
+    """The samples about the collection as a whole: the event streams, the exporter's own."""
+    monitored = {
+        snap.addr: [m.master.name for m in snap.sentinel.masters]
+        for snap in collection.targets
+        if snap.sentinel is not None
+    }
     for addr, snapshot in (events or {}).items():
         add_events(out, addr, snapshot, monitored.get(addr, ()))
     out.add("redis_exporter_build_info", 1.0, version=__version__, python_version=PYTHON)

@@ -64,6 +64,11 @@ from redis_ha_exporter.targets import Kind, Target
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")
 
+#: Work on a target's snapshot as soon as it is collected, given the running total of masters
+#: its Sentinel dropped (the server writes the target's samples then, while slower targets
+#: are still awaited); what it returns is kept in ``Collection.prepared``.
+Prepare = Callable[[TargetSnapshot, int], object]
+
 #: What ``CONFIG GET`` asks for: the number of databases (for the empty ones' zeros) and the
 #: parameters exported as ``redis_config_*``.
 CONFIG_PARAMETERS = ("databases", *CONFIG_FIELDS)
@@ -214,7 +219,10 @@ async def collect_target(
 
 
 class Scraper:
-    """Owns one client per configured target and runs single-flight collections."""
+    """Owns one client per configured target and runs single-flight collections; ``prepare``
+    (if set) runs on each target's snapshot as soon as it is collected."""
+
+    prepare: Prepare | None = None
 
     def __init__(
         self,
@@ -244,36 +252,41 @@ class Scraper:
 
     async def _collect(self, timeout: float) -> Collection:
         self._scrapes += 1
-        snaps = await asyncio.gather(
+        done = await asyncio.gather(
             *(self._collect_one(t, self._clients[t], timeout) for t in self.targets)
         )
-        for snap in snaps:
-            if snap.sentinel is not None:
-                self._dropped[snap.addr] = self._dropped.get(snap.addr, 0) + snap.sentinel.dropped
-        return Collection(tuple(snaps), self._scrapes, dict(self._dropped))
+        snaps = tuple(snap for snap, _ in done)
+        prepared = tuple(made for _, made in done) if self.prepare is not None else ()
+        return Collection(snaps, self._scrapes, dict(self._dropped), prepared)
 
     async def collect_adhoc(self, target: Target, timeout: float) -> Collection:
         """Collect one target named by ``/scrape?target=`` with a short-lived client."""
         client = self._factory(target, timeout)
         try:
-            snap = await self._collect_one(target, client, timeout)
+            snap, made = await self._collect_one(target, client, timeout)
         finally:
             await _close(client)
         dropped = {snap.addr: snap.sentinel.dropped} if snap.sentinel is not None else {}
-        return Collection((snap,), 0, dropped)
+        return Collection((snap,), 0, dropped, () if self.prepare is None else (made,))
 
     async def _collect_one(
         self, target: Target, client: aioredis.Redis, timeout: float
-    ) -> TargetSnapshot:
-        expected = self._masters.get(target.addr, ())
+    ) -> tuple[TargetSnapshot, object]:
+        """The target's snapshot, and what ``prepare`` made of it (None without one)."""
+        configured = target in self._clients  # not an ad-hoc /scrape target
+        expected = self._masters.get(target.addr, ()) if configured else ()
         snap = await collect_target(
             target, client, timeout, self._max_masters, self._config_command, expected
         )
         if snap.instance is not None:
             self._note_refusals(snap.addr, snap.instance.refused)
-        if snap.sentinel is not None and target in self._clients:  # configured, not ad hoc
-            self._masters[snap.addr] = tuple(m.master.name for m in snap.sentinel.masters)
-        return snap
+        dropped = 0
+        if snap.sentinel is not None:
+            dropped = snap.sentinel.dropped
+            if configured:
+                self._masters[snap.addr] = tuple(m.master.name for m in snap.sentinel.masters)
+                dropped = self._dropped[snap.addr] = self._dropped.get(snap.addr, 0) + dropped
+        return snap, None if self.prepare is None else self.prepare(snap, dropped)
 
     def _note_refusals(self, addr: str, refused: Mapping[str, str]) -> None:
         """One debug line when a command is refused that was not refused last time."""

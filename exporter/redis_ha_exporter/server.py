@@ -226,14 +226,16 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
 
 
 def build_app(config: Config, scraper: Scraper) -> web.Application:
-    """The aiohttp application; it closes the scraper and runs the event streams."""
+    """The aiohttp application; it closes the scraper and runs the event streams, and has the
+    scraper write each target's samples as soon as it is collected."""
     app = web.Application(middlewares=[auth_middleware])
     app[CONFIG_KEY] = config
     app[SCRAPER_KEY] = scraper
     app[POLICY_KEY] = config.scrape_policy
     app[REPORTS_KEY] = SentinelReports()
     app[SLOTS_KEY] = asyncio.Semaphore(config.scrape_max_concurrent)
-    app[WRITER_KEY] = ExpositionWriter()
+    app[WRITER_KEY] = writer = ExpositionWriter()
+    scraper.prepare = writer.prepare  # each target's samples written as soon as it is collected
     if config.web is not None:
         app[WEB_FILE_KEY] = WebConfigFile(config.web)
     sentinels = [t for t in config.targets if t.kind is Kind.SENTINEL]
