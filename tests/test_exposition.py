@@ -17,7 +17,7 @@ from prometheus_client.core import Metric
 from prometheus_client.exposition import choose_encoder, generate_latest
 
 from redis_ha_exporter.catalogue import CATALOGUE, Kind, MetricSpec
-from redis_ha_exporter.events.state import EventSnapshot
+from redis_ha_exporter.events.state import EventSnapshot, EventState
 from redis_ha_exporter.exposition import (
     LABEL_NAME,
     METRIC_NAME,
@@ -26,6 +26,7 @@ from redis_ha_exporter.exposition import (
     openmetrics_generate_latest,
 )
 from redis_ha_exporter.families import FamilyBuilder, Samples, build_families, registry_of
+from redis_ha_exporter.parse.events import parse_event
 from redis_ha_exporter.snapshot import Collection
 from support import promtool_lint
 from test_golden_exposition import replication_collection, sentinel_collection
@@ -92,6 +93,30 @@ def test_targets_written_as_they_were_collected_give_the_same_bytes(
     ahead = writer.render(replace(collection, prepared=prepared), events, openmetrics=openmetrics)
     assert ahead == at_once
     assert ahead == theirs(build_families(collection, events), openmetrics)
+
+
+def test_event_samples_are_written_again_only_when_the_event_state_changed() -> None:
+    collection, _ = sentinel_collection()
+    addr = collection.targets[0].addr
+    state = EventState(ring_size=10)
+    state.mark_connected(1000.0)
+    writer = ExpositionWriter()
+
+    def scrape() -> tuple[bytes, bytes]:
+        events = {addr: state.snapshot()}
+        ours = writer.render(collection, events, openmetrics=False)
+        return ours, theirs(build_families(collection, events), False)
+
+    first, expected = scrape()
+    assert first == expected
+    kept = writer._event_parts[addr]
+    assert scrape()[0] == first
+    assert writer._event_parts[addr] is kept  # nothing changed: the same lines
+    state.apply(parse_event("+sdown", "master m1 127.0.0.1 6379"), 1001.0)
+    second, expected = scrape()
+    assert second == expected
+    assert second != first
+    assert writer._event_parts[addr] is not kept
 
 
 @pytest.mark.parametrize("accept", ACCEPTS)

@@ -41,10 +41,12 @@ from redis_ha_exporter.families import (
     LABEL_NAMES,
     PROTOTYPES,
     Samples,
-    add_collection,
+    add_events,
+    add_own,
     add_target,
     build_families,
     catalogue_order,
+    monitored_masters,
     refuse,
     registry_of,
 )
@@ -216,6 +218,7 @@ class ExpositionWriter:
 
     def __init__(self) -> None:
         self._label_texts: dict[LabelKey, str] = {}
+        self._event_parts: dict[str, tuple[EventSnapshot, tuple[str, ...], Exposition]] = {}
 
     @property
     def cached_label_sets(self) -> int:
@@ -256,9 +259,24 @@ class ExpositionWriter:
             parts = [self.exposition()]
             for snap in collection.targets:
                 add_target(parts[0], snap, collection.masters_dropped_total.get(snap.addr, 0))
-        rest = self.exposition()
-        add_collection(rest, collection, events)
-        return self.finish([*parts, rest], openmetrics=openmetrics)
+        monitored = monitored_masters(collection)
+        for addr, snapshot in (events or {}).items():
+            parts.append(self._events(addr, snapshot, monitored.get(addr, ())))
+        own = self.exposition()
+        add_own(own, collection)
+        return self.finish([*parts, own], openmetrics=openmetrics)
+
+    def _events(self, addr: str, snapshot: EventSnapshot, masters: tuple[str, ...]) -> Exposition:
+        """A Sentinel's event-stream samples: written again only when its event state (whose
+        snapshot is the same object until it changes) or its masters changed since the last
+        scrape. With many masters they are the larger part of a scrape (a histogram each)."""
+        kept = self._event_parts.get(addr)
+        if kept is not None and kept[0] is snapshot and kept[1] == masters:
+            return kept[2]
+        part = self.exposition()
+        add_events(part, addr, snapshot, masters)
+        self._event_parts[addr] = (snapshot, masters, part)
+        return part
 
     def exposition(self) -> Exposition:
         """A sink for samples."""

@@ -490,13 +490,23 @@ def add_collection(
     out: Samples, collection: Collection, events: Mapping[str, EventSnapshot] | None = None
 ) -> None:
     """The samples about the collection as a whole: the event streams, the exporter's own."""
-    monitored = {
-        snap.addr: [m.master.name for m in snap.sentinel.masters]
+    monitored = monitored_masters(collection)
+    for addr, snapshot in (events or {}).items():
+        add_events(out, addr, snapshot, monitored.get(addr, ()))
+    add_own(out, collection)
+
+
+def monitored_masters(collection: Collection) -> dict[str, tuple[str, ...]]:
+    """The masters each Sentinel of the collection monitors (as kept), by its ``addr``."""
+    return {
+        snap.addr: tuple(m.master.name for m in snap.sentinel.masters)
         for snap in collection.targets
         if snap.sentinel is not None
     }
-    for addr, snapshot in (events or {}).items():
-        add_events(out, addr, snapshot, monitored.get(addr, ()))
+
+
+def add_own(out: Samples, collection: Collection) -> None:
+    """The exporter's own samples."""
     out.add("redis_exporter_build_info", 1.0, version=__version__, python_version=PYTHON)
     out.add("redis_exporter_scrapes_total", float(collection.scrapes_total))
 
