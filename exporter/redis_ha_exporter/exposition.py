@@ -181,24 +181,21 @@ class Exposition(Samples):
         self._seen[id(labels)] = (labels, text)
         return text
 
-    def lines(self, family: str) -> list[str]:
-        """The lines written for ``family`` (none: an empty list)."""
-        return self._lines.get(family) or []
-
     @property
-    def families(self) -> Iterable[str]:
-        return self._lines.keys()
+    def samples(self) -> int:
+        return sum(len(lines) for lines in self._lines.values())
 
 
 def write(parts: Sequence[Exposition], *, openmetrics: bool) -> bytes:
     """The exposition of ``parts`` (the targets', then the rest): every family once, in
     catalogue order, with its header lines, then its lines from each part in turn."""
     which = 1 if openmetrics else 0
+    tables = [part._lines for part in parts]
     out: list[bytes] = []
-    for family in sorted({f for part in parts for f in part.families}, key=catalogue_order):
+    for family in sorted(set().union(*tables), key=catalogue_order):
         out.append(HEADERS[family][which])
-        for part in parts:
-            lines = part.lines(family)
+        for table in tables:
+            lines = table.get(family)
             if lines:
                 out.append("".join(lines).encode())
     if openmetrics:
@@ -284,7 +281,7 @@ class ExpositionWriter:
 
     def finish(self, parts: Sequence[Exposition], *, openmetrics: bool) -> bytes:
         """The bytes of ``parts``; the label-set cache trimmed."""
-        samples = sum(len(part.lines(f)) for part in parts for f in part.families)
+        samples = sum(part.samples for part in parts)
         if len(self._label_texts) > max(self.max_cached, 4 * samples):
             self._label_texts.clear()
         return write(parts, openmetrics=openmetrics)
