@@ -1190,6 +1190,18 @@ def instance(s: Scope) -> JSON:
     def in_range(metric: str) -> str:
         return by_host(s, f"increase({s.sel(metric)}[$__range])")
 
+    def rates(
+        title: str, description: str, unit: str, *series: tuple[str, str], width: int = 8
+    ) -> JSON:
+        """A graph of counters per second, ``(metric, legend suffix)`` each."""
+        targets = [target(per_second(metric), host_legend(s, kind)) for metric, kind in series]
+        return timeseries(title, description, targets, size=(width, 8), unit=unit)
+
+    def fraction(title: str, description: str, expr: str, width: int, steps: JSON) -> JSON:
+        """A tile per server of ``expr``, a fraction shown in per cent."""
+        targets = [target(expr, host_legend(s), instant=True)]
+        return stat(title, description, targets, size=(width, 8), unit="percentunit", steps=steps)
+
     hits, misses = "redis_keyspace_hits_total", "redis_keyspace_misses_total"
     maxclients = f"{s.sel('redis_config_maxclients')} or {s.sel('redis_max_clients')}"
     panels = [
@@ -1205,20 +1217,13 @@ def instance(s: Scope) -> JSON:
             ],
             unit="bytes",
         ),
-        stat(
+        fraction(
             "Memory used / maxmemory",
             "used_memory as a fraction of maxmemory, where one is set. At 1 a noeviction or "
             "volatile-* server refuses writes (RedisMemoryNearMaxmemory, RedisOutOfMemory).",
-            [
-                target(
-                    f"{value('redis_memory_used_bytes')} / ({value('redis_memory_max_bytes')} > 0)",
-                    host_legend(s),
-                    instant=True,
-                )
-            ],
-            size=(12, 8),
-            unit="percentunit",
-            steps=thresholds((0.9, "orange"), (1, "red")),
+            f"{value('redis_memory_used_bytes')} / ({value('redis_memory_max_bytes')} > 0)",
+            12,
+            thresholds((0.9, "orange"), (1, "red")),
         ),
         timeseries(
             "Clients vs maxclients",
@@ -1230,15 +1235,14 @@ def instance(s: Scope) -> JSON:
                 target(by_host(s, maxclients), host_legend(s, "maxclients")),
             ],
         ),
-        timeseries(
+        rates(
             "Connections received and rejected",
             "New connections per second, and those rejected (maxclients reached, or protected "
             "mode refusing a client from another host: RedisRejectedConnections).",
-            [
-                target(per_second("redis_connections_received_total"), host_legend(s, "received")),
-                target(per_second("redis_rejected_connections_total"), host_legend(s, "rejected")),
-            ],
-            unit="cps",
+            "cps",
+            ("redis_connections_received_total", "received"),
+            ("redis_rejected_connections_total", "rejected"),
+            width=12,
         ),
         row("Commands and network"),
         timeseries(
@@ -1248,40 +1252,27 @@ def instance(s: Scope) -> JSON:
             size=(24, 8),
             unit="ops",
         ),
-        timeseries(
+        rates(
             "Keyspace hits and misses",
             "Key lookups per second that found their key (hits) and that did not (misses).",
-            [
-                target(per_second(hits), host_legend(s, "hits")),
-                target(per_second(misses), host_legend(s, "misses")),
-            ],
-            size=(8, 8),
-            unit="ops",
+            "ops",
+            (hits, "hits"),
+            (misses, "misses"),
         ),
-        stat(
+        fraction(
             "Hit ratio in range",
             "Hits over all key lookups in the selected range (no tile for a server that had "
             "no lookup, as replicas often have none).",
-            [
-                target(
-                    f"{in_range(hits)} / ({in_range(hits)} + {in_range(misses)} > 0)",
-                    host_legend(s),
-                    instant=True,
-                )
-            ],
-            size=(8, 8),
-            unit="percentunit",
-            steps=thresholds((0.8, "green"), base="orange"),
+            f"{in_range(hits)} / ({in_range(hits)} + {in_range(misses)} > 0)",
+            8,
+            thresholds((0.8, "green"), base="orange"),
         ),
-        timeseries(
+        rates(
             "Network in and out",
             "Bytes per second Redis read from and wrote to its clients and replicas.",
-            [
-                target(per_second("redis_net_input_bytes_total"), host_legend(s, "in")),
-                target(per_second("redis_net_output_bytes_total"), host_legend(s, "out")),
-            ],
-            size=(8, 8),
-            unit="Bps",
+            "Bps",
+            ("redis_net_input_bytes_total", "in"),
+            ("redis_net_output_bytes_total", "out"),
         ),
         row("Keys"),
         timeseries(
@@ -1297,16 +1288,13 @@ def instance(s: Scope) -> JSON:
             [target(value("redis_db_keys_expiring", "db") + " > 0", host_legend(s, "{{db}}"))],
             size=(8, 8),
         ),
-        timeseries(
+        rates(
             "Expired and evicted keys",
             "Keys removed per second because their TTL passed (expired) and to stay under "
             "maxmemory (evicted).",
-            [
-                target(per_second("redis_expired_keys_total"), host_legend(s, "expired")),
-                target(per_second("redis_evicted_keys_total"), host_legend(s, "evicted")),
-            ],
-            size=(8, 8),
-            unit="ops",
+            "ops",
+            ("redis_expired_keys_total", "expired"),
+            ("redis_evicted_keys_total", "evicted"),
         ),
         row("Persistence"),
         state_timeline(
