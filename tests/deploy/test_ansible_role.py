@@ -397,12 +397,7 @@ def test_the_units_are_the_shipped_ones(deployment: Deployment) -> None:
 
 def test_the_drop_ins_leave_the_hardening_alone(deployment: Deployment) -> None:
     """Only what the exporter reads and where it listens: no key of the shipped hardening."""
-    allowed = {
-        ("Unit", "After"),
-        ("Service", "LoadCredential"),
-        ("Service", "WorkingDirectory"),
-        ("Service", "ExecStart"),
-    }
+    allowed = {("Unit", "After"), ("Service", "LoadCredential"), ("Service", "ExecStart")}
     for unit in (PLAIN, TEMPLATE_INSTANCE):
         dropin = deployment.root / f"etc/systemd/system/{unit}.d/ansible.conf"
         keys = {
