@@ -16,11 +16,11 @@ from prometheus_client import CollectorRegistry
 from redis.exceptions import AuthenticationError, ConnectionError, TimeoutError
 
 from fakes import FIXTURES, FakeNetwork, FakeServer, redis_replies, sentinel_replies
-from redis_ha_exporter.catalogue import CATALOGUE
 from redis_ha_exporter.families import build_families, registry_of
 from redis_ha_exporter.scrape import Scraper, deadline_from_header
 from redis_ha_exporter.snapshot import Collection
 from redis_ha_exporter.targets import Kind, parse_target
+from support import families_from
 
 REDIS = "10.0.0.1:6379"
 OTHER = "10.0.0.2:6379"
@@ -292,11 +292,6 @@ def masters(collection: Collection) -> list[tuple[str, str]]:
     ]
 
 
-def from_command(command: str) -> set[str]:
-    """The families the catalogue says ``command`` gives (all gauges: sample name = family)."""
-    return {spec.name for spec in CATALOGUE if spec.source.startswith(command)}
-
-
 @pytest.mark.parametrize(
     "command", ["SENTINEL MASTERS", "SENTINEL SLAVES", "SENTINEL SENTINELS", "SENTINEL CKQUORUM"]
 )
@@ -312,8 +307,8 @@ async def test_a_sentinel_subcommand_denied_by_an_acl_leaves_out_only_its_famili
         for _ in range(3):
             collection = await s.collect(2.0)
             assert up(collection, SENTINEL) == 1
-    assert from_command(command)  # the catalogue names what the subcommand gives
-    assert complete - sample_names(collection, SENTINEL) == from_command(command)
+    assert families_from(command)  # the catalogue names what the subcommand gives
+    assert complete - sample_names(collection, SENTINEL) == families_from(command)
     assert sample_names(collection, SENTINEL) <= complete
     (logged,) = refusals(caplog)
     assert logged["commands"] == command
