@@ -282,9 +282,8 @@ def add_sentinel(out: Samples, addr: str, state: SentinelState, dropped_total: i
         ),
     )
     for monitored in state.masters:
-        master = monitored.master
-        name = master.name
-        where = {"addr": addr, "master_name": name, "master_address": master.address}
+        name = monitored.name
+        where = {"addr": addr, "master_name": name, "master_address": monitored.address}
         if monitored.info is not None:
             line = monitored.info
             out.add_sample(
@@ -299,27 +298,43 @@ def add_sentinel(out: Samples, addr: str, state: SentinelState, dropped_total: i
                     ("redis_sentinel_master_sentinels", line.sentinels),
                 ),
             )
-        out.add_samples(
-            where,
-            (
-                ("redis_sentinel_master_ok_slaves", count_ok_slaves(monitored.replicas or ())),
-                ("redis_sentinel_master_ok_sentinels", count_ok_sentinels(monitored.peers or ())),
-                ("redis_sentinel_master_config_epoch", master.config_epoch),
-                ("redis_sentinel_master_setting_ckquorum", master.quorum),
-                ("redis_sentinel_master_setting_failover_timeout", master.failover_timeout_ms),
-                ("redis_sentinel_master_setting_parallel_syncs", master.parallel_syncs),
-                ("redis_sentinel_master_setting_down_after_milliseconds", master.down_after_ms),
-            ),
-        )
-        out.add_samples(
-            {"addr": addr, "master_name": name},
-            (
-                ("redis_sentinel_master_sdown", float(master.sdown)),
-                ("redis_sentinel_master_odown", float(master.odown)),
-                ("redis_sentinel_master_failover_in_progress", float(master.failover_in_progress)),
-                ("redis_sentinel_master_ckquorum_ok", float(monitored.ckquorum.ok)),
-            ),
-        )
+        # A SENTINEL subcommand refused by an ACL leaves out its families, never a made-up 0.
+        if monitored.replicas is not None:
+            out.add_sample(
+                "redis_sentinel_master_ok_slaves", where, count_ok_slaves(monitored.replicas)
+            )
+        if monitored.peers is not None:
+            out.add_sample(
+                "redis_sentinel_master_ok_sentinels", where, count_ok_sentinels(monitored.peers)
+            )
+        of_master = {"addr": addr, "master_name": name}
+        master = monitored.master
+        if master is not None:
+            out.add_samples(
+                where,
+                (
+                    ("redis_sentinel_master_config_epoch", master.config_epoch),
+                    ("redis_sentinel_master_setting_ckquorum", master.quorum),
+                    ("redis_sentinel_master_setting_failover_timeout", master.failover_timeout_ms),
+                    ("redis_sentinel_master_setting_parallel_syncs", master.parallel_syncs),
+                    ("redis_sentinel_master_setting_down_after_milliseconds", master.down_after_ms),
+                ),
+            )
+            out.add_samples(
+                of_master,
+                (
+                    ("redis_sentinel_master_sdown", float(master.sdown)),
+                    ("redis_sentinel_master_odown", float(master.odown)),
+                    (
+                        "redis_sentinel_master_failover_in_progress",
+                        float(master.failover_in_progress),
+                    ),
+                ),
+            )
+        if monitored.ckquorum is not None:
+            out.add_sample(
+                "redis_sentinel_master_ckquorum_ok", of_master, float(monitored.ckquorum.ok)
+            )
         for replica in monitored.replicas or ():
             out.add_samples(
                 {"addr": addr, "master_name": name, "replica_address": replica.address},
@@ -499,7 +514,7 @@ def add_collection(
 def monitored_masters(collection: Collection) -> dict[str, tuple[str, ...]]:
     """The masters each Sentinel of the collection monitors (as kept), by its ``addr``."""
     return {
-        snap.addr: tuple(m.master.name for m in snap.sentinel.masters)
+        snap.addr: tuple(m.name for m in snap.sentinel.masters)
         for snap in collection.targets
         if snap.sentinel is not None
     }

@@ -6,6 +6,10 @@
 2. only when ``SENTINEL MASTERS`` names a master that was not expected (the first collection,
    a master added): the same three for those.
 
+An error reply to ``INFO`` is raised: without it there is nothing to read, and the Sentinel is
+down for us. Every ``SENTINEL`` reply may be an error (an ACL that refuses the subcommand): it
+stays in its place for the caller to judge.
+
 Sentinel has no ``SELECT`` and no databases; commands are sent as ``SENTINEL <SUB>`` so redis-py
 applies none of its reply callbacks and the parsers see RESP2 lists (or RESP3 maps) as sent.
 """
@@ -26,7 +30,7 @@ class SentinelOverview:
 
     server: str
     info: str
-    masters: object
+    masters: object  # or the exception the Sentinel answered
 
 
 @dataclass(frozen=True)
@@ -58,10 +62,10 @@ async def fetch_overview(
     client: aioredis.Redis, expected: Sequence[str] = ()
 ) -> tuple[SentinelOverview, list[MasterReplies]]:
     """The overview, and in the same round trip the replies about the ``expected`` masters
-    (an error reply to the overview is raised; one about a master stays in its place)."""
+    (an error reply to ``INFO`` is raised; one to ``SENTINEL`` stays in its place)."""
     replies = await pipelined(client, *OVERVIEW, *_master_commands(expected), raise_on_error=False)
     server, info, masters = replies[: len(OVERVIEW)]
-    for reply in (server, info, masters):
+    for reply in (server, info):
         if isinstance(reply, BaseException):
             raise reply
     overview = SentinelOverview(server=str(server), info=str(info), masters=masters)
