@@ -4,8 +4,8 @@ encoders write them for the same families, for a fraction of their CPU.
 prometheus_client keeps the say on content negotiation (``choose_encoder``): what it picks for
 the ``Accept`` header is what is sent. When it picks the text format or OpenMetrics 1.0.0 with
 names escaped as underscores or kept as UTF-8 (what Prometheus 2 and 3 ask for), the lines are
-written here, straight from the samples :func:`~redis_ha_exporter.families.fill` puts into an
-:class:`Exposition`; for anything else (other escapings, other versions) the families are built
+written here, straight from the samples the families code puts into an :class:`Exposition`;
+for anything else (other escapings, other versions) the families are built
 (:func:`~redis_ha_exporter.families.build_families`) and its encoder writes them. The tests
 check the two agree byte for byte, on the golden expositions and on generated samples with
 awkward label values and numbers::
@@ -22,6 +22,11 @@ once, at import; each label set's ``{…}`` once while it recurs (between two sc
 values change, and samples with the same labels share one dict); so a sample costs a look-up
 and its value's formatting (prometheus_client's ``floatToGoString``, or ``repr`` where that is
 what it returns).
+
+The work is spread over the scrape: each target's samples are written when it answers
+(:meth:`ExpositionWriter.prepare`, run by the scraper), so a hundred targets are written while
+the slowest is awaited; a Sentinel's event-stream samples are kept while its events do not
+change; the parts are joined per family, in target order, once the last target is in.
 """
 
 from __future__ import annotations

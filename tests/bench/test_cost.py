@@ -126,15 +126,17 @@ def equal_work(ours: str, theirs_redis: str, theirs_sentinel: str) -> str:
     redis_side, sentinel_side = samples_of(theirs_redis), samples_of(theirs_sentinel)
     theirs = {**redis_side, **sentinel_side}
     shared = set(mine) & set(theirs)
-    only_theirs = sorted(set(theirs) - set(mine))
+    runtime = {n for n in theirs if n.startswith(("go_", "process_"))}
+    only_theirs = sorted(set(theirs) - set(mine) - runtime)
     return (
         f"Ours serves {sum(mine.values())} samples in {len(mine)} families per host scrape; "
         f"theirs {sum(redis_side.values())} ({len(redis_side)} families) from the Redis and "
-        f"{sum(sentinel_side.values())} ({len(sentinel_side)}) from the Sentinel. "
+        f"{sum(sentinel_side.values())} ({len(sentinel_side)}) from the Sentinel, "
+        f"{sum(theirs[n] for n in runtime if n in redis_side)} of them each about the Go "
+        "process itself (`go_*`, `process_*`). "
         f"{len(shared)} families are in both; {len(set(mine) - shared)} are ours only (the "
-        "event stream, per-replica Sentinel views, the exporter's own); of theirs, ours lacks "
-        + (", ".join(f"`{n}`" for n in only_theirs) or "none")
-        + "."
+        "event stream, per-replica Sentinel views, the exporter's own); of theirs, besides "
+        "the Go process's, ours lacks " + (", ".join(f"`{n}`" for n in only_theirs) or "none") + "."
     )
 
 
