@@ -37,7 +37,6 @@ the payload ambiguous; such events are parse errors or are split at the first sp
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import NamedTuple
 
 from redis_ha_exporter.parse import ParseError, format_address
@@ -144,8 +143,7 @@ class EventParseError(ParseError):
     """A message that is not a well-formed Sentinel event."""
 
 
-@dataclass(frozen=True, slots=True)
-class SentinelEvent:
+class SentinelEvent(NamedTuple):
     """One Sentinel event.
 
     ``master_name``/``master_address`` name the master the event is about: the instance itself
@@ -153,6 +151,10 @@ class SentinelEvent:
     of ``+switch-master``; empty for events without one (``+new-epoch``, ``+vote-for-leader``,
     ``+tilt``, scripts).  ``detail`` is the text after the instance identifier, or the whole
     payload for free-format events.  Typed extras are set only by the events that carry them.
+
+    A named tuple, not a dataclass: a flood of events makes one each (a frozen dataclass of
+    sixteen fields costs several times as much to build), and a tuple of strings and numbers
+    is left alone by the garbage collector while it waits in the ring of recent events.
     """
 
     event: str
