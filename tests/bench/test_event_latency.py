@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from bench.results import record, stamp, table
+from bench.results import Row, Stamp, record, table
 from harness.exporter import ExporterProcess, run_exporter
 from harness.process import HOST, wait_for
 from harness.topology import Node, Topology
@@ -108,12 +108,27 @@ class Run:
     total: int
     latencies: list[float]  # seconds, sorted
 
+    @property
+    def pace(self) -> str:
+        return "full speed" if self.rate is None else f"paced at {self.rate:.0f} events/s"
+
+    def ms(self, q: float) -> float:
+        """The ``q`` quantile of the latencies, in milliseconds."""
+        return 1000 * self.latencies[min(len(self.latencies) - 1, int(q * len(self.latencies)))]
+
+    def summary(self) -> Row:
+        p99 = self.ms(0.99)
+        return (
+            f"100 000 events across three Sentinels, {self.pace}: counted; p99 publish to "
+            "counted (ms)",
+            f"{self.total}; {p99:.1f}",
+            "all; < 10",
+            "yes" if self.total == EVENTS and p99 < 10 else "**no**",
+        )
+
     def rows(self) -> list[tuple[str, str]]:
-        pace = "full speed" if self.rate is None else f"paced at {self.rate:.0f} events/s"
-        ms = [
-            1000 * self.latencies[min(len(self.latencies) - 1, int(q * len(self.latencies)))]
-            for q in QUANTILES
-        ]
+        pace = self.pace
+        ms = [self.ms(q) for q in QUANTILES]
         return [
             (f"**{pace}**: published, counted", f"{EVENTS}, {self.total}"),
             ("published in", f"{self.published_s:.2f} s ({EVENTS / self.published_s:.0f}/s)"),
@@ -164,6 +179,7 @@ def test_a_hundred_thousand_events_across_three_sentinels(tmp_path: Path) -> Non
     benchmark publishes from three threads, at full speed and then paced. Latency: from the
     moment a message's pipeline was sent to the time the exporter recorded the event (its
     ``/events`` ring, big enough to keep all of them), both from this machine's clock."""
+    started = Stamp.now()
     groups = [f"stand-in-{i}" for i in range(STREAMS)]
     with Topology(tmp_path / "topo", groups=groups, replicas=0, sentinels=0) as topo:
         runs = [run(topo.redis, tmp_path, rate) for rate in (None, PACED)]
@@ -173,7 +189,7 @@ def test_a_hundred_thousand_events_across_three_sentinels(tmp_path: Path) -> Non
     record(
         "events",
         "## Sentinel events: 100 000 across three Sentinels\n\n"
-        f"{stamp()} Three `redis-server` processes stand in for the Sentinels (a Sentinel "
+        f"{started.line()} Three `redis-server` processes stand in for the Sentinels (a Sentinel "
         "accepts `PUBLISH` of its hello messages only; the events load test does the same); "
         "one exporter subscribes to all three; three threads publish `+new-epoch <n>` in "
         f"pipelines of {BATCH}, as fast as the servers take them, then paced at {PACED:.0f} "
@@ -181,6 +197,7 @@ def test_a_hundred_thousand_events_across_three_sentinels(tmp_path: Path) -> Non
         "carrying an event was sent to the moment the exporter recorded it (its `/events` "
         "ring, sized to keep them all), both on this machine's clock; at full speed it is "
         "mostly the queue of events published faster than the exporter counts them.\n\n" + body_md,
+        [r.summary() for r in runs],
     )
     for r in runs:
         assert r.total == EVENTS

@@ -16,7 +16,8 @@ from __future__ import annotations
 import functools
 import re
 import statistics
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,15 +26,28 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from bench.results import record, stamp, table
+from bench.results import Row, Stamp, record, table
 from harness.exporter import run_exporter
 from harness.process import HOST, cpu_seconds, rss_bytes, wait_for
 from harness.scraping import PROMETHEUS, Scrape
 from harness.topology import Node, Topology
+from redis_ha_exporter.fetch.redis import ADMIN_COMMANDS
+from redis_ha_exporter.fetch.sentinel import OVERVIEW
+from redis_ha_exporter.scrape import CONFIG_PARAMETERS
 
 pytestmark = pytest.mark.slow
 
 SCRAPES = 30
+#: Seconds a scrape may take: Prometheus' timeout header says so (a Sentinel with a thousand
+#: masters is slow to answer on a busy machine, and the figure is how slow, not a timeout).
+TIMEOUT = 120.0
+LONG_SCRAPES = {**PROMETHEUS, "X-Prometheus-Scrape-Timeout-Seconds": str(TIMEOUT)}
+#: What a scrape asks a Redis server, as the exporter sends it.
+REDIS_COMMANDS = (
+    ("INFO", "ALL"),
+    *(("CONFIG", "GET", parameter) for parameter in CONFIG_PARAMETERS),
+    *ADMIN_COMMANDS,
+)
 MIB = 2**20
 DURATION = re.compile(rb'^redis_exporter_last_scrape_duration_seconds\{addr="[^"]*"\} (\S+)', re.M)
 PAUSE_MS = 200
@@ -47,8 +61,10 @@ class Size:
     samples: int
     wall_ms: float  # p50 of the scrape's wall time
     slowest_ms: float  # p50 of the slowest target's collection in the same scrape
+    alone_ms: float  # the slowest target answering the same commands to the benchmark
     cpu_ms: float  # per scrape
     rss_mib: float
+    target_cpu_ms: float  # the targets' own, all together, per scrape
 
     def row(self, base: Size | None) -> tuple[object, ...]:
         grows = base is not None and self.targets > base.targets
@@ -61,10 +77,12 @@ class Size:
             self.wall_ms,
             self.slowest_ms,
             self.wall_ms - self.slowest_ms,
+            self.alone_ms,
             self.cpu_ms,
             per_cpu,
             self.rss_mib,
             per_rss,
+            self.target_cpu_ms,
         )
 
 
@@ -74,38 +92,69 @@ HEADER = (
     "scrape p50 ms",
     "slowest target p50 ms",
     "difference ms",
+    "slowest target alone ms",
     "CPU ms / scrape",
     "CPU ms per extra {one}",
     "RSS MiB",
     "RSS KiB per extra {one}",
+    "the targets' CPU ms / scrape",
 )
 
 
 def measure(
-    url: str, pid: int, targets: int, before_scrape: Callable[[], None] = lambda: None
+    url: str,
+    pid: int,
+    targets: Sequence[Node],
+    before_scrape: Callable[[], None] = lambda: None,
+    *,
+    alone: float = float("nan"),
+    scrapes: int = SCRAPES,
+    headers: Mapping[str, str] = PROMETHEUS,
 ) -> Size:
-    """``SCRAPES`` scrapes after a warm-up; ``before_scrape`` runs before each (untimed)."""
+    """``scrapes`` scrapes after a warm-up; ``before_scrape`` runs before each (untimed). The
+    targets' own CPU is measured too: on a shared machine it competes with the exporter's."""
+
+    def targets_cpu() -> float:
+        return sum(cpu_seconds(node.pid) for node in targets)
+
     walls, slowest = [], []
-    with Scrape(url, PROMETHEUS) as scrape:
-        for _ in range(5):
+    with Scrape(url, headers, timeout=TIMEOUT) as scrape:
+        for _ in range(2):
             before_scrape()
             scrape.get()
-        cpu_before = cpu_seconds(pid)
-        for _ in range(SCRAPES):
+        cpu_before, targets_before = cpu_seconds(pid), targets_cpu()
+        for _ in range(scrapes):
             before_scrape()
             walls.append(scrape.get())
             body = scrape.text().encode()
             slowest.append(max(float(v) for v in DURATION.findall(body)))
-        cpu = cpu_seconds(pid) - cpu_before
+        cpu, targets_spent = cpu_seconds(pid) - cpu_before, targets_cpu() - targets_before
         samples = sum(1 for line in body.splitlines() if not line.startswith(b"#"))
     return Size(
-        targets,
+        len(targets),
         samples,
         1000 * statistics.median(walls),
         1000 * statistics.median(slowest),
-        1000 * cpu / SCRAPES,
+        alone,
+        1000 * cpu / scrapes,
         rss_bytes(pid) / MIB,
+        1000 * targets_spent / scrapes,
     )
+
+
+def alone_ms(node: Node, commands: Sequence[tuple[str, ...]]) -> float:
+    """The median of three round trips of ``commands`` to ``node`` from here: what the target
+    takes to answer a scrape's commands, without the exporter."""
+    with redis.Redis(host=HOST, port=node.port, protocol=2, socket_timeout=TIMEOUT) as client:
+        times = []
+        for _ in range(3):
+            pipe = client.pipeline(transaction=False)
+            for command in commands:
+                pipe.execute_command(*command)
+            started = time.perf_counter()
+            pipe.execute(raise_on_error=False)
+            times.append(time.perf_counter() - started)
+    return 1000 * statistics.median(times)
 
 
 def exercise(node: Node) -> None:
@@ -128,7 +177,28 @@ def report(title: str, what: str, one: str, sizes: Sequence[Size], note: str) ->
     return f"### {title}\n\n{note}\n\n{table(header, rows)}"
 
 
+def growth(what: str, one: str, sizes: Sequence[Size], late: Size | None = None) -> Row:
+    """The summary: the largest size's scrape against its slowest target (and with one target
+    late), how the CPU grows (linear when the CPU per extra target of the last step is about
+    that of the first) and the RSS per extra target, from the smallest size to the largest."""
+    first, last = sizes[0], sizes[-1]
+    first_step = (sizes[1].cpu_ms - first.cpu_ms) / (sizes[1].targets - first.targets)
+    last_step = (last.cpu_ms - sizes[-2].cpu_ms) / (last.targets - sizes[-2].targets)
+    rss = 1024 * (last.rss_mib - first.rss_mib) / (last.targets - first.targets)
+    late_text = (
+        f" ({late.wall_ms - late.slowest_ms:.0f} with one {PAUSE_MS} ms late)" if late else ""
+    )
+    return (
+        f"{what}: scrape p50 minus the slowest target's (ms); CPU per extra {one}, last step "
+        f"/ first; RSS per extra {one} (KiB)",
+        f"{last.wall_ms - last.slowest_ms:.0f}{late_text}; {last_step / first_step:.2f}; {rss:.0f}",
+        "small; ≈ 1 (linear); stated",
+        "—",
+    )
+
+
 def test_one_exporter_for_a_hundred_redis_servers(tmp_path: Path) -> None:
+    started = Stamp.now()
     groups = [f"g{i:03d}" for i in range(100)]
     sizes = []
     with Topology(tmp_path / "topo", groups=groups, replicas=0, sentinels=0) as topo:
@@ -138,8 +208,10 @@ def test_one_exporter_for_a_hundred_redis_servers(tmp_path: Path) -> None:
             config = tmp_path / f"redis-{count}.yml"
             lines = "".join(f"  - {node.uri}\n" for node in topo.redis[:count])
             config.write_text(f"redis:\n{lines}")
+            alone = max(alone_ms(node, REDIS_COMMANDS) for node in topo.redis[:count])
             with run_exporter(["--config.file", str(config)], tmp_path) as exporter:
-                sizes.append(measure(exporter.url + "/metrics", exporter.proc.pid, count))
+                url, pid = exporter.url + "/metrics", exporter.proc.pid
+                sizes.append(measure(url, pid, topo.redis[:count], alone=alone))
         paused = topo.redis[-1]
         with (
             redis.Redis(host=HOST, port=paused.port, protocol=2) as pauser,
@@ -149,7 +221,7 @@ def test_one_exporter_for_a_hundred_redis_servers(tmp_path: Path) -> None:
             def pause() -> None:
                 pauser.execute_command("CLIENT", "PAUSE", PAUSE_MS, "ALL")
 
-            late = measure(exporter.url + "/metrics", exporter.proc.pid, 100, pause)
+            late = measure(exporter.url + "/metrics", exporter.proc.pid, topo.redis, pause)
     body = report(
         "One exporter, 100 Redis servers",
         "Redis servers",
@@ -166,12 +238,17 @@ def test_one_exporter_for_a_hundred_redis_servers(tmp_path: Path) -> None:
     record(
         "scale-redis",
         "## Scale\n\n"
-        f"{stamp()} {SCRAPES} scrapes per size, each size a fresh exporter, Prometheus' "
+        f"{started.line()} {SCRAPES} scrapes per size, each size a fresh exporter, Prometheus' "
         "request. *slowest target*: the largest `redis_exporter_last_scrape_duration_seconds` "
         "of the same scrape (the targets are collected concurrently); *difference*: the "
-        "scrape's wall time less that, i.e. writing the exposition and the HTTP exchange.\n\n"
+        "scrape's wall time less that, i.e. writing the exposition and the HTTP exchange; "
+        "*slowest target alone*: the slowest of the targets answering the same commands to "
+        "the benchmark, one at a time, without the exporter (median of three); "
+        "*the targets' CPU*: what the Redis servers themselves spent per scrape, on the same "
+        "two cores.\n\n"
         f"{body}\n\nThe same 100, one of them paused for {PAUSE_MS} ms (`CLIENT PAUSE`) before "
         f"each scrape:\n\n{late_row}",
+        [growth("100 Redis servers in one exporter", "server", sizes, late)],
     )
     assert sizes[-1].samples > 50 * sizes[0].samples
     assert late.slowest_ms >= PAUSE_MS * 0.9
@@ -191,6 +268,15 @@ def monitor(sentinel: Node, masters: Sequence[Node], names: Sequence[str]) -> No
         pipe.execute()
 
 
+def sentinel_commands(sentinel: Node) -> list[tuple[str, ...]]:
+    """What a scrape asks the Sentinel, as the exporter sends it once it knows the masters."""
+    with redis.Redis(host=HOST, port=sentinel.port, protocol=2, decode_responses=True) as client:
+        masters = client.execute_command("SENTINEL", "MASTERS")
+    names = [dict(zip(m[::2], m[1::2], strict=True))["name"] for m in masters]
+    per_master = ("SLAVES", "SENTINELS", "CKQUORUM")
+    return [*OVERVIEW, *(("SENTINEL", sub, name) for name in names for sub in per_master)]
+
+
 def all_see_their_replica(sentinel: Node, count: int) -> bool:
     with redis.Redis(host=HOST, port=sentinel.port, protocol=2, decode_responses=True) as client:
         masters = client.execute_command("SENTINEL", "MASTERS")
@@ -199,6 +285,7 @@ def all_see_their_replica(sentinel: Node, count: int) -> bool:
 
 
 def test_one_exporter_for_a_sentinel_with_a_thousand_masters(tmp_path: Path) -> None:
+    started = Stamp.now()
     groups = [f"m{i}" for i in range(10)]
     sizes = []
     with Topology(tmp_path / "topo", groups=groups, replicas=1, sentinels=1, quorum=1) as topo:
@@ -211,8 +298,12 @@ def test_one_exporter_for_a_sentinel_with_a_thousand_masters(tmp_path: Path) -> 
             monitor(sentinel, masters, extra[monitored - 10 : count - 10])
             monitored = count
             wait_for(functools.partial(all_see_their_replica, sentinel, count), timeout=60)
+            alone = alone_ms(sentinel, sentinel_commands(sentinel))
             with run_exporter(args, tmp_path) as exporter:
-                sizes.append(measure(exporter.url + "/metrics", exporter.proc.pid, count))
+                url, pid = exporter.url + "/metrics", exporter.proc.pid
+                sizes.append(
+                    measure(url, pid, [sentinel], alone=alone, scrapes=10, headers=LONG_SCRAPES)
+                )
     body = report(
         "One exporter, a Sentinel monitoring 1000 masters",
         "masters",
@@ -221,8 +312,10 @@ def test_one_exporter_for_a_sentinel_with_a_thousand_masters(tmp_path: Path) -> 
         "Ten replication groups (a master and a replica each), monitored under 10, 100, 500 "
         "and 1000 names by one Sentinel (`--sentinel.max-masters 1000`); every master's "
         "`SENTINEL SLAVES`, `SENTINELS` and `CKQUORUM` read on each scrape, and its events "
-        "stream subscribed.",
+        f"stream subscribed; 10 scrapes per size, with a timeout of {TIMEOUT:.0f} s (the "
+        "Sentinel's own answer grows long). *slowest target alone*: the Sentinel answering "
+        f"the same commands to the benchmark, without the exporter. {started.line()}",
     )
     print("\n" + body)
-    record("scale-sentinel", body)
+    record("scale-sentinel", body, [growth("a Sentinel with 1000 masters", "master", sizes)])
     assert sizes[-1].samples > 50 * sizes[0].samples
