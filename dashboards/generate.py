@@ -50,8 +50,10 @@ NOT_MASTER = 'role!="master"'
 FIRING = ('alertname=~"Redis.*"', 'alertstate="firing"')
 #: Window of the failover annotation query (and its step): wide enough for a 15-60 s scrape.
 ANNOTATION_WINDOW = "2m"
-#: Labels that tell one target's series from another's (besides the deployment labels).
-TARGET = ("addr",)
+#: Labels that tell one target's series from another's (besides the deployment labels): the
+#: Prometheus target (one host's exporter) and the process it read. Every host of the seeds reads
+#: ``localhost:6379`` and ``localhost:26379``: ``addr`` alone merges the hosts.
+TARGET = ("instance", "addr")
 
 
 def load_rules_generator() -> ModuleType:
@@ -143,16 +145,17 @@ class Scope:
 # --------------------------------------------------------------------------------------
 
 
-def target(expr: str, legend: str = "", *, instant: bool = False, table: bool = False) -> JSON:
-    """One Prometheus query of a panel; ``refId`` is set by the panel builder."""
+def target(expr: str, legend: str = "", *, table: bool = False) -> JSON:
+    """One Prometheus query of a panel (a range query; instant in tables and stat panels);
+    ``refId`` is set by the panel builder."""
     return {
         "datasource": DATASOURCE,
         "editorMode": "code",
         "expr": expr,
         "format": "table" if table else "time_series",
-        "instant": instant or table,
+        "instant": table,
         "legendFormat": legend or "__auto",
-        "range": not (instant or table),
+        "range": not table,
     }
 
 
@@ -281,15 +284,18 @@ def stat(
     unit: str = "short",
     mappings: Sequence[JSON] = (),
     steps: JSON | None = None,
-    graph: bool = False,
     decimals: int | None = None,
 ) -> JSON:
-    """A stat panel showing the last value of every series (one tile per series)."""
+    """A stat panel: one tile per series of its instant queries.
+
+    Always instant: a range query's "last value" of a series that vanished (an old master's
+    replica count, a dead process's flag) stays on the tile for the whole time range.
+    """
     return panel(
         "stat",
         title,
         description,
-        targets,
+        [{**t, "instant": True, "range": False} for t in targets],
         size=size,
         unit=unit,
         mappings=mappings,
@@ -297,7 +303,7 @@ def stat(
         decimals=decimals,
         options={
             "colorMode": "background",
-            "graphMode": "area" if graph else "none",
+            "graphMode": "none",
             "justifyMode": "auto",
             "orientation": "auto",
             "reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": False},
@@ -626,7 +632,6 @@ def overview(s: Scope) -> JSON:
                 target(
                     s.new_or_increased("redis_sentinel_failovers_total", "$__range"),
                     s.master_legend(),
-                    instant=True,
                 )
             ],
             steps=thresholds((1, "orange")),
@@ -640,7 +645,6 @@ def overview(s: Scope) -> JSON:
             [target(s.by_target(s.sel("redis_connected_slave_lag_bytes")), s.target_legend())],
             unit="bytes",
             steps=thresholds((1048576, "orange"), (16777216, "red")),
-            graph=True,
         ),
         stat(
             "Worst replica lag (seconds)",
@@ -648,7 +652,6 @@ def overview(s: Scope) -> JSON:
             [target(s.by_target(s.sel("redis_connected_slave_lag_seconds")), s.target_legend())],
             unit="s",
             steps=thresholds((5, "orange"), (30, "red")),
-            graph=True,
         ),
         stat(
             "Replicas connected (Redis view)",
@@ -861,7 +864,6 @@ def replication(s: Scope) -> JSON:
                 target(
                     s.by_target(f"changes({s.sel('redis_second_repl_offset')}[$__range])"),
                     s.target_legend(),
-                    instant=True,
                 )
             ],
             size=(12, 6),
@@ -903,7 +905,6 @@ def sentinel(s: Scope) -> JSON:
             "Configuration epoch of each master: it goes up by one with every failover.",
             [target(s.by_master("", "redis_sentinel_master_config_epoch"), s.master_legend())],
             steps=thresholds(base="blue"),
-            graph=True,
         ),
         stat(
             "Failover in progress",
@@ -1024,7 +1025,6 @@ def sentinel(s: Scope) -> JSON:
                 target(
                     s.new_or_increased("redis_sentinel_failovers_total", "$__range"),
                     s.master_legend(),
-                    instant=True,
                 )
             ],
             steps=thresholds((1, "orange")),
@@ -1056,7 +1056,6 @@ def sentinel(s: Scope) -> JSON:
                     f"max by ({s.labels('master_name')}) (histogram_quantile(0.9, "
                     f"increase({s.sel(duration + '_bucket', master=True)}[$__range])))",
                     s.master_legend(),
-                    instant=True,
                 )
             ],
             unit="s",
@@ -1126,7 +1125,6 @@ def sentinel(s: Scope) -> JSON:
                         "[$__range])"
                     ),
                     s.target_legend(),
-                    instant=True,
                 )
             ],
             size=(8, 6),

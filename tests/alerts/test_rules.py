@@ -342,6 +342,18 @@ def test_every_grouping_keeps_the_deployment_labels(labels: tuple[str, ...]) -> 
     assert checked > 40
 
 
+def test_every_target_grouping_keeps_the_host() -> None:
+    """Every host's exporter of the seeds reads ``localhost:6379``: a grouping or join over
+    ``addr`` must keep ``instance`` (and ``job``), or three hosts become one series."""
+    checked = 0
+    for rule in all_rules():
+        for found in label_lists(rule["expr"]):
+            if "addr" in found:
+                assert {"job", "instance"} <= found, (rule.get("alert") or rule["record"], found)
+                checked += 1
+    assert checked > 15
+
+
 def test_no_group_labels_is_plain_master_name_grouping() -> None:
     text = gen.render(())
     assert "cluster" not in text

@@ -393,6 +393,28 @@ def test_every_query_filters_keeps_and_names_the_deployment(labels: tuple[str, .
         assert annotation["tagKeys"] == ",".join((*labels, "master_name")), name
 
 
+def test_every_target_grouping_keeps_the_host(boards: dict[str, dict[str, Any]]) -> None:
+    """On the seeds' hosts every exporter reads ``localhost:6379`` and ``localhost:26379``: a
+    ``by``/``on`` over ``addr`` without ``instance`` merges three hosts into one series."""
+    checked = 0
+    for name, title, expr in substituted(boards):
+        for found in grouping_lists(expr):
+            if "addr" in found:
+                assert "instance" in found, (name, title, found)
+                checked += 1
+    assert checked > 30
+
+
+def test_stat_panels_use_instant_queries(boards: dict[str, dict[str, Any]]) -> None:
+    """A range query's last value outlives its series (an old master's replica count)."""
+    stats = [p for board in boards.values() for p in iter_panels(board) if p["type"] == "stat"]
+    assert len(stats) > 10
+    for panel in stats:
+        assert panel["options"]["graphMode"] == "none", panel["title"]
+        for t in panel["targets"]:
+            assert (t["instant"], t["range"]) == (True, False), panel["title"]
+
+
 def test_no_group_labels_leave_no_trace() -> None:
     text = json.dumps(gen.build_all(gen.Scope(())))
     assert "cluster" not in text
