@@ -31,6 +31,7 @@ import subprocess
 import threading
 import time
 import urllib.parse
+import urllib.request
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -361,9 +362,21 @@ class Alertmanager(Daemon):
     """HTTP API helpers of a running Alertmanager."""
 
     def alerts(self) -> list[JSON]:
-        """Alerts Alertmanager holds (``/api/v2/alerts``), active, silenced and inhibited."""
+        """Alerts Alertmanager holds (``/api/v2/alerts``), active, silenced and inhibited;
+        ``status.inhibitedBy`` names the fingerprints of the alerts that inhibit one."""
         found: list[JSON] = self.get_json("/api/v2/alerts")
         return found
+
+    def post_alerts(self, alerts: Sequence[Mapping[str, Any]]) -> None:
+        """Send alerts as Prometheus does (``POST /api/v2/alerts``): ``[{"labels": {...},
+        "annotations": {...}}, ...]``, firing from now until ``resolve_timeout``."""
+        body = json.dumps([dict(alert) for alert in alerts]).encode()
+        request = urllib.request.Request(
+            self.url + "/api/v2/alerts", body, {"Content-Type": "application/json"}
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            if response.status != 200:
+                raise StackError(f"{self.name} POST /api/v2/alerts: HTTP {response.status}")
 
 
 def rfc3339_time(text: str) -> float:
