@@ -48,6 +48,12 @@ REDIS_ONLY = 'redis_mode!="sentinel"'
 IS_MASTER = 'role="master"'
 NOT_MASTER = 'role!="master"'
 FIRING = ('alertname=~"Redis.*"', 'alertstate="firing"')
+#: Sentinel metrics that carry the master address the Sentinel names.
+NAMES_MASTER = {
+    "redis_sentinel_master_status",
+    "redis_sentinel_master_ok_sentinels",
+    "redis_sentinel_master_sentinels",
+}
 #: Window of the failover annotation query (and its step): wide enough for a 15-60 s scrape.
 ANNOTATION_WINDOW = "2m"
 #: Labels that tell one target's series from another's (besides the deployment labels): the
@@ -114,6 +120,41 @@ class Scope:
         """``on (cluster, addr)``: match two per-target results."""
         return f"on ({self.labels(*TARGET)})"
 
+    def role(self) -> str:
+        """1 for each target's Redis that is a master, 0 for a replica (Sentinels left out)."""
+        info = "redis_instance_info"
+        return (
+            f"{self.by_target(self.sel(info, IS_MASTER, REDIS_ONLY))} or "
+            f"{self.by_target('0 * ' + self.sel(info, NOT_MASTER, REDIS_ONLY))}"
+        )
+
+    def per_sentinel(self, metric: str) -> str:
+        """``metric`` per Sentinel (target) and master name, with the ``master_address`` that
+        Sentinel names (taken from ``redis_sentinel_master_status`` for metrics without it)."""
+        by = self.labels("master_name", *TARGET)
+        series = self.sel(metric, master=True)
+        if metric in NAMES_MASTER:
+            return f"max by ({self.labels('master_name', *TARGET, 'master_address')}) ({series})"
+        status = self.sel("redis_sentinel_master_status", master=True)
+        return (
+            f"max by ({by}) ({series}) * on ({by}) group_left (master_address) "
+            f"group by ({self.labels('master_name', *TARGET, 'master_address')}) ({status})"
+        )
+
+    def per_sentinel_down(self) -> str:
+        """Per Sentinel and master name: 0 ok, 1 s_down, 2 o_down (o_down implies s_down)."""
+        by = self.labels("master_name", *TARGET)
+        sdown = self.per_sentinel("redis_sentinel_master_sdown")
+        odown = self.sel("redis_sentinel_master_odown", master=True)
+        return f"{sdown} + on ({by}) group_left () max by ({by}) ({odown})"
+
+    def replica_linked(self) -> str:
+        """Per replica: 1 when a Sentinel that sees it up has it report its link up. A Sentinel
+        that lost the replica keeps its last report, so its link alone would stay 1."""
+        link = self.sel("redis_sentinel_replica_master_link_up", master=True)
+        up = self.sel("redis_sentinel_replica_up", master=True)
+        return f"max by ({self.labels('master_name', 'replica_address')}) ({link} * {up})"
+
     def master_legend(self, suffix: str = "") -> str:
         """``{{cluster}} {{master_name}} suffix``."""
         return " ".join(filter(None, (placeholders((*self.deployment, "master_name")), suffix)))
@@ -122,15 +163,17 @@ class Scope:
         """``{{cluster}} {{addr}} suffix``."""
         return " ".join(filter(None, (placeholders((*self.deployment, *TARGET)), suffix)))
 
-    def new_or_increased(self, metric: str, window: str) -> str:
-        """Failovers counted in ``window``, also for a counter series born inside the window.
+    def new_or_increased(self, metric: str, window: str, *labels: str) -> str:
+        """Events (failovers) counted in ``window``, also for a counter series born inside the
+        window, by master name (and ``labels``).
 
-        ``increase()`` cannot see the first value of a series that appears with the first
-        failover, so series absent ``window`` ago contribute their whole value.
+        ``increase()`` and ``rate()`` cannot see the first value of a series that appears with
+        its first event (an event counter per event type, a Sentinel's failover counter), so
+        series absent ``window`` ago contribute their whole value.
         """
         series = self.sel(metric, master=True)
         return (
-            f"max by ({self.labels('master_name')}) "
+            f"max by ({self.labels('master_name', *labels)}) "
             f"((increase({series}[{window}]) and {series} offset {window}) or {series})"
         )
 
@@ -181,6 +224,7 @@ UP_DOWN = value_map({0: ("down", "red"), 1: ("up", "green")})
 YES_NO_BAD = value_map({0: ("no", "green"), 1: ("yes", "red")})
 OK_FAIL = value_map({0: ("FAIL", "red"), 1: ("OK", "green")})
 ROLE = value_map({0: ("replica", "blue"), 1: ("master", "purple")})
+DOWN_STATE = value_map({0: ("ok", "green"), 1: ("s_down", "orange"), 2: ("o_down", "red")})
 
 
 def describe(text: str, *, failover_only: bool = False, alert_only: bool = False) -> str:
@@ -558,14 +602,22 @@ def dashboard(scope: Scope, uid: str, title: str, description: str, panels: Sequ
 
 
 def overview(s: Scope) -> JSON:
-    """Redis HA overview: one glance per replication group."""
+    """Redis HA overview: the three on-call questions, per deployment and group.
+
+    Where is the master? Is a failover, an sdown or an odown happening now, and which Sentinel
+    sees what? Is replication healthy (links, lag against the backlog, syncs)? Then what fires
+    and which processes answer.
+    """
     group = ("master_address",)
     spare = (
         f"{s.by_master('', 'redis_sentinel_master_ok_sentinels')}"
         f" - {s.by_master('', 'redis_sentinel_master_setting_ckquorum')}"
     )
+    sdown = s.sel("redis_sentinel_master_sdown", master=True)
+    odown = s.sel("redis_sentinel_master_odown", master=True)
+    link = s.sel("redis_master_link_up")
     panels = [
-        row("Replication groups"),
+        row("Where is the master"),
         table(
             "Replication groups and current master",
             "One line per master name and the address the Sentinels report as its master. "
@@ -584,7 +636,158 @@ def overview(s: Scope) -> JSON:
                     s.by_master("", "redis_sentinel_master_status", *group, agg="count"),
                 ),
             ],
-            size=(24, 7),
+            size=(24, 6),
+        ),
+        state_timeline(
+            "Role per host",
+            "Each host's Redis as master or replica: a failover is one lane turning master and "
+            "another replica; a gap is a Redis that did not answer.",
+            [target(s.role(), s.target_legend())],
+            mappings=ROLE,
+            size=(24, 6),
+        ),
+        row("Happening now: failovers, sdown, odown"),
+        stat(
+            "Failover in progress",
+            "Whether a Sentinel is running a failover of the master right now.",
+            [
+                target(
+                    s.by_master("", "redis_sentinel_master_failover_in_progress"), s.master_legend()
+                )
+            ],
+            mappings=YES_NO_BAD,
+            steps=thresholds((1, "red")),
+        ),
+        stat(
+            "Sentinels seeing the master down",
+            "Sentinels that see the master subjectively down (s_down) right now; as many as "
+            "the quorum make it objectively down.",
+            [
+                target(
+                    f"count by ({s.labels('master_name')}) ({sdown} == 1)"
+                    f" or max by ({s.labels('master_name')}) ({sdown}) * 0",
+                    s.master_legend(),
+                )
+            ],
+            steps=thresholds((1, "orange")),
+            decimals=0,
+        ),
+        stat(
+            "Objectively down",
+            "Whether a quorum of Sentinels agrees the master is down (o_down) right now.",
+            [target(s.by_master("", "redis_sentinel_master_odown"), s.master_legend())],
+            mappings=YES_NO_BAD,
+            steps=thresholds((1, "red")),
+        ),
+        stat(
+            "Failovers in range",
+            describe(
+                "Failovers of each master in the selected time range (+switch-master, counted "
+                "once however many Sentinels saw it).",
+                failover_only=True,
+            ),
+            [
+                target(
+                    s.new_or_increased("redis_sentinel_failovers_total", "$__range"),
+                    s.master_legend(),
+                )
+            ],
+            steps=thresholds((1, "orange")),
+            decimals=0,
+        ),
+        table(
+            "What each Sentinel sees",
+            "One line per Sentinel (its host) and master name: the master it names, whether "
+            "it sees that master ok, down (0 ok, 1 s_down, 2 o_down), a failover in "
+            "progress, how many Sentinels it sees ok, and whether CKQUORUM passes there.",
+            [
+                ("Master ok", s.per_sentinel("redis_sentinel_master_status")),
+                ("Down", s.per_sentinel_down()),
+                ("Failover", s.per_sentinel("redis_sentinel_master_failover_in_progress")),
+                ("Sentinels ok", s.per_sentinel("redis_sentinel_master_ok_sentinels")),
+                ("CKQUORUM", s.per_sentinel("redis_sentinel_master_ckquorum_ok")),
+            ],
+            size=(24, 6),
+        ),
+        state_timeline(
+            "Master down per Sentinel",
+            "For each Sentinel (its host) and master name: ok, s_down (this Sentinel gets no "
+            "valid reply) or o_down (a quorum agrees).",
+            [
+                target(
+                    f"max by ({s.labels('master_name', *TARGET)}) ({sdown})"
+                    f" + on ({s.labels('master_name', *TARGET)}) "
+                    f"max by ({s.labels('master_name', *TARGET)}) ({odown})",
+                    s.master_legend(placeholders(TARGET)),
+                )
+            ],
+            mappings=DOWN_STATE,
+            size=(24, 6),
+        ),
+        row("Is replication healthy"),
+        stat(
+            "Replica links down",
+            "Replicas whose link to their master is down (0 is good).",
+            [
+                target(
+                    f"count({s.by_target(link)} == 0) or vector(0)",
+                    "links down",
+                )
+            ],
+            steps=thresholds((1, "red")),
+        ),
+        stat(
+            "Full syncs in progress",
+            "Replicas receiving a full resynchronisation (an RDB of the whole dataset) from "
+            "their master right now.",
+            [
+                target(
+                    f"count({s.by_target(s.sel('redis_master_sync_in_progress'))} == 1)"
+                    " or vector(0)",
+                    "full syncs",
+                )
+            ],
+            steps=thresholds((1, "orange")),
+        ),
+        stat(
+            "Worst lag / backlog",
+            "For every master, its most lagging replica's bytes behind as a fraction of the "
+            "master's repl-backlog-size: past 100 % a replica that reconnects needs a full "
+            "resync (RedisReplicationLagHigh from 50 %).",
+            [
+                target(
+                    f"{s.by_target(s.sel('redis_connected_slave_lag_bytes'))} / {s.on_target()} "
+                    + s.by_target(s.sel("redis_replication_backlog_bytes")),
+                    s.target_legend(),
+                )
+            ],
+            unit="percentunit",
+            steps=thresholds((0.5, "orange"), (1, "red")),
+        ),
+        stat(
+            "Worst replica lag (seconds)",
+            "For every master, the longest time since one of its replicas acknowledged.",
+            [target(s.by_target(s.sel("redis_connected_slave_lag_seconds")), s.target_legend())],
+            unit="s",
+            steps=thresholds((5, "orange"), (30, "red")),
+        ),
+        stat(
+            "Replicas connected (Redis view)",
+            "Replicas connected to each Redis that is a master right now.",
+            [
+                target(
+                    f"{s.by_target(s.sel('redis_connected_slaves'))} and {s.on_target()} "
+                    + s.by_target(s.sel("redis_instance_info", IS_MASTER, REDIS_ONLY)),
+                    s.target_legend(),
+                )
+            ],
+            steps=thresholds((1, "green"), base="red"),
+        ),
+        state_timeline(
+            "Replica links",
+            "Each replica's link to its master, by host.",
+            [target(s.by_target(link), s.target_legend())],
+            mappings=UP_DOWN,
         ),
         stat(
             "Sentinels ok vs quorum",
@@ -609,72 +812,14 @@ def overview(s: Scope) -> JSON:
         ),
         stat(
             "Replicas linked (Sentinel view)",
-            "Replicas whose link to their master is up, as reported to the Sentinels, "
-            "deduplicated over Sentinels.",
+            "Replicas whose link to their master is up, as reported to the Sentinels that see "
+            "them up, deduplicated over Sentinels.",
             [
                 target(
-                    f"sum by ({s.labels('master_name')}) ("
-                    + s.by_master("", "redis_sentinel_replica_master_link_up", "replica_address")
-                    + ")",
-                    s.master_legend(),
+                    f"sum by ({s.labels('master_name')}) ({s.replica_linked()})", s.master_legend()
                 )
             ],
             steps=thresholds((1, "green"), base="red"),
-        ),
-        stat(
-            "Failovers in range",
-            describe(
-                "Failovers of each master in the selected time range (+switch-master, counted "
-                "once however many Sentinels saw it).",
-                failover_only=True,
-            ),
-            [
-                target(
-                    s.new_or_increased("redis_sentinel_failovers_total", "$__range"),
-                    s.master_legend(),
-                )
-            ],
-            steps=thresholds((1, "orange")),
-            decimals=0,
-        ),
-        row("Lag and links (Redis view)"),
-        stat(
-            "Worst replica lag (bytes)",
-            "For every master, the largest number of bytes one of its replicas is behind "
-            "(master offset minus acknowledged offset).",
-            [target(s.by_target(s.sel("redis_connected_slave_lag_bytes")), s.target_legend())],
-            unit="bytes",
-            steps=thresholds((1048576, "orange"), (16777216, "red")),
-        ),
-        stat(
-            "Worst replica lag (seconds)",
-            "For every master, the longest time since one of its replicas acknowledged.",
-            [target(s.by_target(s.sel("redis_connected_slave_lag_seconds")), s.target_legend())],
-            unit="s",
-            steps=thresholds((5, "orange"), (30, "red")),
-        ),
-        stat(
-            "Replicas connected (Redis view)",
-            "Replicas connected to each Redis that is a master right now.",
-            [
-                target(
-                    f"{s.by_target(s.sel('redis_connected_slaves'))} and {s.on_target()} "
-                    + s.by_target(s.sel("redis_instance_info", IS_MASTER, REDIS_ONLY)),
-                    s.target_legend(),
-                )
-            ],
-            steps=thresholds((1, "green"), base="red"),
-        ),
-        stat(
-            "Replica links down",
-            "Replicas whose link to their master is down (0 is good).",
-            [
-                target(
-                    f"count({s.by_target(s.sel('redis_master_link_up'))} == 0) or vector(0)",
-                    "links down",
-                )
-            ],
-            steps=thresholds((1, "red")),
         ),
         row("Health"),
         stat(
@@ -697,7 +842,8 @@ def overview(s: Scope) -> JSON:
         ),
         state_timeline(
             "Targets up",
-            "Whether the exporter could read each Redis and Sentinel at its last scrape.",
+            "Whether the exporter on each host could read its Redis and its Sentinel at its "
+            "last scrape.",
             [target(s.by_target(s.sel("redis_up")), s.target_legend())],
             mappings=UP_DOWN,
         ),
@@ -713,8 +859,8 @@ def overview(s: Scope) -> JSON:
         s,
         "redis-ha-overview",
         "Redis HA overview",
-        "Every Redis replication group: current master, replicas, lag, Sentinel quorum, "
-        "failovers and alerts.",
+        "Where each group's master is, what the Sentinels see and do right now, whether "
+        "replication is healthy, and what fires.",
         panels,
     )
 
@@ -722,10 +868,6 @@ def overview(s: Scope) -> JSON:
 def replication(s: Scope) -> JSON:
     """Replication: per instance role, link, offsets, lag and backlog."""
     redis_info = s.sel("redis_instance_info", REDIS_ONLY)
-    role_value = (
-        f"{s.by_target(s.sel('redis_instance_info', IS_MASTER, REDIS_ONLY))} or "
-        f"{s.by_target('0 * ' + s.sel('redis_instance_info', NOT_MASTER, REDIS_ONLY))}"
-    )
     panels = [
         row("Roles and links"),
         table(
@@ -750,7 +892,7 @@ def replication(s: Scope) -> JSON:
             "Role over time",
             "Which Redis was master when: a failover shows as a lane turning from replica "
             "to master and another the other way.",
-            [target(role_value, s.target_legend())],
+            [target(s.role(), s.target_legend())],
             mappings=ROLE,
         ),
         state_timeline(
@@ -767,7 +909,7 @@ def replication(s: Scope) -> JSON:
         ),
         timeseries(
             "Last I/O from master",
-            "Seconds since each replica last heard from its master (-1: never).",
+            "Seconds since each replica last heard from its master (-1 while the link is down).",
             [target(s.by_target(s.sel("redis_master_last_io_seconds_ago")), s.target_legend())],
             unit="s",
         ),
@@ -986,13 +1128,11 @@ def sentinel(s: Scope) -> JSON:
         ),
         table(
             "Replicas as the Sentinels see them",
-            "Every replica of each master: up, link to the master, offset last reported.",
+            "Every replica of each master: up, link to the master (as last reported to a "
+            "Sentinel that sees the replica up), offset last reported.",
             [
                 ("Up", s.by_master("", "redis_sentinel_replica_up", "replica_address")),
-                (
-                    "Link up",
-                    s.by_master("", "redis_sentinel_replica_master_link_up", "replica_address"),
-                ),
+                ("Link up", s.replica_linked()),
                 (
                     "Offset",
                     s.by_master("", "redis_sentinel_replica_offset_bytes", "replica_address"),
@@ -1002,21 +1142,19 @@ def sentinel(s: Scope) -> JSON:
         ),
         row("Events and failovers"),
         timeseries(
-            "Event rate by type",
+            "Events by type",
             describe(
-                "Sentinel events per second by master and event (+sdown, +odown, "
-                "+switch-master, ...), the busiest Sentinel's count.",
+                "Sentinel events by master and event (+sdown, +odown, +switch-master, ...) in "
+                "each interval, the busiest Sentinel's count; the first event of a type counts "
+                "too (a rate would miss it: its counter is born with it).",
                 failover_only=True,
             ),
             [
                 target(
-                    f"max by ({s.labels('master_name', 'event')}) "
-                    f"(rate({s.sel('redis_sentinel_events_total', master=True)}"
-                    "[$__rate_interval]))",
+                    s.new_or_increased("redis_sentinel_events_total", "$__rate_interval", "event"),
                     s.master_legend("{{event}}"),
                 )
             ],
-            unit="ops",
         ),
         stat(
             "Failovers in range",
