@@ -23,18 +23,18 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import json
 import signal
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
 
+from dashboards.meanings import INTERVALS
 from dashboards.queries import (
     alert_only_titles,
+    committed_boards,
     default_variables,
     emptiness,
     eventually_nothing,
@@ -75,13 +75,7 @@ HEALTHY_SECONDS = 60.0
 REDIS_ALERTS = 'ALERTS{alertname=~"Redis.*"}'
 NO_MASTER = "RedisNoMaster"
 FAILOVER = "RedisSentinelFailover"
-DASHBOARDS = Path(__file__).resolve().parents[2] / "dashboards"
-BOARDS: dict[str, dict[str, Any]] = {
-    path.name: json.loads(path.read_text(encoding="utf-8"))
-    for path in sorted(DASHBOARDS.glob("*.json"))
-}
-#: Grafana's built-ins for a 10-minute range at 1 s scrapes (as in tests/dashboards/meanings.py).
-INTERVALS = {"__rate_interval": "30s", "__interval": "15s", "__range": "10m", "__range_s": "600"}
+BOARDS = committed_boards()
 #: Recordings about a group, compared between the four servers (stable while healthy).
 GROUP_RECORDINGS = (
     "master_name:redis_sentinel_member_address:group",

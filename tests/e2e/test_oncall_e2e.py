@@ -38,7 +38,12 @@ import pytest
 import yaml
 
 from dashboards.meanings import INTERVALS, World, describe, survey
-from dashboards.queries import default_variables, eventually_nothing, panel_queries
+from dashboards.queries import (
+    committed_boards,
+    default_variables,
+    eventually_nothing,
+    panel_queries,
+)
 from harness.exporter import ExporterProcess, run_exporter
 from harness.netns import Hosts
 from harness.process import wait_for
@@ -85,11 +90,7 @@ NO_MASTER = "RedisNoMaster"
 FAILOVER = "RedisSentinelFailover"
 LINK_DOWN = "RedisReplicationLinkDown"
 MISSING = "RedisReplicaMissing"
-DASHBOARDS = Path(__file__).resolve().parents[2] / "dashboards"
-BOARDS: dict[str, dict[str, Any]] = {
-    path.name: json.loads(path.read_text(encoding="utf-8"))
-    for path in sorted(DASHBOARDS.glob("*.json"))
-}
+BOARDS = committed_boards()
 VARIABLES = default_variables(BOARDS["redis-sentinel.json"]) | {"job": JOB} | INTERVALS
 
 
