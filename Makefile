@@ -5,8 +5,11 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEBS := redis-server redis-sentinel prometheus prometheus-alertmanager prometheus-redis-exporter systemd openssl procps
 PYTEST_ARGS ?=
+# `make wheel`: the exporter's wheel and its dependencies' wheels, for hosts without network
+# (pip install --no-index --find-links $(WHEELHOUSE) redis-ha-exporter; the Ansible role does).
+WHEELHOUSE ?= dist/wheelhouse
 
-.PHONY: test lint typecheck demo deps venv bench clean docs rules dashboards
+.PHONY: test lint typecheck demo deps venv bench clean docs rules dashboards wheel
 
 # `make rules dashboards GROUP_LABELS=cluster,region` generates both for your deployment labels
 # (GROUP_LABELS= for none); RUNBOOK_URL= sets the runbooks' base; OUT= / OUT_DIR= write elsewhere
@@ -39,8 +42,20 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
-test: deps $(STAMP) lint typecheck
-	$(VENV)/bin/pytest -m "not slow" $(PYTEST_ARGS)
+# The Ansible tests install the exporter from the wheelhouse `make wheel` builds.
+test: deps $(STAMP) lint typecheck wheel
+	WHEELHOUSE=$(WHEELHOUSE) $(VENV)/bin/pytest -m "not slow" $(PYTEST_ARGS)
+
+# Wheels for the Python of .venv (the hosts' Python minor version and architecture must match:
+# build with the same Python as the hosts run). Earlier builds of the exporter are removed first,
+# so the wheelhouse holds one version of it. SHA256SUMS lists them: the role copies the wheels
+# again only when it changed, and `sha256sum -c SHA256SUMS` checks a copy by hand. The wheel's
+# timestamps are the last commit's, so the same sources give the same wheel (and no redeploy).
+wheel: $(STAMP)
+	rm -f $(WHEELHOUSE)/redis_ha_exporter-*.whl
+	SOURCE_DATE_EPOCH=$$(git log -1 --format=%ct 2>/dev/null || echo 315532800) \
+	  $(PY) -m pip wheel --quiet --disable-pip-version-check --wheel-dir $(WHEELHOUSE) .
+	cd $(WHEELHOUSE) && sha256sum *.whl > SHA256SUMS
 
 demo: deps $(STAMP)
 	$(PY) -m harness.demo

@@ -17,8 +17,8 @@ then ``SIGKILL``) even when the test failed::
 tests/e2e/test_oncall_e2e.py puts the same together on network-namespace hosts.
 
 The config builders (:func:`prometheus_config`, :func:`static_job`, :func:`labelled_job`,
-:func:`http_sd_job`, :func:`federate_job`, :func:`shorten_for`, :func:`repoint_webhooks`) are
-pure: dicts in, dicts out.
+:func:`http_sd_job`, :func:`sd_through_exporter_job`, :func:`federate_job`, :func:`shorten_for`,
+:func:`repoint_webhooks`) are pure: dicts in, dicts out.
 """
 
 from __future__ import annotations
@@ -206,6 +206,13 @@ def http_sd_job(
             *({"target_label": k, "replacement": v} for k, v in (labels or {}).items()),
         ],
     }
+
+
+def sd_through_exporter_job(job: str, exporter: str, refresh: str = "2s") -> JSON:
+    """Discover targets from ``http://EXPORTER/sd?targets=exporter``, which lists each address
+    as a target of the exporter's ``/scrape`` with its profile: no relabeling at all."""
+    url = f"http://{exporter}/sd?targets=exporter"
+    return {"job_name": job, "http_sd_configs": [{"url": url, "refresh_interval": refresh}]}
 
 
 def prometheus_config(

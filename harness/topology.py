@@ -19,6 +19,10 @@ the hosts' addresses::
         topo.redis[0].addr       # "10.213.17.2:6379", the master on host 0
         hosts[0].partition()
         topo.wait_new_master("mymaster", topo.redis[0].addr)
+
+With ``tls=make_certificates(dir)`` (:mod:`harness.certs`) every process speaks TLS only, as a
+TLS deployment does: replication and the Sentinels' own links too, and clients must present a
+certificate of the CA (``tls-auth-clients yes``); ``node.uri`` is then ``rediss://``.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from typing import TYPE_CHECKING
 
 import redis
 
+from harness.certs import Certificates
 from harness.process import HOST, HarnessError, binary, free_ports, spawn, terminate
 
 if TYPE_CHECKING:
@@ -59,6 +64,7 @@ class Node:
     workdir: Path
     group: str = ""
     password: str | None = field(default=None, repr=False)
+    tls: Certificates | None = None
     proc: subprocess.Popen[bytes] | None = field(default=None, repr=False)
     stopped: bool = False
     host: str = HOST  # the address it is reached at
@@ -70,7 +76,7 @@ class Node:
 
     @property
     def uri(self) -> str:
-        return f"redis://{self.host}:{self.port}"
+        return f"{'rediss' if self.tls else 'redis'}://{self.host}:{self.port}"
 
     @property
     def pid(self) -> int:
@@ -78,6 +84,7 @@ class Node:
         return self.proc.pid
 
     def client(self, timeout: float = 2.0) -> redis.Redis:
+        tls = self.tls
         return redis.Redis(
             host=self.host,
             port=self.port,
@@ -86,6 +93,10 @@ class Node:
             decode_responses=True,
             socket_timeout=timeout,
             socket_connect_timeout=timeout,
+            ssl=tls is not None,
+            ssl_ca_certs=str(tls.ca) if tls else None,
+            ssl_certfile=str(tls.client_cert) if tls else None,
+            ssl_keyfile=str(tls.client_key) if tls else None,
         )
 
     @property
@@ -103,7 +114,8 @@ class Topology:
     ``redis_args`` and ``sentinel_args`` are extra lines of every ``redis.conf`` and
     ``sentinel.conf``. With ``monitor=False`` the Sentinels start monitoring nothing (the caller
     sends ``SENTINEL MONITOR``, to record the discovery, say) and :meth:`start` waits for the
-    replication only.
+    replication only. ``password`` is the Redis servers' (``requirepass``, and the Sentinels'
+    ``auth-pass``); ``sentinel_password`` the Sentinels' own (they use it among themselves too).
 
     With ``hosts`` (network namespaces, :class:`harness.netns.Hosts`) there is one group, Redis
     ``i`` and Sentinel ``i`` run on host ``i`` on the seeds' ports, and ``replicas + 1`` and
@@ -124,6 +136,8 @@ class Topology:
         sentinel_args: Sequence[str] = (),
         monitor: bool = True,
         password: str | None = None,
+        sentinel_password: str | None = None,
+        tls: Certificates | None = None,
         hosts: Sequence[Host] | None = None,
     ) -> None:
         self.workdir = Path(workdir)
@@ -136,6 +150,8 @@ class Topology:
         self.sentinel_args = tuple(sentinel_args)
         self.monitor = monitor
         self.password = password
+        self.sentinel_password = sentinel_password
+        self.tls = tls
         self.redis: list[Node] = []
         self.sentinels: list[Node] = []
         if hosts is None:
@@ -150,11 +166,13 @@ class Topology:
         for g, group in enumerate(self.groups):
             for i in range(replicas + 1):
                 name = f"redis-{g}-{i}"
-                node = Node(name, "redis", next(ports), self.workdir / name, group, password)
+                node = Node(name, "redis", next(ports), self.workdir / name, group, password, tls)
                 self.redis.append(node)
         for i in range(sentinels):
             name = f"sentinel-{i}"
-            self.sentinels.append(Node(name, "sentinel", next(ports), self.workdir / name))
+            self.sentinels.append(
+                Node(name, "sentinel", next(ports), self.workdir / name, "", sentinel_password, tls)
+            )
         for nodes in (self.redis, self.sentinels):
             for node, host in zip(nodes, hosts or (), strict=False):
                 node.host, node.netns = host.ip, host
@@ -249,6 +267,8 @@ class Topology:
             f"logfile {node.workdir}/sentinel.log",
             *self.sentinel_args,
         ]
+        if self.sentinel_password is not None:
+            lines.append(f"requirepass {self.sentinel_password}")
         for group in self.groups if self.monitor else ():
             master = self.master_of_group(group, initial=True)
             lines += [
@@ -261,14 +281,24 @@ class Topology:
                 lines.append(f"sentinel auth-pass {group} {self.password}")
         (node.workdir / "sentinel.conf").write_text("\n".join(lines) + "\n")
 
-    @staticmethod
-    def _listen(node: Node) -> list[str]:
+    def _listen(self, node: Node) -> list[str]:
         """Where a node listens: on loopback; or on a host, on loopback and the host's address,
         which the root namespace and the other hosts reach (``DEBUG`` too, and no protected
-        mode: a private network the test made)."""
+        mode: a private network the test made). With ``tls``, on TLS only."""
+        port = [f"port {node.port}"]
+        if self.tls is not None:
+            port = [
+                "port 0",
+                f"tls-port {node.port}",
+                f"tls-cert-file {self.tls.server_cert}",
+                f"tls-key-file {self.tls.server_key}",
+                f"tls-ca-cert-file {self.tls.ca}",
+                "tls-auth-clients yes",
+                "tls-replication yes",
+            ]
         if node.netns is None:
-            return [f"bind {HOST}", f"port {node.port}"]
-        return [f"bind 127.0.0.1 {node.host}", f"port {node.port}", "protected-mode no"]
+            return [f"bind {HOST}", *port]
+        return [f"bind 127.0.0.1 {node.host}", *port, "protected-mode no"]
 
     # --- queries ----------------------------------------------------------------------
     def master_of_group(self, group: str, *, initial: bool = False) -> Node:

@@ -25,7 +25,11 @@ from typing import cast
 import redis.asyncio as aioredis
 from redis.exceptions import ResponseError
 
-from redis_ha_exporter.targets import Target
+from redis_ha_exporter.fetch.redis import RedisReplies
+from redis_ha_exporter.parse.info import parse_info_fields, parse_replication, parse_server
+from redis_ha_exporter.scrape import CONFIG_PARAMETERS, assemble_instance
+from redis_ha_exporter.snapshot import TargetSnapshot
+from redis_ha_exporter.targets import Kind, Target, parse_target
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
@@ -33,14 +37,68 @@ Command = tuple[str, ...]
 
 
 def redis_replies(
-    server: str = "redis7-server.txt", replication: str = "redis7-master-replica-behind.txt"
+    info: str = "redis7-master-all.txt",
+    recorded: str = "redis7-replies.json",
+    refused: str | None = None,
 ) -> dict[Command, object]:
-    """A Redis server's replies: recorded ``INFO server`` and ``INFO replication`` texts."""
-    info = FIXTURES / "info"
-    return {
-        ("INFO", "server"): (info / server).read_text(),
-        ("INFO", "replication"): (info / replication).read_text(),
-    }
+    """A Redis server's replies: a recorded ``INFO ALL`` text, and the recorded replies to
+    ``CONFIG GET``, ``SLOWLOG LEN``/``GET 1`` and ``LATENCY LATEST``
+    (``tests/fixtures/info/record_info_all.py``). ``refused="renamed"``: ``CONFIG`` answers
+    what Redis answers once ``rename-command CONFIG ""`` took it away; ``refused="noperm"``:
+    ``CONFIG``, ``SLOWLOG`` and ``LATENCY`` answer what an ACL user without them gets."""
+    here = FIXTURES / "info"
+    replies = json.loads((here / recorded).read_text())
+    found: dict[Command, object] = {("INFO", "ALL"): (here / info).read_text()}
+    for parameter, reply in replies["config"].items():
+        found["CONFIG", "GET", parameter] = reply
+    for command, reply in replies["admin"].items():
+        found[tuple(command.split())] = reply
+    if refused == "renamed":
+        message = replies["renamed"]["error"].replace("NOSUCHCONFIG", "CONFIG")
+        for command in found:
+            if command[0] == "CONFIG":
+                found[command] = ResponseError(message.replace("'maxmemory'", f"'{command[2]}'"))
+    elif refused == "noperm":
+        for command in found:
+            if command[0] != "INFO":
+                message = replies["noperm"]["CONFIG GET maxmemory"]["error"]
+                sub = "|".join(command[:2]).lower()
+                found[command] = ResponseError(message.replace("config|get", sub))
+    return found
+
+
+def fetched_redis(replies: Mapping[Command, object]) -> RedisReplies:
+    """What :func:`~redis_ha_exporter.fetch.redis.fetch_redis` returns from a server that answers
+    ``replies`` (``CONFIG`` under its own name)."""
+    return RedisReplies(
+        info=str(replies["INFO", "ALL"]),
+        config=tuple(replies["CONFIG", "GET", p] for p in CONFIG_PARAMETERS),
+        slowlog_len=replies["SLOWLOG", "LEN"],
+        slowlog_get=replies["SLOWLOG", "GET", "1"],
+        latency_latest=replies["LATENCY", "LATEST"],
+    )
+
+
+def redis_snapshot(
+    addr: str,
+    info: str = "redis7-master-all.txt",
+    recorded: str = "redis7-replies.json",
+    refused: str | None = None,
+    collected_at: float = 1796021050.7,
+) -> TargetSnapshot:
+    """A Redis at ``addr`` as the scrape assembles it from recorded replies
+    (:func:`redis_replies`), collected at Unix time ``collected_at``."""
+    replies = fetched_redis(redis_replies(info, recorded, refused))
+    fields = parse_info_fields(replies.info)
+    return TargetSnapshot(
+        parse_target(addr, Kind.REDIS),
+        up=True,
+        duration_seconds=0.003,
+        server=parse_server(fields),
+        replication=parse_replication(fields),
+        instance=assemble_instance(fields, replies),
+        collected_at=collected_at,
+    )
 
 
 def sentinel_replies(scenario: str = "healthy") -> dict[Command, object]:
@@ -48,12 +106,21 @@ def sentinel_replies(scenario: str = "healthy") -> dict[Command, object]:
     reply recorded as ``{"error": message}`` becomes the ``ResponseError`` redis-py returns."""
     here = FIXTURES / "sentinel"
     recorded = json.loads((here / f"{scenario}.resp2.json").read_text())
+    server = (FIXTURES / "info" / "redis7-sentinel-server.txt").read_text()
+    info = (here / f"{scenario}.resp2.info.txt").read_text()
     replies: dict[Command, object] = {
-        ("INFO", "server"): (FIXTURES / "info" / "redis7-sentinel-server.txt").read_text(),
-        ("INFO", "replication"): "",  # a Sentinel has no such section: an empty reply
-        ("INFO", "sentinel"): (here / f"{scenario}.resp2.info.txt").read_text(),
+        ("INFO", "server"): server,
+        ("INFO", "sentinel"): info,
+        ("INFO", "ALL"): f"{server}\r\n{info}",
         ("SENTINEL", "MASTERS"): recorded["masters"],
     }
+    # What a Sentinel answers to the rest of what a Redis target is sent (Redis 7.0.15).
+    for command in redis_replies():
+        if command[0] != "INFO":
+            words = " ".join(f"'{w.lower()}'" for w in command[1:])
+            replies[command] = ResponseError(
+                f"unknown command '{command[0].lower()}', with args beginning with: {words} "
+            )
     for key, sub in (("slaves", "SLAVES"), ("sentinels", "SENTINELS"), ("ckquorum", "CKQUORUM")):
         for name, reply in recorded[key].items():
             error = isinstance(reply, dict) and "error" in reply

@@ -145,6 +145,64 @@ class TcpProxy:
         _close(dst)
 
 
+class RogueListener:
+    """A plain TCP listener on a free loopback port that records every byte sent to it and
+    answers each read with a Redis error reply: the listener an attacker would name in
+    ``/scrape?target=``, to collect whatever the exporter sends. A context manager::
+
+        with RogueListener() as rogue:
+            rogue.addr              # "127.0.0.1:<port>"
+            rogue.connections, rogue.received()
+    """
+
+    def __init__(self, host: str = HOST) -> None:
+        self.host = host
+        self.connections = 0
+        self._chunks: list[bytes] = []
+        self._lock = threading.Lock()
+        self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._listener.bind((host, 0))
+        self._listener.listen(16)
+        self.port = int(self._listener.getsockname()[1])
+        self._acceptor = threading.Thread(target=self._accept_loop, daemon=True)
+
+    @property
+    def addr(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    def received(self) -> bytes:
+        with self._lock:
+            return b"".join(self._chunks)
+
+    def __enter__(self) -> RogueListener:
+        self._acceptor.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        _close(self._listener)
+        self._acceptor.join(5)
+
+    def _accept_loop(self) -> None:
+        while True:
+            try:
+                conn, _ = self._listener.accept()
+            except OSError:
+                return
+            with self._lock:
+                self.connections += 1
+            threading.Thread(target=self._record, args=(conn,), daemon=True).start()
+
+    def _record(self, conn: socket.socket) -> None:
+        try:
+            while data := conn.recv(65536):
+                with self._lock:
+                    self._chunks.append(data)
+                conn.sendall(b"-ERR this is not Redis\r\n")
+        except OSError:
+            pass
+        _close(conn)
+
+
 def _close(sock: socket.socket) -> None:
     with contextlib.suppress(OSError):
         sock.shutdown(socket.SHUT_RDWR)

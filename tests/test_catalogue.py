@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from redis_ha_exporter.catalogue import CATALOGUE, Kind
+from redis_ha_exporter.catalogue import BY_NAME, CATALOGUE, CONFIG_FIELDS, INFO_FIELDS, Kind, Reply
 
 NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
 
@@ -15,9 +15,34 @@ def test_names_are_unique_and_valid() -> None:
     assert all(NAME.fullmatch(name) for name in names)
 
 
+# redis_exporter's names and types, kept as they are: counters without the suffix, gauges with
+# it (its v1.88.0 metricMapCounters / metricMapGauges).
+COMPAT_SUFFIX_EXCEPTIONS = {
+    "redis_memory_used_vm_total",
+    "redis_rdb_saves_total",
+    "redis_migrate_cached_sockets_total",
+    "redis_unexpected_error_replies",
+    "redis_total_error_replies",
+    "redis_dump_payload_sanitizations",
+    "redis_total_reads_processed",
+    "redis_total_writes_processed",
+    "redis_io_threaded_reads_processed",
+    "redis_io_threaded_writes_processed",
+}
+
+
 def test_counters_and_only_counters_end_in_total() -> None:
+    breaking = {
+        spec.name
+        for spec in CATALOGUE
+        if spec.kind in (Kind.GAUGE, Kind.COUNTER)
+        and spec.name.endswith("_total") != (spec.kind is Kind.COUNTER)
+    }
+    assert breaking == COMPAT_SUFFIX_EXCEPTIONS
+    assert all(BY_NAME[name].compat for name in breaking)
     for spec in CATALOGUE:
-        assert spec.name.endswith("_total") == (spec.kind is Kind.COUNTER), spec.name
+        if spec.kind in (Kind.HISTOGRAM, Kind.SUMMARY):
+            assert not spec.name.endswith("_total"), spec.name
 
 
 def test_per_process_series_carry_addr() -> None:
@@ -29,4 +54,20 @@ def test_per_process_series_carry_addr() -> None:
 def test_no_free_text_labels() -> None:
     free_text = {"message", "error", "err", "reason", "msg"}
     for spec in CATALOGUE:
+        if spec.name == "redis_errors_total":  # redis_exporter's: an error code (ERR, NOPERM)
+            assert spec.compat
+            assert spec.labels == ("addr", "err")
+            continue
         assert not free_text & set(spec.labels), spec.name
+
+
+def test_table_driven_families_read_one_number_each() -> None:
+    fields = [spec.field for spec in CATALOGUE if spec.field is not None]
+    assert len({(f.reply, f.name) for f in fields}) == len(fields)  # one family per field
+    for spec in CATALOGUE:
+        if spec.field is not None:
+            assert spec.labels == ("addr",), spec.name
+            assert spec.group == "instance", spec.name
+            assert spec.field.name in spec.source, spec.name
+    assert set(INFO_FIELDS) == {f.name for f in fields if f.reply is Reply.INFO}
+    assert set(CONFIG_FIELDS) == {f.name for f in fields if f.reply is Reply.CONFIG}

@@ -4,13 +4,16 @@ spellings, and strict errors (status 2, one line, never a password)."""
 from __future__ import annotations
 
 import dataclasses
+import ssl
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
+from harness.certs import Certificates, make_certificates
 from redis_ha_exporter import cli
+from redis_ha_exporter.access import parse_patterns
 from redis_ha_exporter.config import Config, build_parser, load_config
 from redis_ha_exporter.settings import SETTINGS
 from redis_ha_exporter.targets import Kind
@@ -71,8 +74,12 @@ def test_credentials_of_each_kind_go_onto_the_targets_of_that_kind(tmp_path: Pat
         Kind.REDIS: ("monitor", "redis-secret"),
         Kind.SENTINEL: ("watcher", "sentinel-secret"),
     }
-    # /scrape?target= applies the Redis credentials, and only those.
-    assert config.adhoc_defaults == {"username": "monitor", "password": "redis-secret"}
+    # The flags of a kind make the profile of that name, which /sd names for that kind.
+    assert config.profiles["redis"].fields == {"username": "monitor", "password": "redis-secret"}
+    assert config.profiles["sentinel"].fields == {
+        "username": "watcher",
+        "password": "sentinel-secret",
+    }
     assert "redis-secret" not in repr(config)
 
 
@@ -140,11 +147,37 @@ PRECEDENCE: list[tuple[str, list[str], dict[str, str], dict[str, Any], tuple[Any
         (False, True, False, True),
     ),
     (
+        "config_command",
+        ["--redis.config-command", "C1"],
+        {"REDIS_CONFIG_COMMAND": "-"},
+        {"config_command": "C3"},
+        ("C1", None, "C3", "CONFIG"),
+    ),
+    (
         "events_enabled",
         ["--sentinel.events"],
         {"SENTINEL_EVENTS": "off"},
         {"events_enabled": True},
         (True, False, True, True),
+    ),
+    (
+        "scrape_max_concurrent",
+        ["--scrape.max-concurrent", "3"],
+        {"SCRAPE_MAX_CONCURRENT": "4"},
+        {"scrape_max_concurrent": 5},
+        (3, 4, 5, 32),
+    ),
+    (
+        "scrape_allow",
+        ["--scrape.allow", "any"],
+        {"SCRAPE_ALLOW": "10.0.0.0/8, *.cache.internal:6379"},
+        {"scrape_allow": ["[::1]:6379"]},
+        (
+            parse_patterns("any"),
+            parse_patterns("10.0.0.0/8,*.cache.internal:6379"),
+            parse_patterns(["[::1]:6379"]),
+            (),
+        ),
     ),
 ]
 
@@ -201,15 +234,59 @@ SPELLINGS: list[tuple[list[str], dict[str, str], list[str], dict[str, str], str,
         "targets",
         2,
     ),
-    (["-redis.user", "monitor"], {}, ["--redis.user", "monitor"], {}, "adhoc_defaults", 1),
+    (
+        ["-redis.user", "monitor"],
+        {},
+        ["--redis.user", "monitor"],
+        {},
+        "redis_profile",
+        {"username": "monitor"},
+    ),
     (
         ["-redis.password-file", "PW"],
         {},
         ["--redis.password-file", "PW"],
         {},
-        "adhoc_defaults",
-        1,
+        "redis_profile",
+        {"password": "s3cret"},
     ),
+    (
+        ["-tls-ca-cert-file", "CA", "-tls-client-cert-file=CERT", "--tls-client-key-file", "KEY"],
+        {},
+        ["--redis.tls-ca-file", "CA", "--redis.tls-cert-file", "CERT", "--redis.tls-key-file=KEY"],
+        {},
+        "redis_profile",
+        {"tls_ca_file": "CA", "tls_cert_file": "CERT", "tls_key_file": "KEY"},
+    ),
+    (
+        [],
+        {
+            "REDIS_EXPORTER_TLS_CA_CERT_FILE": "CA",
+            "REDIS_EXPORTER_TLS_CLIENT_CERT_FILE": "CERT",
+            "REDIS_EXPORTER_TLS_CLIENT_KEY_FILE": "KEY",
+        },
+        [],
+        {"REDIS_TLS_CA_FILE": "CA", "REDIS_TLS_CERT_FILE": "CERT", "REDIS_TLS_KEY_FILE": "KEY"},
+        "redis_profile",
+        {"tls_ca_file": "CA", "tls_cert_file": "CERT", "tls_key_file": "KEY"},
+    ),
+    (
+        ["-skip-tls-verification"],
+        {},
+        ["--redis.tls-insecure-skip-verify"],
+        {},
+        "redis_profile",
+        {"tls_insecure_skip_verify": True},
+    ),
+    (
+        [],
+        {"REDIS_EXPORTER_SKIP_TLS_VERIFICATION": "true"},
+        [],
+        {"REDIS_TLS_INSECURE_SKIP_VERIFY": "yes"},
+        "redis_profile",
+        {"tls_insecure_skip_verify": True},
+    ),
+    (["-skip-tls-verification=false"], {}, [], {}, "redis_profile", {}),
     (
         ["-web.listen-address", "127.0.0.1:9200"],
         {},
@@ -255,13 +332,51 @@ SPELLINGS: list[tuple[list[str], dict[str, str], list[str], dict[str, str], str,
         "log_format",
         "logfmt",
     ),
+    (
+        ["-config-command", "MYCONFIG"],
+        {},
+        [],
+        {"REDIS_CONFIG_COMMAND": "MYCONFIG"},
+        "config_command",
+        "MYCONFIG",
+    ),
+    (["-config-command=-"], {}, ["--redis.config-command", "-"], {}, "config_command", None),
+    (
+        [],
+        {"REDIS_EXPORTER_CONFIG_COMMAND": "-"},
+        [],
+        {"REDIS_CONFIG_COMMAND": "-"},
+        "config_command",
+        None,
+    ),
     ([], {"REDIS_EXPORTER_DEBUG": "1"}, [], {"LOG_LEVEL": "debug"}, "log_level", "debug"),
     ([], {"REDIS_EXPORTER_DEBUG": "false"}, [], {}, "log_level", "info"),
 ]
 
 
-def _size(value: Any) -> Any:
-    return len(value) if isinstance(value, tuple | dict) else value
+def _value(config: Config, field: str) -> Any:
+    """The field's value; its size for the target list; the fields of the ``redis`` profile."""
+    if field == "redis_profile":
+        return dict(config.profiles["redis"].fields)
+    value = getattr(config, field)
+    return len(value) if isinstance(value, tuple) else value
+
+
+@pytest.fixture(scope="module")
+def certs(tmp_path_factory: pytest.TempPathFactory) -> Certificates:
+    return make_certificates(tmp_path_factory.mktemp("tls"))
+
+
+def with_files(text: str, secret: Path, certs: Certificates) -> str:
+    """``text`` with the placeholders PW, CA, CERT and KEY replaced by the files' paths."""
+    for word, path in (
+        ("PW", secret),
+        ("CA", certs.ca),
+        ("CERT", certs.client_cert),
+        ("KEY", certs.client_key),
+    ):
+        text = text.replace(word, str(path))
+    return text
 
 
 @pytest.mark.parametrize(
@@ -271,6 +386,7 @@ def _size(value: Any) -> Any:
 )
 def test_redis_exporter_spellings_give_the_same_config(
     tmp_path: Path,
+    certs: Certificates,
     theirs: list[str],
     their_env: dict[str, str],
     ours: list[str],
@@ -280,12 +396,19 @@ def test_redis_exporter_spellings_give_the_same_config(
 ) -> None:
     secret = tmp_path / "pw"
     secret.write_text("s3cret\n")
-    theirs = [arg.replace("PW", str(secret)) for arg in theirs]
-    ours = [arg.replace("PW", str(secret)) for arg in ours]
+    theirs = [with_files(arg, secret, certs) for arg in theirs]
+    ours = [with_files(arg, secret, certs) for arg in ours]
+    their_env = {k: with_files(v, secret, certs) for k, v in their_env.items()}
+    our_env = {k: with_files(v, secret, certs) for k, v in our_env.items()}
+    if isinstance(expected, dict):
+        expected = {
+            k: with_files(v, secret, certs) if isinstance(v, str) else v
+            for k, v in expected.items()
+        }
     config = load_config(theirs, their_env)
     assert config == load_config(ours, our_env)
-    # Sizes for targets and credentials: a redis_exporter target list is never the default one.
-    assert _size(getattr(config, field)) == expected
+    # The size of the target list: a redis_exporter target list is never the default one.
+    assert _value(config, field) == expected
     if field == "targets":
         assert all(t.addr.startswith("db:") for t in config.targets)
 
@@ -339,7 +462,98 @@ def test_a_password_file_may_start_with_a_brace(tmp_path: Path) -> None:
     secret = tmp_path / "pw"
     secret.write_text("{not json\n")
     config = load_config(["--redis.password-file", str(secret)], {})
-    assert config.adhoc_defaults["password"] == "{not json"
+    assert config.profiles["redis"].fields["password"] == "{not json"
+
+
+# --- profiles and TLS ---------------------------------------------------------------------------
+def test_profiles_from_the_file_and_the_flags_of_each_kind(
+    tmp_path: Path, certs: Certificates
+) -> None:
+    secret = tmp_path / "pw"
+    secret.write_text("yaml-secret\n")
+    path = tmp_path / "config.yml"
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "redis": ["redis://10.0.0.1:6379", {"addr": "10.0.0.2:6379", "user": "own"}],
+                "sentinel": ["rediss://10.0.0.1:26379"],
+                "profiles": {
+                    "redis": {"user": "yaml-user", "password_file": str(secret)},
+                    "sentinel": {"tls_ca_file": str(certs.ca), "tls_server_name": "sentinel"},
+                    "fleet": {
+                        "password": "fleet-secret",
+                        "tls": True,
+                        "tls_min_version": "TLS13",
+                        "addresses": ["10.1.0.0/16:6379", "*.cache.internal"],
+                    },
+                },
+            }
+        )
+    )
+    config = load_config(["--config.file", str(path), "--redis.user", "flag-user"], {})
+    assert sorted(config.profiles) == ["fleet", "redis", "sentinel"]
+    # A flag beats the YAML profile of its kind, which fills in what the flags leave unset.
+    assert config.profiles["redis"].fields == {"username": "flag-user", "password": "yaml-secret"}
+    fleet = config.profiles["fleet"]
+    assert fleet.fields == {
+        "password": "fleet-secret",
+        "tls": True,
+        "tls_min_version": ssl.TLSVersion.TLSv1_3,
+    }
+    assert [p.text for p in fleet.addresses] == ["10.1.0.0/16:6379", "*.cache.internal"]
+    assert "fleet-secret" not in repr(config)
+    by_addr = {t.addr: t for t in config.targets}
+    assert (by_addr["10.0.0.1:6379"].username, by_addr["10.0.0.1:6379"].password) == (
+        "flag-user",
+        "yaml-secret",
+    )
+    assert by_addr["10.0.0.2:6379"].username == "own"  # the entry beats the profile
+    assert not by_addr["10.0.0.1:6379"].uses_tls
+    sentinel = by_addr["10.0.0.1:26379"]
+    assert sentinel.uses_tls
+    assert (sentinel.tls_ca_file, sentinel.tls_server_name) == (str(certs.ca), "sentinel")
+
+
+def test_tls_settings_per_target_and_what_turns_tls_on(tmp_path: Path, certs: Certificates) -> None:
+    path = tmp_path / "config.yml"
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "redis": [
+                    {
+                        "addr": "10.0.0.1:6379",
+                        "tls_ca_file": str(certs.ca),
+                        "tls_cert_file": str(certs.client_cert),
+                        "tls_key_file": str(certs.client_key),
+                        "tls_min_version": "TLS1.2",
+                    },
+                    {"addr": "10.0.0.2:6379", "tls": True},
+                    {"addr": "rediss://10.0.0.3:6379", "tls_insecure_skip_verify": True},
+                    {"addr": "10.0.0.4:6379"},
+                    {"addr": "unix:///run/redis.sock", "tls": True},
+                ]
+            }
+        )
+    )
+    config = load_config(["--config.file", str(path), "--sentinel.addr="], {})
+    uses = {t.addr: t.uses_tls for t in config.targets}
+    assert uses == {
+        "10.0.0.1:6379": True,
+        "10.0.0.2:6379": True,
+        "10.0.0.3:6379": True,
+        "10.0.0.4:6379": False,
+        "/run/redis.sock": False,  # no TLS on a unix socket
+    }
+    first = config.targets[0]
+    assert (first.tls_cert_file, first.tls_min_version) == (
+        str(certs.client_cert),
+        ssl.TLSVersion.TLSv1_2,
+    )
+    # Turning verification off is said once at start.
+    assert config.warnings == (
+        "redis target 10.0.0.3:6379: TLS server certificates are not verified "
+        "(tls_insecure_skip_verify)",
+    )
 
 
 # --- bad input -----------------------------------------------------------------------------------
@@ -363,6 +577,12 @@ BAD_FILES = {
     "bad-uri.yml": "scheme must be redis, rediss or unix",
     "bad-whole-number.yml": "max_sentinel_masters 2.5: expected a whole number",
     "bad-yaml.yml": "line 2: not valid YAML",
+    "bad-profile-key.yml": "profiles.fleet: unknown key 'pasword_file'",
+    "bad-profiles-not-mapping.yml": "profiles must be a mapping of names to profiles",
+    "bad-profile-addresses.yml": "profiles.fleet.addresses ['10.0.0.*:6379']: bad address",
+    "bad-profile-name.yml": "bad profile name 'two words'",
+    "bad-tls-min-version.yml": "redis[0].tls_min_version 'TLS11': expected TLS12 or TLS13",
+    "bad-scrape-allow.yml": "scrape_allow ['redis://10.0.0.1:6379']: bad address pattern",
 }
 
 BAD_INPUT: list[tuple[list[str], dict[str, str], str]] = [
@@ -395,7 +615,25 @@ BAD_INPUT: list[tuple[list[str], dict[str, str], str]] = [
     (["-is-tile38"], {}, "-is-tile38: Tile38 is not supported"),
     (["-is-tile38=perhaps"], {}, "-is-tile38: expected true or false"),
     (["--tls-server-cert-file=/etc/tls.crt"], {}, "serve TLS with tls_server_config"),
+    (["--redis.tls-ca-file", "/nonexistent/ca.pem"], {}, "'/nonexistent/ca.pem': cannot read"),
+    (
+        ["--redis.tls-ca-file", "JSON"],
+        {},
+        "redis target localhost:6379: cannot load TLS files",
+    ),
+    (
+        ["--sentinel.tls-key-file", "JSON"],
+        {},
+        "sentinel target localhost:26379: tls_key_file needs tls_cert_file",
+    ),
+    ([], {"REDIS_TLS_MIN_VERSION": "SSL3"}, "REDIS_TLS_MIN_VERSION 'SSL3': expected TLS12"),
+    (["-tls-ca-cert-file", "/nonexistent/ca.pem"], {}, "'/nonexistent/ca.pem': cannot read"),
+    (["-skip-tls-verification=maybe"], {}, "expected true or false"),
+    (["--scrape.allow", "10.0.0.*"], {}, "--scrape.allow '10.0.0.*': bad address pattern"),
+    (["--scrape.max-concurrent", "0"], {}, "must be at least 1"),
     (["-basic-auth-password", SECRET], {}, "-basic-auth-password: set basic_auth_users"),
+    (["-config-command", ""], {}, "'': expected a command name, or - for none"),
+    (["--redis.config-command", "CONFIG GET"], {}, "expected a command name"),
 ] + [(["--config.file", str(FIXTURES / name)], {}, message) for name, message in BAD_FILES.items()]
 
 

@@ -3,6 +3,7 @@ servers did not print is derived here: lag bytes, link-down time, ok-counts, rep
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from prometheus_client import CollectorRegistry
 
+from fakes import redis_snapshot
+from redis_ha_exporter.catalogue import CATALOGUE, INFO_FIELDS
 from redis_ha_exporter.families import (
     FamilyBuilder,
     build_families,
@@ -270,3 +273,194 @@ def test_counts_equal_redis_exporter_substring_rule(flag_lists: list[list[str]])
     expected = sum(1 for s in joined if "o_down" not in s and "s_down" not in s)
     assert count_ok_slaves([replica(s) for s in joined]) == expected
     assert count_ok_sentinels([peer(s) for s in joined]) == 1 + expected
+
+
+# --- the rest of a Redis server: the instance group ---------------------------------------
+
+INSTANCE_NAMES = {spec.name for spec in CATALOGUE if spec.group == "instance"}
+
+
+def info_lines(name: str) -> dict[str, str]:
+    """``{field: value}`` of a recorded INFO text by plain splitting (not the parser's)."""
+    text = (INFO / name).read_text()
+    return dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
+
+
+def names(reg: CollectorRegistry) -> set[str]:
+    return {m.name for m in reg.collect()}
+
+
+@pytest.mark.parametrize(
+    "info", ["redis7-master-all.txt", "redis7-replica-all.txt", "redis32-master-all.txt"]
+)
+def test_each_table_field_is_its_family_over_the_divisor(info: str) -> None:
+    recorded = "redis32-replies.json" if info.startswith("redis32") else "redis7-replies.json"
+    reg = registry(redis_snapshot(ADDR, info, recorded))
+    raw = info_lines(info)
+    emitted = 0
+    for field, spec in INFO_FIELDS.items():
+        value = reg.get_sample_value(spec.name, {"addr": ADDR})
+        if field not in raw:
+            assert value is None, spec.name  # a field the server does not print: no series
+            continue
+        number = {"ok": 1.0, "err": 0.0}.get(raw[field])
+        expected = (float(raw[field]) if number is None else number) / (
+            spec.field.divisor if spec.field else 1.0
+        )
+        assert value == expected, spec.name
+        emitted += 1
+    assert emitted > 40
+
+
+def test_fork_time_is_converted_to_seconds_like_redis_exporter() -> None:
+    reg = registry(redis_snapshot(ADDR, "redis32-master-all.txt", "redis32-replies.json"))
+    assert reg.get_sample_value("redis_latest_fork_seconds", {"addr": ADDR}) == 1520 / 1e6
+
+
+def test_config_families_and_the_database_count() -> None:
+    reg = registry(redis_snapshot(ADDR))
+    at = {"addr": ADDR}
+    assert reg.get_sample_value("redis_config_maxmemory", at) == 64 * 2**20
+    assert reg.get_sample_value("redis_config_maxclients", at) == 10000
+    assert reg.get_sample_value("redis_config_io_threads", at) == 1
+    assert reg.get_sample_value("redis_config_repl_backlog_size", at) == 2**20
+    dbs = {
+        s.labels["db"]: s.value
+        for m in reg.collect()
+        for s in m.samples
+        if s.name == "redis_db_keys"
+    }
+    assert set(dbs) == {f"db{i}" for i in range(16)}
+    assert (dbs["db0"], dbs["db3"], dbs["db1"]) == (26, 1, 0)
+    assert reg.get_sample_value("redis_db_keys_expiring", {**at, "db": "db0"}) == 5
+    assert reg.get_sample_value("redis_db_keys_expiring", {**at, "db": "db15"}) == 0
+    # redis_exporter gives an average TTL only to the databases INFO keyspace lists.
+    assert reg.get_sample_value("redis_db_avg_ttl_seconds", {**at, "db": "db1"}) is None
+    (db0,) = [line for key, line in info_lines("redis7-master-all.txt").items() if key == "db0"]
+    ttl_ms = int(db0.rsplit("avg_ttl=", 1)[1])
+    assert reg.get_sample_value("redis_db_avg_ttl_seconds", {**at, "db": "db0"}) == ttl_ms / 1e3
+
+
+def test_the_configured_number_of_databases_gets_zeros() -> None:
+    snap = redis_snapshot(ADDR)
+    assert snap.instance is not None
+    config = {**(snap.instance.config or {}), "databases": 4.0}
+    four = dataclasses.replace(snap, instance=dataclasses.replace(snap.instance, config=config))
+    keys = [
+        s.labels["db"]
+        for m in registry(four).collect()
+        for s in m.samples
+        if s.name == "redis_db_keys"
+    ]
+    assert sorted(keys) == ["db0", "db1", "db2", "db3"]
+
+
+def test_commandstats_errorstats_and_the_latency_summary() -> None:
+    reg = registry(redis_snapshot(ADDR))
+    raw = info_lines("redis7-master-all.txt")
+    get = dict(p.split("=") for p in raw["cmdstat_get"].split(","))
+    at = {"addr": ADDR, "cmd": "get"}
+    assert reg.get_sample_value("redis_commands_total", at) == int(get["calls"])
+    assert reg.get_sample_value("redis_commands_duration_seconds_total", at) == (
+        int(get["usec"]) / 1e6
+    )
+    assert reg.get_sample_value("redis_commands_rejected_calls_total", at) == 0
+    failed = {"addr": ADDR, "cmd": "incr"}
+    assert reg.get_sample_value("redis_commands_failed_calls_total", failed) == 1
+    assert reg.get_sample_value("redis_errors_total", {"addr": ADDR, "err": "WRONGTYPE"}) == 1
+    percentiles = dict(p.split("=") for p in raw["latency_percentiles_usec_get"].split(","))
+    summary = "redis_latency_percentiles_usec"
+    for quantile in ("50", "99", "99.9"):
+        value = reg.get_sample_value(summary, {**at, "quantile": quantile})
+        assert value == float(percentiles[f"p{quantile}"])
+    assert reg.get_sample_value(f"{summary}_count", at) == int(get["calls"])
+    assert reg.get_sample_value(f"{summary}_sum", at) == int(get["usec"])
+
+
+def test_redis32_has_no_rejected_failed_errors_or_latencies() -> None:
+    reg = registry(redis_snapshot(ADDR, "redis32-master-all.txt", "redis32-replies.json"))
+    present = names(reg)
+    assert {"redis_commands", "redis_commands_duration_seconds"} <= present
+    for absent in (
+        "redis_commands_rejected_calls",
+        "redis_commands_failed_calls",
+        "redis_errors",
+        "redis_latency_percentiles_usec",
+        "redis_config_io_threads",  # CONFIG GET io-threads: an empty list on 3.2
+        "redis_latency_spike_last",  # nothing crossed the threshold
+    ):
+        assert absent not in present, absent
+    assert reg.get_sample_value("redis_aof_last_write_status", {"addr": ADDR}) == 0
+    assert reg.get_sample_value("redis_slowlog_last_id", {"addr": ADDR}) == 1131
+    duration = reg.get_sample_value("redis_last_slow_execution_duration_seconds", {"addr": ADDR})
+    assert duration == 12873 / 1e6
+
+
+def test_slowlog_and_latency_spikes() -> None:
+    reg = registry(redis_snapshot(ADDR))
+    at = {"addr": ADDR}
+    assert reg.get_sample_value("redis_slowlog_length", at) == 1
+    assert reg.get_sample_value("redis_slowlog_last_id", at) == 0
+    slow = reg.get_sample_value("redis_last_slow_execution_duration_seconds", at)
+    assert slow is not None
+    assert slow >= 0.02
+    event = {"addr": ADDR, "event_name": "command"}
+    assert (reg.get_sample_value("redis_latency_spike_duration_seconds", event) or 0) >= 0.02
+    assert (reg.get_sample_value("redis_latency_spike_last", event) or 0) > 1.7e9
+
+
+def test_an_empty_slow_log_is_zero_like_redis_exporter() -> None:
+    snap = redis_snapshot(ADDR)
+    assert snap.instance is not None
+    empty = dataclasses.replace(snap, instance=dataclasses.replace(snap.instance, slowlog=()))
+    reg = registry(empty)
+    assert reg.get_sample_value("redis_slowlog_last_id", {"addr": ADDR}) == 0
+    assert reg.get_sample_value("redis_last_slow_execution_duration_seconds", {"addr": ADDR}) == 0
+
+
+@pytest.mark.parametrize(
+    ("refused", "missing"),
+    [
+        ("renamed", {"redis_config_maxmemory", "redis_config_maxclients"}),
+        (
+            "noperm",
+            {
+                "redis_config_maxmemory",
+                "redis_slowlog_length",
+                "redis_slowlog_last_id",
+                "redis_last_slow_execution_duration_seconds",
+                "redis_latency_spike_last",
+            },
+        ),
+    ],
+)
+def test_a_refused_command_leaves_out_only_its_families(refused: str, missing: set[str]) -> None:
+    allowed = names(registry(redis_snapshot(ADDR)))
+    reg = registry(redis_snapshot(ADDR, refused=refused))
+    assert reg.get_sample_value("redis_up", {"addr": ADDR}) == 1
+    assert allowed - names(reg) >= missing
+    config_and_admin = {
+        spec.name
+        for spec in CATALOGUE
+        if spec.source.startswith(("CONFIG", "SLOWLOG", "LATENCY LATEST"))
+    }
+    assert allowed - names(reg) <= config_and_admin  # nothing else is lost
+    # Without CONFIG GET databases, the 16 of Redis' default config get their zeros.
+    assert reg.get_sample_value("redis_db_keys", {"addr": ADDR, "db": "db15"}) == 0
+
+
+def test_start_time_is_the_collection_time_less_the_uptime() -> None:
+    snap = redis_snapshot(ADDR, collected_at=1796021050.7)
+    assert snap.server is not None
+    assert snap.server.uptime_in_seconds is not None
+    started = registry(snap).get_sample_value("redis_start_time_seconds", {"addr": ADDR})
+    assert started == 1796021050 - snap.server.uptime_in_seconds
+
+
+def test_a_sentinel_gets_none_of_the_instance_families() -> None:
+    server = parse_server(parse_info_fields((INFO / "redis7-sentinel-server.txt").read_text()))
+    reg = registry(dataclasses.replace(sentinel_snapshot("healthy", SENTINEL), server=server))
+    assert not names(reg) & {n.removesuffix("_total") for n in INSTANCE_NAMES} - {"redis"}
+    assert reg.get_sample_value("redis_uptime_in_seconds", {"addr": SENTINEL}) is not None
+    (info,) = [s for m in reg.collect() for s in m.samples if s.name == "redis_instance_info"]
+    assert (info.labels["redis_mode"], info.labels["role"]) == ("sentinel", "")

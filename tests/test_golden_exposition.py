@@ -14,6 +14,7 @@ from prometheus_client.core import Metric
 from prometheus_client.exposition import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
+from fakes import redis_snapshot
 from redis_ha_exporter.events.state import EventState
 from redis_ha_exporter.families import build_families, registry_of
 from redis_ha_exporter.parse.events import is_event_channel, parse_event
@@ -35,6 +36,7 @@ def render(families: list[Metric]) -> str:
 
 
 def fixture_snapshot(addr: str, server: str, replication: str) -> TargetSnapshot:
+    """A Redis from two recorded sections (no instance figures)."""
     text = (FIXTURES / "info" / server).read_text()
     repl = (FIXTURES / "info" / replication).read_text()
     return TargetSnapshot(
@@ -49,12 +51,14 @@ def fixture_snapshot(addr: str, server: str, replication: str) -> TargetSnapshot
 def exposition() -> str:
     collection = Collection(
         targets=(
-            fixture_snapshot("192.168.0.61:6379", "redis32-server.txt", "redis32-master.txt"),
+            redis_snapshot("192.168.0.61:6379", "redis32-master-all.txt", "redis32-replies.json"),
             fixture_snapshot("192.168.0.62:6379", "redis32-server.txt", "redis32-replica.txt"),
             fixture_snapshot("[::1]:18001", "redis7-server.txt", "redis7-master-ipv6.txt"),
             fixture_snapshot(
                 "127.0.0.1:6379", "redis7-server.txt", "redis7-master-replica-behind.txt"
             ),
+            redis_snapshot("127.0.0.1:7001"),
+            redis_snapshot("127.0.0.1:7002", "redis7-replica-all.txt", refused="noperm"),
             TargetSnapshot(parse_target("192.168.0.63:6379", Kind.REDIS), False, 1.5),
         ),
         scrapes_total=7,
@@ -110,7 +114,7 @@ def test_golden_lag_bytes_are_master_offset_minus_replica_offset() -> None:
         assert master_offset is not None
         assert replica_offset is not None
         assert sample.value == master_offset - replica_offset, sample
-    assert len(lags) == 5
+    assert len(lags) == 6
     assert [s.value for s in lags if s.value != 0] == [10484.0]
 
 

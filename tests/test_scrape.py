@@ -70,7 +70,7 @@ async def test_concurrent_collects_share_one_collection() -> None:
     s = scraper(net, REDIS, sentinels=(SENTINEL,))
     first, second, third = await asyncio.gather(s.collect(2.0), s.collect(2.0), s.collect(2.0))
     assert first is second is third
-    assert net.servers[REDIS].round_trips == 1  # INFO server + INFO replication, pipelined
+    assert net.servers[REDIS].round_trips == 1  # INFO ALL, CONFIG, SLOWLOG, LATENCY: pipelined
     assert net.servers[SENTINEL].round_trips == 2  # overview, then the masters' details
     assert registry(first).get_sample_value("redis_exporter_scrapes_total") == 1
 
@@ -142,7 +142,7 @@ async def test_a_failing_target_is_down_alone(
     assert values.get_sample_value("redis_exporter_last_scrape_error", {"addr": OTHER}) == 1
     assert values.get_sample_value("redis_up", {"addr": REDIS}) == 1
     assert values.get_sample_value("redis_up", {"addr": SENTINEL}) == 1
-    assert values.get_sample_value("redis_connected_slaves", {"addr": REDIS}) == 2
+    assert values.get_sample_value("redis_connected_slaves", {"addr": REDIS}) == 1
     assert values.get_sample_value("redis_connected_slaves", {"addr": OTHER}) is None
     (record,) = [r for r in caplog.records if r.getMessage() == "scrape failed"]
     fields = record.__dict__["kv"]
@@ -176,7 +176,7 @@ async def test_a_redis_target_that_says_it_is_a_sentinel_is_read_as_one() -> Non
     s = scraper(net, REDIS)
     values = registry(await s.collect(2.0))
     assert values.get_sample_value("redis_sentinel_masters", {"addr": REDIS}) == 1
-    assert net.servers[REDIS].commands[:2] == [("INFO", "server"), ("INFO", "replication")]
+    assert net.servers[REDIS].commands[0] == ("INFO", "ALL")
     assert ("SENTINEL", "MASTERS") in net.servers[REDIS].commands
     await s.close()
 
@@ -215,3 +215,81 @@ async def test_scrape_endpoint_closes_the_client_of_a_failing_target() -> None:
     assert up(collection, OTHER) == 0
     assert all(client.closed for client in net.clients(OTHER))
     assert len(net.clients(OTHER)) == 1
+
+
+# --- CONFIG, SLOWLOG, LATENCY: refused, renamed, skipped ---------------------------------
+
+
+def refusals(caplog: pytest.LogCaptureFixture) -> list[dict[str, str]]:
+    return [
+        r.__dict__["kv"]
+        for r in caplog.records
+        if r.getMessage() == "commands refused: their metrics are left out"
+    ]
+
+
+async def test_refused_commands_are_logged_once_per_target_not_per_scrape(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    net = FakeNetwork(
+        {
+            REDIS: FakeServer(redis_replies(refused="noperm")),
+            OTHER: FakeServer(redis_replies(refused="renamed")),
+        }
+    )
+    s = scraper(net, REDIS, OTHER)
+    with caplog.at_level(logging.DEBUG, logger="redis_ha_exporter.scrape"):
+        for _ in range(3):
+            collection = await s.collect(2.0)
+            assert up(collection, REDIS) == up(collection, OTHER) == 1
+    logged = refusals(caplog)
+    assert [(f["addr"], f["commands"]) for f in logged] == [
+        (REDIS, "CONFIG GET,LATENCY LATEST,SLOWLOG GET,SLOWLOG LEN"),
+        (OTHER, "CONFIG GET"),
+    ]
+    assert "no permissions" in logged[0]["err"]
+    assert all(r.levelno == logging.DEBUG for r in caplog.records if r.__dict__.get("kv"))
+    values = registry(collection)
+    assert values.get_sample_value("redis_memory_used_bytes", {"addr": REDIS}) is not None
+    assert values.get_sample_value("redis_config_maxmemory", {"addr": REDIS}) is None
+    assert values.get_sample_value("redis_slowlog_length", {"addr": OTHER}) == 1
+    await s.close()
+
+
+async def test_a_command_refused_again_after_being_allowed_is_logged_again(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    server = FakeServer(redis_replies())
+    s = scraper(FakeNetwork({REDIS: server}), REDIS)
+    with caplog.at_level(logging.DEBUG, logger="redis_ha_exporter.scrape"):
+        for replies in ("renamed", None, None, "renamed", "renamed", "noperm"):
+            server.replies = redis_replies(refused=replies)
+            await s.collect(2.0)
+    assert [f["commands"] for f in refusals(caplog)] == [
+        "CONFIG GET",
+        "CONFIG GET",
+        "LATENCY LATEST,SLOWLOG GET,SLOWLOG LEN",
+    ]
+    await s.close()
+
+
+async def test_config_goes_by_its_new_name_or_is_not_sent() -> None:
+    renamed = {
+        (("MYCONFIG", *c[1:]) if c[0] == "CONFIG" else c): r for c, r in redis_replies().items()
+    }
+    net = FakeNetwork({REDIS: FakeServer(renamed), OTHER: FakeServer(redis_replies())})
+    targets = [parse_target(REDIS, Kind.REDIS)]
+    s = Scraper(targets, 5.0, 10, client_factory=net, config_command="MYCONFIG")
+    values = registry(await s.collect(2.0))
+    assert values.get_sample_value("redis_config_maxmemory", {"addr": REDIS}) == 64 * 2**20
+    assert ("MYCONFIG", "GET", "maxmemory") in net.servers[REDIS].commands
+    skipping = Scraper(
+        [parse_target(OTHER, Kind.REDIS)], 5.0, 10, client_factory=net, config_command=None
+    )
+    values = registry(await skipping.collect(2.0))
+    assert not [c for c in net.servers[OTHER].commands if c[0] == "CONFIG"]
+    assert values.get_sample_value("redis_config_maxmemory", {"addr": OTHER}) is None
+    assert values.get_sample_value("redis_db_keys", {"addr": OTHER, "db": "db15"}) == 0
+    assert values.get_sample_value("redis_slowlog_length", {"addr": OTHER}) == 1
+    await s.close()
+    await skipping.close()

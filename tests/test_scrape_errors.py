@@ -20,6 +20,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from prometheus_client.parser import text_string_to_metric_families
 from redis.exceptions import ConnectionError as RedisConnectionError
 
+import fakes
 from redis_ha_exporter.config import load_config
 from redis_ha_exporter.events.state import EventState
 from redis_ha_exporter.events.subscriber import EventSubscriber
@@ -68,11 +69,7 @@ class FakeClient:
 
 
 def redis_replies() -> dict[Command, object]:
-    info = FIXTURES / "info"
-    return {
-        ("INFO", "server"): (info / "redis7-server.txt").read_text(),
-        ("INFO", "replication"): (info / "redis7-master-ipv6.txt").read_text(),
-    }
+    return fakes.redis_replies("redis7-master-all.txt")
 
 
 def sentinel_replies() -> dict[Command, object]:
@@ -187,13 +184,13 @@ FAULTS = [
     pytest.param(REDIS, hanging, "timeout", id="timeout"),
     pytest.param(
         REDIS,
-        lambda: broken(redis_replies, "INFO replication", "role:master\r\nno colon\r\n"),
+        lambda: broken(redis_replies, "INFO ALL", "role:master\r\nno colon\r\n"),
         "InfoParseError",
         id="bad INFO line",
     ),
     pytest.param(
         REDIS,
-        lambda: broken(redis_replies, "INFO replication", "role:master\r\nconnected_slaves:x"),
+        lambda: broken(redis_replies, "INFO ALL", "role:master\r\nconnected_slaves:x"),
         "InfoParseError",
         id="bad INFO number",
     ),

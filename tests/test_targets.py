@@ -47,3 +47,22 @@ def test_rejected_forms_never_echo_the_password(uri: str) -> None:
     with pytest.raises(TargetError) as info:
         parse_target(uri, Kind.SENTINEL)
     assert "s3cret" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("uri", "fields", "uses_tls"),
+    [
+        ("rediss://db:6380", {}, True),
+        ("redis://db:6379", {}, False),
+        ("db:6379", {"tls": True}, True),
+        ("db:6379", {"tls_ca_file": "/ca.pem"}, True),
+        ("db:6379", {"tls_server_name": "db.internal"}, True),
+        ("db:6379", {"tls_insecure_skip_verify": True}, True),
+        ("db:6379", {"tls_insecure_skip_verify": False}, False),  # --no-…-skip-verify
+        ("db:6379", {"tls": False, "tls_ca_file": "/ca.pem"}, False),
+        ("rediss://db:6380", {"tls": False}, True),  # the URI beats the profile
+        ("unix:///run/redis.sock", {"tls": True}, False),
+    ],
+)
+def test_what_turns_tls_on(uri: str, fields: dict[str, object], uses_tls: bool) -> None:
+    assert parse_target(uri, Kind.REDIS).with_defaults(fields).uses_tls is uses_tls

@@ -6,7 +6,9 @@ Targets are the union of ``--redis.addr``/``--sentinel.addr`` (or ``REDIS_ADDR``
 ``SENTINEL_ADDR``, comma-separated) and the YAML ``redis:``/``sentinel:`` lists; the defaults
 (``redis://localhost:6379`` and ``redis://localhost:26379``) apply only when neither names any.
 An empty ``--sentinel.addr=`` turns the default Sentinel off (likewise for Redis). A target's
-credentials come from its URI, else its YAML entry, else the flags and variables of its kind.
+credentials and TLS settings come from its URI, else its YAML entry, else the profile of its kind
+(``redis`` or ``sentinel``: the flags and variables of that kind, else the YAML profile of that
+name). ``profiles:`` names more profiles for ``/scrape`` (:mod:`redis_ha_exporter.access`).
 
 redis_exporter's spellings are accepted too (``-redis.addr``, ``REDIS_EXPORTER_LOG_FORMAT``, …);
 its flags we do not have are ignored with a warning or refused, as
@@ -22,9 +24,15 @@ YAML file (``--config.file``)::
         user: monitor
         password_file: /etc/redis-ha-exporter/redis.password
     sentinel:
-      - addr: redis://10.0.0.1:26379
+      - addr: rediss://10.0.0.1:26379
+        tls_ca_file: /etc/redis-ha-exporter/ca.pem
+    profiles:
+      redis: {user: monitor, password_file: /etc/redis-ha-exporter/redis.password}
+      sentinel: {tls_ca_file: /etc/redis-ha-exporter/ca.pem}
+    scrape_allow: [10.0.0.0/24]
     scrape_timeout_seconds: 10
     scrape_endpoint: true
+    config_command: CONFIG
     max_sentinel_masters: 500
     events_ring_size: 256
 """
@@ -41,10 +49,13 @@ from typing import Any, NoReturn
 import yaml
 
 from redis_ha_exporter import __version__
+from redis_ha_exporter.access import AddressPattern, Profile, ScrapePolicy
 from redis_ha_exporter.settings import (
     FOREIGN_FLAGS,
     GO_FALSE,
     GO_TRUE,
+    PROFILE_ADDRESSES,
+    PROFILES_KEY,
     SETTINGS,
     TARGET_KEYS,
     Alias,
@@ -52,9 +63,10 @@ from redis_ha_exporter.settings import (
     Convert,
     ForeignFlag,
     Setting,
+    TargetKey,
     boolean,
 )
-from redis_ha_exporter.targets import Kind, Target, TargetError, parse_target
+from redis_ha_exporter.targets import Kind, Target, TargetError, parse_target, tls_context
 from redis_ha_exporter.webconfig import WebConfig, load_web_config
 
 PROG = "redis-ha-exporter"
@@ -72,15 +84,22 @@ class Config:
     scrape_timeout: float
     scrape_endpoint: bool
     max_sentinel_masters: int
+    config_command: str | None
     events_enabled: bool
     events_ring_size: int
     log_level: str
     log_format: str
-    # Target fields the flags and variables give every Redis; /scrape?target= applies them to
-    # the URI it is asked for (issue 12 replaces this with per-target credentials).
-    adhoc_defaults: Mapping[str, object] = field(default_factory=dict, repr=False)
-    # One line for each redis_exporter flag that was given and is ignored; logged at start.
+    # Credential profiles by name, ``redis`` and ``sentinel`` among them (the flags of a kind).
+    profiles: Mapping[str, Profile] = field(default_factory=dict)
+    scrape_allow: tuple[AddressPattern, ...] = ()
+    scrape_max_concurrent: int = 32
+    # One line for each redis_exporter flag that was given and is ignored, and for each target
+    # or profile whose TLS verification is off; logged at start.
     warnings: tuple[str, ...] = ()
+
+    @property
+    def scrape_policy(self) -> ScrapePolicy:
+        return ScrapePolicy(self.targets, self.profiles, self.scrape_allow)
 
 
 # --- the command line --------------------------------------------------------------------------
@@ -103,7 +122,7 @@ class _Parser(argparse.ArgumentParser):
         return self.parse_args(args)
 
 
-_NUMBER = re.compile(r"-\d+|-\d*\.\d+")  # a negative value, not a flag
+_NUMBER = re.compile(r"-|-\d+|-\d*\.\d+")  # "-" (none) or a negative value, not a flag
 
 
 class _AliasAction(argparse.Action):
@@ -274,25 +293,72 @@ def load_yaml(path: str) -> dict[str, Any]:
         return {}
     if not isinstance(data, dict):
         raise ConfigError(f"config file {path}: top level must be a mapping")
-    allowed = {s.yaml for s in SETTINGS if s.yaml}
+    allowed = {s.yaml for s in SETTINGS if s.yaml} | {PROFILES_KEY}
     unknown = sorted(str(k) for k in data if k not in allowed)
     if unknown:
         raise ConfigError(f"config file {path}: unknown key {unknown[0]!r}")
     return data
 
 
-# --- targets ------------------------------------------------------------------------------------
-def _kind_defaults(sources: _Sources) -> dict[Kind, dict[str, object]]:
-    """Target fields every target of a kind takes from flags and variables (first listed wins)."""
-    defaults: dict[Kind, dict[str, object]] = {kind: {} for kind in Kind}
-    for setting in SETTINGS:
-        if setting.default_for is None:
-            continue
-        value = sources.value(setting)
-        kind, target_field = setting.default_for
-        if value is not None:
-            defaults[kind].setdefault(target_field, value)
-    return defaults
+# --- targets and profiles ---------------------------------------------------------------------
+def _entry_fields(
+    entry: Mapping[str, Any], where: str, extra: tuple[TargetKey, ...] = ()
+) -> dict[str, object]:
+    """The target fields of one YAML entry (a target or a profile), each key converted; an
+    unknown key is an error. ``extra`` are keys the caller reads (``addr``, ``addresses``)."""
+    allowed = {k.key for k in (*TARGET_KEYS, *extra)}
+    unknown = sorted(str(k) for k in entry if k not in allowed)
+    if unknown:
+        raise ConfigError(f"{where}: unknown key {unknown[0]!r}")
+    fields: dict[str, object] = {}
+    for target_key in TARGET_KEYS:
+        if target_key.key in entry:
+            value = convert(
+                target_key.convert,
+                entry[target_key.key],
+                f"{where}.{target_key.key}",
+                target_key.secret,
+            )
+            fields.setdefault(target_key.field, value)
+    return fields
+
+
+_ADDR = TargetKey("addr", "", "")
+_PROFILE_NAME = re.compile(r"[A-Za-z0-9_.-]+")
+
+
+def _profiles(sources: _Sources) -> dict[str, Profile]:
+    """``profiles:`` of the YAML file, and one per kind (``redis``, ``sentinel``): the flags and
+    variables of that kind (first listed wins), then its YAML profile for what they leave unset."""
+    where = f"config file {sources.yaml_path}: {PROFILES_KEY}"
+    entries = sources.data.get(PROFILES_KEY) or {}
+    if not isinstance(entries, dict):
+        raise ConfigError(f"{where} must be a mapping of names to profiles")
+    profiles: dict[str, Profile] = {}
+    for name, entry in entries.items():
+        if not isinstance(name, str) or not _PROFILE_NAME.fullmatch(name):
+            raise ConfigError(f"{where}: bad profile name {name!r}: letters, digits, _ . -")
+        if not isinstance(entry, dict):
+            raise ConfigError(f"{where}.{name} must be a mapping")
+        fields = _entry_fields(entry, f"{where}.{name}", (PROFILE_ADDRESSES,))
+        addresses: tuple[AddressPattern, ...] = ()
+        if PROFILE_ADDRESSES.key in entry:
+            raw = entry[PROFILE_ADDRESSES.key]
+            key_where = f"{where}.{name}.{PROFILE_ADDRESSES.key}"
+            addresses = convert(PROFILE_ADDRESSES.convert, raw, key_where, False)
+        profiles[name] = Profile(name, fields, addresses)
+    for kind in Kind:
+        flags: dict[str, object] = {}
+        for setting in SETTINGS:
+            if setting.default_for is not None and setting.default_for[0] is kind:
+                value = sources.value(setting)
+                if value is not None:
+                    flags.setdefault(setting.default_for[1], value)
+        from_file = profiles.get(kind.value, Profile(kind.value))
+        profiles[kind.value] = Profile(
+            kind.value, {**from_file.fields, **flags}, from_file.addresses
+        )
+    return profiles
 
 
 def _named_addresses(sources: _Sources, setting: Setting) -> list[str] | None:
@@ -310,7 +376,6 @@ def _file_targets(sources: _Sources, setting: Setting, kind: Kind) -> list[Targe
     entries = sources.data.get(key) or []
     if not isinstance(entries, list):
         raise ConfigError(f"config file {sources.yaml_path}: {key} must be a list")
-    allowed = {"addr"} | {k.key for k in TARGET_KEYS}
     targets = []
     for i, entry in enumerate(entries):
         where = f"config file {sources.yaml_path}: {key}[{i}]"
@@ -318,21 +383,9 @@ def _file_targets(sources: _Sources, setting: Setting, kind: Kind) -> list[Targe
             entry = {"addr": entry}
         if not isinstance(entry, dict):
             raise ConfigError(f"{where} must be a mapping with addr")
-        unknown = sorted(str(k) for k in entry if k not in allowed)
-        if unknown:
-            raise ConfigError(f"{where}: unknown key {unknown[0]!r}")
+        fields = _entry_fields(entry, where, (_ADDR,))
         if not isinstance(entry.get("addr"), str):
             raise ConfigError(f"{where}: addr is required and must be a string")
-        fields: dict[str, object] = {}
-        for target_key in TARGET_KEYS:
-            if target_key.key in entry:
-                value = convert(
-                    target_key.convert,
-                    entry[target_key.key],
-                    f"{where}.{target_key.key}",
-                    target_key.secret,
-                )
-                fields.setdefault(target_key.field, value)
         targets.append(_target(entry["addr"], kind, where).with_defaults(fields))
     return targets
 
@@ -344,7 +397,7 @@ def _target(uri: str, kind: Kind, where: str | None = None) -> Target:
         raise ConfigError(f"{where}: {exc}" if where else str(exc)) from None
 
 
-def _targets(sources: _Sources, defaults: Mapping[Kind, Mapping[str, object]]) -> list[Target]:
+def _targets(sources: _Sources, profiles: Mapping[str, Profile]) -> list[Target]:
     lists = [(s, s.addresses_of) for s in SETTINGS if s.addresses_of is not None]
     named = {kind: _named_addresses(sources, s) for s, kind in lists}
     from_file = {kind: _file_targets(sources, s, kind) for s, kind in lists}
@@ -357,13 +410,37 @@ def _targets(sources: _Sources, defaults: Mapping[Kind, Mapping[str, object]]) -
         if addr.strip()  # an empty --sentinel.addr= names no Sentinel
     ]
     targets += [t for _, kind in lists for t in from_file[kind]]
-    targets = [t.with_defaults(defaults[t.kind]) for t in targets]
+    targets = [t.with_defaults(profiles[t.kind.value].fields) for t in targets]
     seen: set[tuple[str, Kind]] = set()
     for target in targets:
         if (target.addr, target.kind) in seen:
             raise ConfigError(f"target {target.addr} ({target.kind.value}) is configured twice")
         seen.add((target.addr, target.kind))
     return targets
+
+
+def _check_tls(target: Target, where: str) -> str | None:
+    """Load ``target``'s TLS files now, so a bad one stops the program rather than every scrape;
+    returns a warning when it does not verify the server."""
+    if not target.uses_tls:
+        return None
+    if target.tls_key_file is not None and target.tls_cert_file is None:
+        raise ConfigError(f"{where}: tls_key_file needs tls_cert_file")
+    try:
+        tls_context(target)
+    except OSError as exc:  # ssl.SSLError is one
+        reason = getattr(exc, "reason", None) or exc.strerror or type(exc).__name__
+        raise ConfigError(f"{where}: cannot load TLS files: {reason}") from None
+    if target.tls_insecure_skip_verify:
+        return f"{where}: TLS server certificates are not verified (tls_insecure_skip_verify)"
+    return None
+
+
+def _tls_warnings(targets: Sequence[Target], profiles: Mapping[str, Profile]) -> list[str]:
+    checked = [(t, f"{t.kind.value} target {t.addr}") for t in targets]
+    unset = Target("", Kind.REDIS, "redis", "localhost", 0, "")
+    checked += [(unset.with_defaults(p.fields), f"profile {p.name}") for p in profiles.values()]
+    return [w for target, where in checked if (w := _check_tls(target, where)) is not None]
 
 
 # --- redis_exporter's flags we do not have ----------------------------------------------------
@@ -395,8 +472,8 @@ def load_config(argv: Sequence[str], environ: Mapping[str, str]) -> Config:
     def value(name: str) -> Any:
         return sources.value(by_name[name])
 
-    defaults = _kind_defaults(sources)
-    targets = _targets(sources, defaults)
+    profiles = _profiles(sources)
+    targets = _targets(sources, profiles)
     host, port = value("listen_address")
     web_file = value("web_config_file")
     return Config(
@@ -408,10 +485,13 @@ def load_config(argv: Sequence[str], environ: Mapping[str, str]) -> Config:
         scrape_timeout=value("scrape_timeout"),
         scrape_endpoint=value("scrape_endpoint"),
         max_sentinel_masters=value("max_sentinel_masters"),
+        config_command=None if value("config_command") == "-" else value("config_command"),
         events_enabled=value("events_enabled"),
         events_ring_size=value("events_ring_size"),
         log_level=value("log_level"),
         log_format=value("log_format"),
-        adhoc_defaults=defaults[Kind.REDIS],
-        warnings=_foreign_warnings(sources),
+        profiles=profiles,
+        scrape_allow=value("scrape_allow") or (),
+        scrape_max_concurrent=value("scrape_max_concurrent"),
+        warnings=(*_foreign_warnings(sources), *_tls_warnings(targets, profiles)),
     )

@@ -11,13 +11,19 @@ and only here, next to the metric it feeds:
   only while it is down, or ``-1``);
 * ``redis_sentinel_master_ok_slaves`` / ``_ok_sentinels``: :func:`count_ok_slaves`,
   :func:`count_ok_sentinels`, counted the way redis_exporter counts them;
-* ``redis_sentinel_replica_up``: :func:`replica_up`, our verdict from three flags.
+* ``redis_sentinel_replica_up``: :func:`replica_up`, our verdict from three flags;
+* the ``instance`` group (:func:`add_instance`): the table-driven families, each one number over
+  its catalogued divisor; ``redis_start_time_seconds`` (the collection's Unix time, in whole
+  seconds, less the uptime); zeros for the empty databases; the latency summaries (percentiles
+  from ``latencystats``, count and sum from ``commandstats``); units converted (µs, ms → s).
 """
 
 from __future__ import annotations
 
+import math
 import platform
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any
 
 from prometheus_client import CollectorRegistry
 from prometheus_client.core import (
@@ -25,14 +31,37 @@ from prometheus_client.core import (
     GaugeMetricFamily,
     HistogramMetricFamily,
     Metric,
+    SummaryMetricFamily,
+    UnknownMetricFamily,
 )
+from prometheus_client.samples import Sample
 
 from redis_ha_exporter import __version__
-from redis_ha_exporter.catalogue import BY_NAME, Kind
+from redis_ha_exporter.catalogue import BY_NAME, CONFIG_FIELDS, INFO_FIELDS, Kind
 from redis_ha_exporter.events.state import DEFAULT_FAILOVER_BUCKETS, EventSnapshot
 from redis_ha_exporter.parse.info import Replication
 from redis_ha_exporter.parse.sentinel import SentinelPeer, SentinelReplica
-from redis_ha_exporter.snapshot import Collection, SentinelState, TargetSnapshot
+from redis_ha_exporter.snapshot import Collection, Instance, SentinelState, TargetSnapshot
+
+#: Databases assumed when ``CONFIG GET databases`` is refused (Redis' default, as redis_exporter).
+DEFAULT_DATABASES = 16
+
+
+_FAMILY_TYPES = {
+    "unknown": UnknownMetricFamily,
+    Kind.GAUGE.value: GaugeMetricFamily,
+    Kind.COUNTER.value: CounterMetricFamily,
+    Kind.SUMMARY.value: SummaryMetricFamily,
+    Kind.HISTOGRAM.value: HistogramMetricFamily,
+}
+#: Each catalogued name's family type, and its label names in catalogue order and as a set
+#: (checked per sample): worked out once, not on every scrape.
+_FAMILY: dict[str, type[Metric]] = {
+    name: _FAMILY_TYPES[spec.exposed_type] for name, spec in BY_NAME.items()
+}
+_LABELS: dict[str, tuple[tuple[str, ...], frozenset[str]]] = {
+    name: (spec.labels, frozenset(spec.labels)) for name, spec in BY_NAME.items()
+}
 
 
 class FamilyBuilder:
@@ -44,30 +73,28 @@ class FamilyBuilder:
     def _family(self, name: str) -> Metric:
         family = self._families.get(name)
         if family is None:
-            spec = BY_NAME[name]
-            labels = list(spec.labels)
-            if spec.kind is Kind.GAUGE:
-                family = GaugeMetricFamily(name, spec.help, labels=labels)
-            elif spec.kind is Kind.COUNTER:
-                family = CounterMetricFamily(name, spec.help, labels=labels)
-            else:
-                family = HistogramMetricFamily(name, spec.help, labels=labels)
+            make: Any = _FAMILY[name]
+            family = make(name, BY_NAME[name].help, labels=list(_LABELS[name][0]))
             self._families[name] = family
         return family
 
-    def _values(self, name: str, labels: dict[str, str]) -> list[str]:
-        expected = BY_NAME[name].labels
-        if set(labels) != set(expected):
+    def _labels(self, name: str, labels: dict[str, str]) -> dict[str, str]:
+        """``labels`` in catalogue order; a ValueError unless they are the catalogued ones."""
+        order, expected = _LABELS[name]
+        if labels.keys() != expected:
             raise ValueError(f"{name}: labels {sorted(labels)} != catalogue {sorted(expected)}")
-        return [str(labels[key]) for key in expected]
+        return {key: labels[key] for key in order}
+
+    def _values(self, name: str, labels: dict[str, str]) -> list[str]:
+        return list(self._labels(name, labels).values())
 
     def add(self, name: str, value: float | None, **labels: str) -> None:
-        """Add one gauge or counter sample; ``None`` (field absent) adds nothing."""
+        """Add one gauge or counter sample (named as catalogued: a counter's name holds its
+        ``_total``); ``None`` (field absent) adds nothing."""
         if value is None:
             return
-        family = self._family(name)
-        values = self._values(name, labels)
-        family.add_metric(values, float(value))  # type: ignore[attr-defined]
+        family = self._families.get(name) or self._family(name)
+        family.samples.append(Sample(name, self._labels(name, labels), float(value)))
 
     def add_histogram(
         self,
@@ -81,6 +108,21 @@ class FamilyBuilder:
         values = self._values(name, labels)
         bucket_pairs = [(_bound(upper), count) for upper, count in buckets]
         family.add_metric(values, bucket_pairs, total)  # type: ignore[attr-defined]
+
+    def add_summary(
+        self,
+        name: str,
+        quantiles: Iterable[tuple[str, float]],
+        count: float,
+        total: float,
+        **labels: str,
+    ) -> None:
+        """Add one summary: ``(quantile label, value)`` pairs, its count and sum."""
+        family = self._family(name)
+        values = self._values(name, labels)
+        for quantile, value in quantiles:
+            family.add_sample(name, {**labels, "quantile": quantile}, float(value))
+        family.add_metric(values, count, total)  # type: ignore[attr-defined]
 
     def families(self) -> list[Metric]:
         """The families that received samples, in catalogue order."""
@@ -266,6 +308,62 @@ def add_events(
             )
 
 
+def add_instance(out: FamilyBuilder, addr: str, instance: Instance) -> None:
+    """A Redis server's full ``INFO`` and admin replies → the ``instance`` group's families
+    (``redis_start_time_seconds`` aside), driven by the catalogue's field tables."""
+    stats = instance.stats
+    for field, value in stats.numbers.items():
+        spec = INFO_FIELDS[field]
+        out.add(spec.name, value / spec.field.divisor if spec.field else value, addr=addr)
+    config = instance.config or {}
+    for parameter, spec in CONFIG_FIELDS.items():
+        if parameter in config:
+            out.add(spec.name, config[parameter], addr=addr)
+    present = set()
+    for db in stats.keyspace:
+        present.add(db.db)
+        out.add("redis_db_keys", db.keys, addr=addr, db=db.db)
+        out.add("redis_db_keys_expiring", db.expires, addr=addr, db=db.db)
+        if db.avg_ttl_ms is not None:
+            out.add("redis_db_avg_ttl_seconds", db.avg_ttl_ms / 1e3, addr=addr, db=db.db)
+    databases = int(config.get("databases", 0)) or DEFAULT_DATABASES
+    for index in range(databases):
+        if f"db{index}" not in present:
+            out.add("redis_db_keys", 0, addr=addr, db=f"db{index}")
+            out.add("redis_db_keys_expiring", 0, addr=addr, db=f"db{index}")
+    calls = {}
+    for command in stats.commands:
+        cmd = command.cmd
+        calls[cmd] = command
+        out.add("redis_commands_total", command.calls, addr=addr, cmd=cmd)
+        out.add("redis_commands_duration_seconds_total", command.usec / 1e6, addr=addr, cmd=cmd)
+        out.add("redis_commands_rejected_calls_total", command.rejected_calls, addr=addr, cmd=cmd)
+        out.add("redis_commands_failed_calls_total", command.failed_calls, addr=addr, cmd=cmd)
+    for error in stats.errors:
+        out.add("redis_errors_total", error.count, addr=addr, err=error.err)
+    for latency in stats.latencies:
+        counted = calls.get(latency.cmd)
+        if counted is not None:
+            out.add_summary(
+                "redis_latency_percentiles_usec",
+                latency.percentiles,
+                counted.calls,
+                counted.usec,
+                addr=addr,
+                cmd=latency.cmd,
+            )
+    out.add("redis_slowlog_length", instance.slowlog_length, addr=addr)
+    if instance.slowlog is not None:
+        newest = instance.slowlog[0] if instance.slowlog else None
+        out.add("redis_slowlog_last_id", newest.id if newest else 0, addr=addr)
+        duration = newest.duration_us / 1e6 if newest else 0.0
+        out.add("redis_last_slow_execution_duration_seconds", duration, addr=addr)
+    for spike in instance.latency or ():
+        event = {"addr": addr, "event_name": spike.event}
+        out.add("redis_latency_spike_last", spike.last_timestamp, **event)
+        out.add("redis_latency_spike_duration_seconds", spike.latest_ms / 1e3, **event)
+
+
 def add_target(out: FamilyBuilder, snap: TargetSnapshot, dropped_total: int = 0) -> None:
     """One target's snapshot → its families (``redis_up`` and the exporter's view always)."""
     addr = snap.addr
@@ -283,13 +381,24 @@ def add_target(out: FamilyBuilder, snap: TargetSnapshot, dropped_total: int = 0)
             addr=addr,
             role=role,
             redis_version=server.redis_version,
+            redis_build_id=server.redis_build_id,
             redis_mode=server.redis_mode,
+            os=server.os,
+            maxmemory_policy=server.maxmemory_policy,
             tcp_port=server.tcp_port,
             run_id=server.run_id,
+            process_id=server.process_id,
+            master_replid=server.master_replid,
         )
-        out.add("redis_uptime_in_seconds", server.uptime_in_seconds, addr=addr)
+        uptime = server.uptime_in_seconds
+        out.add("redis_uptime_in_seconds", uptime, addr=addr)
+        if snap.instance is not None and uptime is not None:
+            started = math.floor(snap.collected_at) - uptime
+            out.add("redis_start_time_seconds", started, addr=addr)
     if snap.replication is not None:
         add_replication(out, addr, snap.replication)
+    if snap.instance is not None:
+        add_instance(out, addr, snap.instance)
     if snap.sentinel is not None:
         add_sentinel(out, addr, snap.sentinel, dropped_total)
 

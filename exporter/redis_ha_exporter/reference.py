@@ -15,6 +15,8 @@ from pathlib import Path
 from redis_ha_exporter.catalogue import CATALOGUE
 from redis_ha_exporter.settings import (
     FOREIGN_FLAGS,
+    PROFILE_ADDRESSES,
+    PROFILES_KEY,
     SETTINGS,
     TARGET_KEYS,
     Alias,
@@ -25,9 +27,35 @@ from redis_ha_exporter.settings import (
 
 GROUP_TITLES = {
     "redis": "Redis (INFO server, INFO replication)",
+    "instance": "The rest of a Redis server (INFO ALL, CONFIG GET, SLOWLOG, LATENCY LATEST)",
     "sentinel": "Sentinel state (INFO sentinel, SENTINEL MASTERS / SLAVES / SENTINELS / CKQUORUM)",
     "events": "Sentinel event stream (PSUBSCRIBE *)",
     "exporter": "The exporter itself",
+}
+
+
+GROUP_NOTES = {
+    "instance": [
+        "Exported for Redis targets only, never for a Sentinel: dashboard 763 and most queries",
+        "sum these families by `instance`, and an exporter serves its host's Redis and Sentinel",
+        "under one `instance`, so a Sentinel's own clients, commands and memory would be added",
+        "to its Redis server's. A Sentinel keeps `redis_up`, `redis_instance_info`,",
+        "`redis_uptime_in_seconds` and the Sentinel families below.",
+        "",
+        "Everything is read in the scrape's one round trip to the server: `INFO ALL`, one",
+        "`CONFIG GET` per parameter, `SLOWLOG LEN`, `SLOWLOG GET 1` and `LATENCY LATEST`.",
+        "A command renamed away, disabled or refused by an ACL leaves out only its families",
+        "(`--redis.config-command` gives `CONFIG`'s new name, `-` sends none); `redis_up` stays",
+        "1 and one debug line per target names it. A family whose field the server does not",
+        "print (an older or newer Redis) is left out. Not exported: `LATENCY HISTOGRAM`",
+        "(`redis_commands_latencies_usec`), the fields of modules, forks (Valkey, KeyDB, Tile38)",
+        "and managed services, and the opt-in `total_system_memory`.",
+        "",
+        "A few of redis_exporter's counters have no `_total` suffix (`redis_total_error_replies`,",
+        "…): they keep their names and values and are exposed untyped, because client_python",
+        "exposes every counter as `NAME_total`; `rate()` and `increase()` work on them as before.",
+        "",
+    ],
 }
 
 
@@ -43,12 +71,16 @@ def render() -> str:
         "(plus `addr`). Every series about one Redis or Sentinel process carries `addr`, the",
         "target as configured. Each Sentinel publishes its own copy of every event: aggregate",
         "per-Sentinel series with `max by (master_name)`, never `sum`.",
+        "",
+        "Compat names, labels, types and units follow redis_exporter's release v1.88.0. Every",
+        "name Debian's 1.45 exports from a Redis is among them, with its labels and type, but",
+        "for what changed upstream since: `redis_instance_info` has gained `master_replid`, and",
+        "`redis_expired_time_cap_reached_total` is a counter.",
     ]
     for group, title in GROUP_TITLES.items():
+        out += ["", f"## {title}", ""]
+        out += GROUP_NOTES.get(group, [])
         out += [
-            "",
-            f"## {title}",
-            "",
             "| metric | type | labels | source | help |",
             "| --- | --- | --- | --- | --- |",
         ]
@@ -57,7 +89,10 @@ def render() -> str:
                 continue
             name = f"`{spec.name}`" + (" *compat*" if spec.compat else "")
             labels = ", ".join(f"`{label}`" for label in spec.labels) or "—"
-            out.append(f"| {name} | {spec.kind.value} | {labels} | {spec.source} | {spec.help} |")
+            kind = spec.kind.value
+            if spec.exposed_type != kind:
+                kind = f"{kind} (exposed untyped)"
+            out.append(f"| {name} | {kind} | {labels} | {spec.source} | {spec.help} |")
     return "\n".join(out) + "\n"
 
 
@@ -73,8 +108,10 @@ def _yaml(setting: Setting) -> str:
     if setting.addresses_of is not None:
         return f"`{setting.yaml}:` list"
     if setting.default_for is not None:
-        keys = [f"`{k.key}`" for k in TARGET_KEYS if k.field == setting.default_for[1]]
-        return f"per entry: {', '.join(keys)}" if keys else "—"
+        kind, target_field = setting.default_for
+        keys = [k.key for k in TARGET_KEYS if k.field == target_field]
+        profile = ", ".join(f"`{PROFILES_KEY}.{kind.value}.{k}`" for k in keys)
+        return f"{profile}; per entry: {', '.join(f'`{k}`' for k in keys)}" if keys else "—"
     return f"`{setting.yaml}`" if setting.yaml else "—"
 
 
@@ -94,15 +131,20 @@ def render_settings() -> str:
     ]
     out += [
         "",
-        "A flag or variable that sets a target's field (user, password) applies to every target",
-        "of its kind whose URI or YAML entry does not set that field itself. Each entry of the",
-        "YAML `redis:` and `sentinel:` lists is a URI or a mapping of:",
+        "A flag or variable that sets a target's field (user, password, TLS) belongs to the",
+        f"profile of its kind (`{PROFILES_KEY}.redis`, `{PROFILES_KEY}.sentinel`; a flag beats",
+        "the YAML key): every configured target of that kind whose URI or YAML entry does not",
+        "set the field takes it, and `/sd` names that profile for the Redis servers and",
+        "Sentinels it lists. Each entry of the YAML `redis:` and `sentinel:` lists is a URI or a",
+        "mapping of `addr` (the target's URI, required) and the keys below; each entry of",
+        f"`{PROFILES_KEY}:` (a name, for `/scrape?profile=NAME`) is a mapping of the keys below",
+        f"and `{PROFILE_ADDRESSES.key}` ([docs/security.md](docs/security.md)).",
         "",
         "| key | meaning |",
         "| --- | --- |",
-        "| `addr` | the target's URI (required) |",
     ]
     out += [f"| `{k.key}` | {k.help} |" for k in TARGET_KEYS]
+    out.append(f"| `{PROFILE_ADDRESSES.key}` | a profile's only: {PROFILE_ADDRESSES.help} |")
     return "\n".join(out) + "\n"
 
 

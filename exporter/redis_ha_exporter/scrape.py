@@ -4,6 +4,10 @@ fetch (I/O) → parse (pure) → :class:`~redis_ha_exporter.snapshot.TargetSnaps
 fails, hangs, refuses auth or sends a reply the parsers reject (``TARGET_ERRORS``) yields
 ``up=False`` and a log line, and never delays the others. Any other exception is a bug of ours:
 it fails the collection, so the scrape answers 500 and the log shows the traceback.
+
+A Redis that refuses ``CONFIG``, ``SLOWLOG`` or ``LATENCY`` (renamed away, disabled, denied by an
+ACL) is still up: only those commands' families are missing, and one debug line per target says
+so when a command is first refused, not on every scrape.
 """
 
 from __future__ import annotations
@@ -13,13 +17,14 @@ import contextlib
 import logging
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TypeVar
 
 import redis.asyncio as aioredis
 
+from redis_ha_exporter.catalogue import CONFIG_FIELDS, INFO_FIELDS
 from redis_ha_exporter.fetch.client import TARGET_ERRORS, make_client
-from redis_ha_exporter.fetch.redis import fetch_redis
+from redis_ha_exporter.fetch.redis import RedisReplies, fetch_redis
 from redis_ha_exporter.fetch.sentinel import (
     MasterReplies,
     SentinelOverview,
@@ -27,6 +32,12 @@ from redis_ha_exporter.fetch.sentinel import (
     fetch_overview,
 )
 from redis_ha_exporter.logs import kv
+from redis_ha_exporter.parse.admin import (
+    parse_config_numbers,
+    parse_latency_latest,
+    parse_slowlog_get,
+    parse_slowlog_len,
+)
 from redis_ha_exporter.parse.info import (
     parse_info_fields,
     parse_info_sentinel,
@@ -40,8 +51,10 @@ from redis_ha_exporter.parse.sentinel import (
     parse_sentinel_sentinels,
     parse_sentinel_slaves,
 )
+from redis_ha_exporter.parse.stats import parse_instance_stats
 from redis_ha_exporter.snapshot import (
     Collection,
+    Instance,
     MonitoredMaster,
     SentinelState,
     TargetSnapshot,
@@ -50,6 +63,11 @@ from redis_ha_exporter.targets import Kind, Target
 
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")
+
+#: What ``CONFIG GET`` asks for: the number of databases (for the empty ones' zeros) and the
+#: parameters exported as ``redis_config_*``.
+CONFIG_PARAMETERS = ("databases", *CONFIG_FIELDS)
+DEFAULT_CONFIG_COMMAND = "CONFIG"
 
 
 def deadline_from_header(header: str | None, default: float) -> float:
@@ -96,6 +114,30 @@ def _unless_error(reply: object, parse: Callable[[object], _T]) -> _T | None:
     return None if isinstance(reply, BaseException) else parse(reply)
 
 
+def assemble_instance(fields: Mapping[str, str], replies: RedisReplies) -> Instance:
+    """A Redis server's ``INFO ALL`` fields and admin replies → :class:`Instance` (pure;
+    parse errors propagate, an error reply marks its command refused)."""
+    admin = {
+        "SLOWLOG LEN": replies.slowlog_len,
+        "SLOWLOG GET": replies.slowlog_get,
+        "LATENCY LATEST": replies.latency_latest,
+    }
+    refused = {name: str(r) for name, r in admin.items() if isinstance(r, BaseException)}
+    config_error = next((r for r in replies.config if isinstance(r, BaseException)), None)
+    if config_error is not None:
+        refused["CONFIG GET"] = str(config_error)
+    return Instance(
+        stats=parse_instance_stats(fields, INFO_FIELDS),
+        config=None
+        if config_error is not None or not replies.config
+        else parse_config_numbers(replies.config),
+        slowlog_length=_unless_error(replies.slowlog_len, parse_slowlog_len),
+        slowlog=_unless_error(replies.slowlog_get, parse_slowlog_get),
+        latency=_unless_error(replies.latency_latest, parse_latency_latest),
+        refused=refused,
+    )
+
+
 async def fetch_sentinel_state(
     client: aioredis.Redis, max_masters: int
 ) -> tuple[str, SentinelState]:
@@ -107,34 +149,43 @@ async def fetch_sentinel_state(
 
 
 async def collect_target(
-    target: Target, client: aioredis.Redis, timeout: float, max_masters: int
+    target: Target,
+    client: aioredis.Redis,
+    timeout: float,
+    max_masters: int,
+    config_command: str | None = DEFAULT_CONFIG_COMMAND,
 ) -> TargetSnapshot:
     """Fetch and parse one target within ``timeout`` seconds; never raises for target faults.
 
-    A Redis whose ``INFO server`` says ``redis_mode:sentinel`` is read as a Sentinel, so
+    A Redis whose ``INFO`` says ``redis_mode:sentinel`` is read as a Sentinel, so
     ``/scrape?target=`` and a Sentinel configured under ``--redis.addr`` both work.
+    ``config_command`` is the name ``CONFIG`` goes by on the Redis servers (None: send none).
     """
-    started = time.monotonic()
-    replication = sentinel = None
+    started, collected_at = time.monotonic(), time.time()
+    replication = sentinel = instance = None
     try:
         async with asyncio.timeout(timeout):
             if target.kind is Kind.SENTINEL:
                 server_text, sentinel = await fetch_sentinel_state(client, max_masters)
                 server = parse_server(parse_info_fields(server_text))
             else:
-                replies = await fetch_redis(client)
-                server = parse_server(parse_info_fields(replies.server))
+                replies = await fetch_redis(client, config_command, CONFIG_PARAMETERS)
+                fields = parse_info_fields(replies.info)
+                server = parse_server(fields)
                 if server.redis_mode == "sentinel":
                     _, sentinel = await fetch_sentinel_state(client, max_masters)
                 else:
-                    replication = parse_replication(parse_info_fields(replies.replication))
+                    replication = parse_replication(fields)
+                    instance = assemble_instance(fields, replies)
     except TARGET_ERRORS as exc:
         reason = "timeout" if isinstance(exc, TimeoutError) else type(exc).__name__
         log.warning(
             "scrape failed",
             extra=kv(addr=target.addr, kind=target.kind.value, reason=reason, err=str(exc)[:200]),
         )
-        return TargetSnapshot(target, up=False, duration_seconds=time.monotonic() - started)
+        return TargetSnapshot(
+            target, up=False, duration_seconds=time.monotonic() - started, collected_at=collected_at
+        )
     except Exception as exc:  # a bug of ours, not a target that is down: HTTP 500, traceback
         exc.add_note(f"while collecting {target.kind.value} target {target.addr}")
         raise
@@ -145,6 +196,8 @@ async def collect_target(
         server=server,
         replication=replication,
         sentinel=sentinel,
+        instance=instance,
+        collected_at=collected_at,
     )
 
 
@@ -157,8 +210,11 @@ class Scraper:
         default_timeout: float,
         max_masters: int,
         client_factory: Callable[[Target, float], aioredis.Redis] = make_client,
+        config_command: str | None = DEFAULT_CONFIG_COMMAND,
     ) -> None:
         self.targets = tuple(targets)
+        self._config_command = config_command
+        self._refused: dict[str, frozenset[str]] = {}
         self._factory = client_factory
         self._clients = {t: client_factory(t, default_timeout) for t in self.targets}
         self._inflight: asyncio.Task[Collection] | None = None
@@ -175,7 +231,7 @@ class Scraper:
     async def _collect(self, timeout: float) -> Collection:
         self._scrapes += 1
         snaps = await asyncio.gather(
-            *(collect_target(t, self._clients[t], timeout, self._max_masters) for t in self.targets)
+            *(self._collect_one(t, self._clients[t], timeout) for t in self.targets)
         )
         for snap in snaps:
             if snap.sentinel is not None:
@@ -186,11 +242,33 @@ class Scraper:
         """Collect one target named by ``/scrape?target=`` with a short-lived client."""
         client = self._factory(target, timeout)
         try:
-            snap = await collect_target(target, client, timeout, self._max_masters)
+            snap = await self._collect_one(target, client, timeout)
         finally:
             await _close(client)
         dropped = {snap.addr: snap.sentinel.dropped} if snap.sentinel is not None else {}
         return Collection((snap,), 0, dropped)
+
+    async def _collect_one(
+        self, target: Target, client: aioredis.Redis, timeout: float
+    ) -> TargetSnapshot:
+        snap = await collect_target(
+            target, client, timeout, self._max_masters, self._config_command
+        )
+        if snap.instance is not None:
+            self._note_refusals(snap.addr, snap.instance.refused)
+        return snap
+
+    def _note_refusals(self, addr: str, refused: Mapping[str, str]) -> None:
+        """One debug line when a command is refused that was not refused last time."""
+        before = self._refused.get(addr, frozenset())
+        now = frozenset(refused)
+        self._refused[addr] = now
+        new = sorted(now - before)
+        if new:
+            log.debug(
+                "commands refused: their metrics are left out",
+                extra=kv(addr=addr, commands=",".join(new), err=refused[new[0]][:200]),
+            )
 
     async def close(self) -> None:
         if self._inflight is not None and not self._inflight.done():

@@ -3,12 +3,19 @@
 It knows no Redis command: it asks the :class:`~redis_ha_exporter.scrape.Scraper` for a
 collection, turns it into families (:mod:`redis_ha_exporter.families`) and lets
 prometheus_client encode them for the ``Accept`` header the scraper sent.
+
+``/scrape`` reaches only what :class:`~redis_ha_exporter.access.ScrapePolicy` allows, with the
+credentials it picks; a refused target is answered 403 before any connection is opened, and
+beyond ``--scrape.max-concurrent`` collections a request is answered 503 at once. What the
+configured Sentinels report is learned from every collection of the configured targets
+(``/metrics``, ``/sd``); an address not known yet makes ``/scrape`` collect them first, at most
+every :data:`REFRESH_AFTER` seconds (a cold start, a new replica).
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
+import asyncio
+import contextlib
 import html
 import logging
 from collections.abc import Awaitable, Callable, Sequence
@@ -18,22 +25,33 @@ from prometheus_client.core import Metric
 from prometheus_client.exposition import choose_encoder
 
 from redis_ha_exporter import __version__
+from redis_ha_exporter.access import Refused, ScrapePolicy, SentinelReports
 from redis_ha_exporter.config import Config
-from redis_ha_exporter.discovery import target_groups
+from redis_ha_exporter.discovery import target_groups, through_exporter
 from redis_ha_exporter.events.subscriber import EventStreams
 from redis_ha_exporter.families import build_families, registry_of
 from redis_ha_exporter.logs import kv
 from redis_ha_exporter.scrape import Scraper, deadline_from_header
-from redis_ha_exporter.targets import Kind, TargetError, parse_target
+from redis_ha_exporter.snapshot import Collection
+from redis_ha_exporter.targets import Kind, Target, TargetError, parse_target
+from redis_ha_exporter.webconfig import WebConfigFile
 
 log = logging.getLogger(__name__)
 
 TIMEOUT_HEADER = "X-Prometheus-Scrape-Timeout-Seconds"
+#: Seconds after which an address the Sentinels have not reported makes /scrape collect again.
+REFRESH_AFTER = 5.0
+#: The least time a collection is given, however little of the deadline is left.
+MIN_BUDGET = 0.05
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 SCRAPER_KEY = web.AppKey("scraper", Scraper)
 EVENTS_KEY = web.AppKey("events", EventStreams)
 CONFIG_KEY = web.AppKey("config", Config)
+POLICY_KEY = web.AppKey("policy", ScrapePolicy)
+REPORTS_KEY = web.AppKey("reports", SentinelReports)
+SLOTS_KEY = web.AppKey("scrape_slots", asyncio.Semaphore)
+WEB_FILE_KEY = web.AppKey("web_config_file", WebConfigFile)
 
 
 def exposition(request: web.Request, families: Sequence[Metric]) -> web.Response:
@@ -52,22 +70,70 @@ def deadline(request: web.Request) -> float:
     return deadline_from_header(request.headers.get(TIMEOUT_HEADER), default)
 
 
+async def collect_configured(request: web.Request, timeout: float | None = None) -> Collection:
+    """Collect the configured targets (single flight) within ``timeout`` (else the request's
+    deadline) and learn what their Sentinels report."""
+    budget = deadline(request) if timeout is None else timeout
+    collection = await request.app[SCRAPER_KEY].collect(budget)
+    request.app[REPORTS_KEY].learn(collection)
+    return collection
+
+
 async def metrics(request: web.Request) -> web.Response:
-    collection = await request.app[SCRAPER_KEY].collect(deadline(request))
+    collection = await collect_configured(request)
     return exposition(request, build_families(collection, request.app[EVENTS_KEY].snapshots()))
 
 
 async def scrape_target(request: web.Request) -> web.Response:
-    """``/scrape?target=URI``: the Prometheus multi-target pattern for one Redis or Sentinel."""
-    config = request.app[CONFIG_KEY]
+    """``/scrape?target=URI[&profile=NAME]``: the Prometheus multi-target pattern for one Redis
+    or Sentinel, within what :class:`~redis_ha_exporter.access.ScrapePolicy` allows."""
     uri = request.query.get("target", "")
     try:
         target = parse_target(uri, Kind.REDIS)  # a Sentinel is recognised by its INFO
     except TargetError as exc:
         raise web.HTTPBadRequest(text=f"{exc}\n") from None
-    target = target.with_defaults(config.adhoc_defaults)
-    collection = await request.app[SCRAPER_KEY].collect_adhoc(target, deadline(request))
+    slots = request.app[SLOTS_KEY]
+    if slots.locked():
+        limit = request.app[CONFIG_KEY].scrape_max_concurrent
+        raise web.HTTPServiceUnavailable(
+            text=f"{limit} /scrape collections are running (--scrape.max-concurrent)\n",
+            headers={"Retry-After": "1"},
+        )
+    loop = asyncio.get_running_loop()
+    until = loop.time() + deadline(request)  # one budget, a refresh included
+    async with slots:
+        resolved = await admit(request, target, request.query.get("profile"), until)
+        remaining = max(until - loop.time(), MIN_BUDGET)
+        collection = await request.app[SCRAPER_KEY].collect_adhoc(resolved, remaining)
     return exposition(request, build_families(collection))
+
+
+async def admit(request: web.Request, target: Target, profile: str | None, until: float) -> Target:
+    """The target to collect, as the policy resolves it; an address not reported by the
+    Sentinels yet makes it collect the configured targets first (not more often than every
+    :data:`REFRESH_AFTER` seconds), within half the budget left until ``until``."""
+    policy, reports = request.app[POLICY_KEY], request.app[REPORTS_KEY]
+    try:
+        return policy.resolve(target, profile, reports)
+    except Refused as refused:
+        if refused.status != 403 or not reports.stale(REFRESH_AFTER):
+            raise _refusal(refused) from None
+    budget = max((until - asyncio.get_running_loop().time()) / 2, MIN_BUDGET)
+    # A collection already running (a /metrics with a longer deadline) is shared, but not
+    # awaited much beyond this budget: it goes on, and teaches the next request.
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(budget + MIN_BUDGET):
+            await collect_configured(request, budget)
+    try:
+        return policy.resolve(target, profile, reports)
+    except Refused as refused:
+        raise _refusal(refused) from None
+
+
+def _refusal(refused: Refused) -> web.HTTPException:
+    log.debug("scrape refused", extra=kv(status=refused.status, reason=refused.reason))
+    kind = web.HTTPForbidden if refused.status == 403 else web.HTTPBadRequest
+    return kind(text=refused.reason + "\n")
 
 
 async def recent_events(request: web.Request) -> web.Response:
@@ -81,9 +147,15 @@ async def recent_events(request: web.Request) -> web.Response:
 
 
 async def service_discovery(request: web.Request) -> web.Response:
-    """``/sd``: http_sd_configs target groups of everything the configured Sentinels know."""
-    collection = await request.app[SCRAPER_KEY].collect(deadline(request))
-    return web.json_response(target_groups(collection))
+    """``/sd``: http_sd_configs target groups of everything the configured Sentinels know;
+    ``/sd?targets=exporter``: the same, as targets of this exporter's ``/scrape``."""
+    through = request.query.get("targets", "redis")
+    if through not in ("redis", "exporter"):
+        raise web.HTTPBadRequest(text="targets must be redis or exporter\n")
+    groups = target_groups(await collect_configured(request))
+    if through == "exporter":
+        groups = through_exporter(groups, request.host, request.scheme)
+    return web.json_response(groups)
 
 
 async def health(_: web.Request) -> web.Response:
@@ -96,10 +168,18 @@ async def landing(request: web.Request) -> web.Response:
         f"<li><code>{html.escape(t.addr)}</code> ({t.kind.value})</li>" for t in config.targets
     )
     links = [(config.telemetry_path, "metrics of every configured target")]
+    scrape = ""
     if config.scrape_endpoint:
         links.append(("/scrape?target=redis://localhost:6379", "one target, multi-target pattern"))
+        policy = request.app[POLICY_KEY]
+        scrape = (
+            f"<h2>/scrape</h2><p>Reaches {html.escape(policy.describe())}; at most "
+            f"{config.scrape_max_concurrent} at once. Profiles (<code>profile=</code>): "
+            f"{html.escape(', '.join(sorted(policy.profiles)))}.</p>"
+        )
     links.append(("/events", "recent Sentinel events, newest first (JSON)"))
     links.append(("/sd", "Prometheus http_sd_configs: every master, replica and Sentinel"))
+    links.append(("/sd?targets=exporter", "the same, as targets of /scrape: no relabeling"))
     links.append(("/health", "liveness"))
     items = "".join(
         f'<li><a href="{html.escape(href)}">{html.escape(href)}</a> — {html.escape(what)}</li>'
@@ -109,35 +189,32 @@ async def landing(request: web.Request) -> web.Response:
         "<!doctype html><html><head><title>redis-ha-exporter</title></head><body>"
         f"<h1>redis-ha-exporter {__version__}</h1>"
         "<p>Prometheus exporter for Redis replication and Redis Sentinel.</p>"
-        f"<h2>Endpoints</h2><ul>{items}</ul><h2>Targets</h2><ul>{rows}</ul></body></html>"
+        f"<h2>Endpoints</h2><ul>{items}</ul>{scrape}<h2>Targets</h2><ul>{rows}</ul></body></html>"
     )
     return web.Response(text=page, content_type="text/html")
 
 
 @web.middleware
 async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Basic auth and extra headers from ``--web.config.file``, when one is configured."""
-    web_config = request.app[CONFIG_KEY].web
-    if web_config is None or request.path == "/health":  # liveness reveals nothing
+    """Basic auth and extra headers from ``--web.config.file`` (as it is now), when one is
+    configured."""
+    web_file = request.app.get(WEB_FILE_KEY)
+    if web_file is None or request.path == "/health":  # liveness reveals nothing
         return await handler(request)
-    if web_config.users and not _authorised(
-        request.headers.get("Authorization", ""), web_config.check_password
-    ):
-        raise web.HTTPUnauthorized(headers={"WWW-Authenticate": 'Basic realm="redis-ha-exporter"'})
+    web_config = web_file.current()
+    if web_config.users:
+        verdict = await web_file.authorised(web_config, request.headers.get("Authorization", ""))
+        if verdict is None:
+            raise web.HTTPServiceUnavailable(
+                text="too many password checks waiting\n", headers={"Retry-After": "1"}
+            )
+        if not verdict:
+            raise web.HTTPUnauthorized(
+                headers={"WWW-Authenticate": 'Basic realm="redis-ha-exporter"'}
+            )
     response = await handler(request)
     response.headers.update(web_config.headers)
     return response
-
-
-def _authorised(header: str, check: Callable[[str, str], bool]) -> bool:
-    scheme, _, encoded = header.partition(" ")
-    if scheme.lower() != "basic":
-        return False
-    try:
-        user, sep, password = base64.b64decode(encoded, validate=True).decode().partition(":")
-    except (binascii.Error, UnicodeDecodeError):
-        return False
-    return bool(sep) and check(user, password)
 
 
 def build_app(config: Config, scraper: Scraper) -> web.Application:
@@ -145,6 +222,11 @@ def build_app(config: Config, scraper: Scraper) -> web.Application:
     app = web.Application(middlewares=[auth_middleware])
     app[CONFIG_KEY] = config
     app[SCRAPER_KEY] = scraper
+    app[POLICY_KEY] = config.scrape_policy
+    app[REPORTS_KEY] = SentinelReports()
+    app[SLOTS_KEY] = asyncio.Semaphore(config.scrape_max_concurrent)
+    if config.web is not None:
+        app[WEB_FILE_KEY] = WebConfigFile(config.web)
     sentinels = [t for t in config.targets if t.kind is Kind.SENTINEL]
     streams = EventStreams(
         sentinels if config.events_enabled else [],
@@ -167,6 +249,8 @@ def build_app(config: Config, scraper: Scraper) -> web.Application:
     async def stop_everything(_: web.Application) -> None:
         await streams.stop()
         await scraper.close()
+        if config.web is not None:
+            app[WEB_FILE_KEY].close()
 
     app.on_startup.append(start_streams)
     app.on_cleanup.append(stop_everything)
@@ -175,11 +259,17 @@ def build_app(config: Config, scraper: Scraper) -> web.Application:
 
 async def start(config: Config) -> web.AppRunner:
     """Start serving ``config``; returns the runner (``await runner.cleanup()`` to stop)."""
-    scraper = Scraper(config.targets, config.scrape_timeout, config.max_sentinel_masters)
+    scraper = Scraper(
+        config.targets,
+        config.scrape_timeout,
+        config.max_sentinel_masters,
+        config_command=config.config_command,
+    )
     app = build_app(config, scraper)
     runner = web.AppRunner(app, access_log=None, handle_signals=False)
     await runner.setup()
-    ssl_context = config.web.ssl_context if config.web is not None else None
+    web_file = app.get(WEB_FILE_KEY)
+    ssl_context = web_file.serving_context() if web_file is not None else None
     site = web.TCPSite(runner, config.listen_host, config.listen_port, ssl_context=ssl_context)
     await site.start()
     log.info(
@@ -188,6 +278,7 @@ async def start(config: Config) -> web.AppRunner:
             address=f"{config.listen_host}:{config.listen_port}",
             tls=ssl_context is not None,
             targets=",".join(t.addr for t in config.targets),
+            scrape=app[POLICY_KEY].describe() if config.scrape_endpoint else "off",
         ),
     )
     return runner

@@ -6,11 +6,12 @@ migration guide's list of redis_exporter flags. Adding a setting is one entry in
 
 - :data:`SETTINGS` — one :class:`Setting` per flag or environment variable. Precedence is flag,
   then environment variable (ours, then an alias's), then YAML key, then default.
-  ``addresses_of`` marks the target lists; ``default_for=(kind, field)`` a value every target
-  of that kind takes for one :class:`~redis_ha_exporter.targets.Target` field unless its URI or
-  its YAML entry sets it (credentials today; TLS files tomorrow).
-- :data:`TARGET_KEYS` — one :class:`TargetKey` per key of a ``redis:``/``sentinel:`` entry of
-  the YAML file, each setting one ``Target`` field.
+  ``addresses_of`` marks the target lists; ``default_for=(kind, field)`` a value of the profile
+  named after that kind (``redis``, ``sentinel``) for one
+  :class:`~redis_ha_exporter.targets.Target` field: every configured target of that kind takes
+  it unless its URI or its YAML entry sets it (credentials, TLS settings).
+- :data:`TARGET_KEYS` — one :class:`TargetKey` per key of a ``redis:``/``sentinel:`` entry and of
+  a ``profiles:`` entry of the YAML file, each setting one ``Target`` field.
 - :class:`Alias` — redis_exporter's spelling of one of our settings (``-redis.addr``,
   ``REDIS_EXPORTER_WEB_LISTEN_ADDRESS``, ``-log-format txt``, ``-debug``), on the setting's line.
 - :data:`FOREIGN_FLAGS` — redis_exporter flags we do not have, and what happens when one is given.
@@ -25,10 +26,12 @@ from __future__ import annotations
 
 import json
 import math
+import ssl
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from redis_ha_exporter.access import parse_patterns
 from redis_ha_exporter.targets import Kind
 
 Convert = Callable[[object], object]
@@ -104,6 +107,48 @@ def url_path(value: object) -> str:
     if not path.startswith("/"):
         raise ValueError("must start with /")
     return path
+
+
+def readable_file(value: object) -> str:
+    """A path to a file that can be read now: ``/etc/redis-ha-exporter/ca.pem``."""
+    path = text(value)
+    try:
+        with open(path, "rb"):
+            pass
+    except OSError as exc:
+        raise ValueError(f"cannot read: {exc.strerror or type(exc).__name__}") from None
+    return path
+
+
+TLS_VERSIONS = {
+    "TLS12": ssl.TLSVersion.TLSv1_2,
+    "TLS1.2": ssl.TLSVersion.TLSv1_2,
+    "TLS13": ssl.TLSVersion.TLSv1_3,
+    "TLS1.3": ssl.TLSVersion.TLSv1_3,
+}
+
+
+def tls_version(value: object) -> ssl.TLSVersion:
+    """``TLS12`` or ``TLS13`` (exporter-toolkit's words; ``TLS1.2``, ``TLS1.3`` too)."""
+    version = TLS_VERSIONS.get(text(value).upper())
+    if version is None:
+        raise ValueError("expected TLS12 or TLS13")
+    return version
+
+
+def address_patterns(value: object) -> object:
+    """Address patterns (:func:`redis_ha_exporter.access.parse_pattern`), comma-separated or a
+    YAML list: ``10.0.0.0/24,*.cache.internal:6379``, ``any``."""
+    return parse_patterns(value)
+
+
+def command_name(value: object) -> str:
+    """A command's name as ``rename-command`` may have set it (``CONFIG``, ``MYCONFIG``), or
+    ``-`` for none: one word, no blanks."""
+    name = text(value)
+    if not name or any(c.isspace() for c in name):
+        raise ValueError("expected a command name, or - for none")
+    return name
 
 
 def password_file(value: object) -> str:
@@ -195,13 +240,15 @@ class Setting:
 
 @dataclass(frozen=True)
 class TargetKey:
-    """A key of one ``redis:``/``sentinel:`` entry in the YAML file, setting ``Target.field``."""
+    """A key of one ``redis:``/``sentinel:``/``profiles:`` entry in the YAML file, setting
+    ``Target.field``; ``metavar`` names its value in the flags made of it."""
 
     key: str
     field: str
     help: str
     convert: Convert = text
     secret: bool = False
+    metavar: str | None = None
 
 
 @dataclass(frozen=True)
@@ -229,9 +276,96 @@ class ForeignFlag:
         return value == self.default
 
 
+# redis_exporter's TLS flags for its Redis connections, by the TLS key of ours they spell.
+_REDIS_EXPORTER_TLS = {
+    "tls_ca_file": Alias("tls-ca-cert-file", "REDIS_EXPORTER_TLS_CA_CERT_FILE"),
+    "tls_cert_file": Alias("tls-client-cert-file", "REDIS_EXPORTER_TLS_CLIENT_CERT_FILE"),
+    "tls_key_file": Alias("tls-client-key-file", "REDIS_EXPORTER_TLS_CLIENT_KEY_FILE"),
+    "tls_insecure_skip_verify": Alias(
+        "skip-tls-verification", "REDIS_EXPORTER_SKIP_TLS_VERIFICATION", switch="true"
+    ),
+}
+
+
+def _tls_settings(kind: Kind, aliases: Mapping[str, Alias]) -> tuple[Setting, ...]:
+    """``--KIND.tls-*``: the TLS keys of :data:`TARGET_KEYS` as flags of one kind."""
+    return tuple(
+        Setting(
+            f"{kind.value}_{key.key}",
+            f"--{kind.value}.{key.key.replace('_', '-')}",
+            f"{key.help}; every {'Redis' if kind is Kind.REDIS else 'Sentinel'}",
+            env=f"{kind.value.upper()}_{key.key.upper()}",
+            convert=key.convert,
+            metavar=key.metavar,
+            default_for=(kind, key.field),
+            aliases=(aliases[key.key],) if key.key in aliases else (),
+        )
+        for key in TARGET_KEYS
+        if key.key.startswith("tls_")
+    )
+
+
 DEFAULT_REDIS = "redis://localhost:6379"
 DEFAULT_SENTINEL = "redis://localhost:26379"
 LOG_LEVELS = ("debug", "info", "warn", "warning", "error")
+
+TARGET_KEYS: tuple[TargetKey, ...] = (
+    TargetKey("user", "username", "ACL user"),
+    TargetKey("password_file", "password", "file holding the password", convert=password_file),
+    TargetKey("password", "password", "the password itself (prefer password_file)", secret=True),
+    TargetKey("tls", "tls", "use TLS (rediss:// and every tls_* key imply it)", convert=boolean),
+    TargetKey(
+        "tls_ca_file",
+        "tls_ca_file",
+        "CA certificates (PEM) to verify the server with, instead of the system's",
+        convert=readable_file,
+        metavar="PATH",
+    ),
+    TargetKey(
+        "tls_cert_file",
+        "tls_cert_file",
+        "client certificate (PEM), for servers that require one",
+        convert=readable_file,
+        metavar="PATH",
+    ),
+    TargetKey(
+        "tls_key_file",
+        "tls_key_file",
+        "key of the client certificate (PEM)",
+        convert=readable_file,
+        metavar="PATH",
+    ),
+    TargetKey(
+        "tls_server_name",
+        "tls_server_name",
+        "name the server certificate must hold (and SNI), instead of the target's host",
+        metavar="NAME",
+    ),
+    TargetKey(
+        "tls_min_version",
+        "tls_min_version",
+        "lowest TLS version accepted: TLS12 or TLS13",
+        convert=tls_version,
+        metavar="VERSION",
+    ),
+    TargetKey(
+        "tls_insecure_skip_verify",
+        "tls_insecure_skip_verify",
+        "accept any server certificate (no verification: testing only)",
+        convert=boolean,
+    ),
+)
+
+#: The YAML key of the credential profiles (:mod:`redis_ha_exporter.access`), and the key of a
+#: profile besides :data:`TARGET_KEYS`: the addresses its credentials may go to.
+PROFILES_KEY = "profiles"
+PROFILE_ADDRESSES = TargetKey(
+    "addresses",
+    "",
+    "the addresses, besides those the configured Sentinels report, its credentials may go to "
+    "(and /scrape may reach): a list of patterns as --scrape.allow takes",
+    convert=address_patterns,
+)
 
 SETTINGS: tuple[Setting, ...] = (
     Setting(
@@ -315,6 +449,26 @@ SETTINGS: tuple[Setting, ...] = (
         default_for=(Kind.SENTINEL, "password"),
         secret=True,
     ),
+    *(
+        setting
+        for kind, aliases in (
+            (Kind.REDIS, _REDIS_EXPORTER_TLS),
+            (Kind.SENTINEL, {}),
+        )
+        for setting in _tls_settings(kind, aliases)
+    ),
+    Setting(
+        "config_command",
+        "--redis.config-command",
+        "name of the CONFIG command on every Redis (set by rename-command), or - to send none; "
+        "without it the redis_config_* metrics are missing and 16 databases are assumed",
+        env="REDIS_CONFIG_COMMAND",
+        yaml="config_command",
+        default="CONFIG",
+        convert=command_name,
+        metavar="NAME",
+        aliases=(Alias("config-command", "REDIS_EXPORTER_CONFIG_COMMAND"),),
+    ),
     Setting(
         "max_sentinel_masters",
         "--sentinel.max-masters",
@@ -381,6 +535,27 @@ SETTINGS: tuple[Setting, ...] = (
         convert=boolean,
     ),
     Setting(
+        "scrape_allow",
+        "--scrape.allow",
+        "addresses /scrape may reach besides the configured targets and the addresses the "
+        "configured Sentinels report, comma-separated: 10.0.0.0/24, host:6379, *.domain, or "
+        "any; no credential is ever sent to an address allowed only by this",
+        env="SCRAPE_ALLOW",
+        yaml="scrape_allow",
+        convert=address_patterns,
+        metavar="PATTERNS",
+    ),
+    Setting(
+        "scrape_max_concurrent",
+        "--scrape.max-concurrent",
+        "/scrape collections running at once; beyond it /scrape answers 503 at once",
+        env="SCRAPE_MAX_CONCURRENT",
+        yaml="scrape_max_concurrent",
+        default="32",
+        convert=positive_int,
+        metavar="N",
+    ),
+    Setting(
         "scrape_timeout",
         "--scrape.timeout",
         "deadline in seconds when Prometheus sends no X-Prometheus-Scrape-Timeout-Seconds",
@@ -419,12 +594,6 @@ SETTINGS: tuple[Setting, ...] = (
     ),
 )
 
-TARGET_KEYS: tuple[TargetKey, ...] = (
-    TargetKey("user", "username", "ACL user"),
-    TargetKey("password_file", "password", "file holding the password", convert=password_file),
-    TargetKey("password", "password", "the password itself (prefer password_file)", secret=True),
-)
-
 # Why each redis_exporter flag we do not have is refused or ignored; the table is rendered into
 # docs/migrating-from-redis_exporter.md.
 KEY_CHECKS = "key and stream checks (SCAN) are not supported; keep redis_exporter for them"
@@ -433,7 +602,6 @@ PASSWORD_FLAG = (
     "a password on the command line is visible to every user of the host; "
     "use --redis.password-file or REDIS_PASSWORD"
 )
-CLIENT_TLS = "TLS settings for Redis connections are not supported yet"
 WEB_TLS = "serve TLS with tls_server_config in --web.config.file"
 WEB_AUTH = "set basic_auth_users (bcrypt hashes) in --web.config.file"
 DEADLINE = (
@@ -493,29 +661,7 @@ FOREIGN_FLAGS: tuple[ForeignFlag, ...] = (
         "Lua scripts for extra metrics are not supported",
         rejected=True,
     ),
-    ForeignFlag(
-        "config-command",
-        "REDIS_EXPORTER_CONFIG_COMMAND",
-        "CONFIG",
-        "the exporter sends no CONFIG command",
-    ),
     ForeignFlag("connection-timeout", "REDIS_EXPORTER_CONNECTION_TIMEOUT", "15s", DEADLINE),
-    ForeignFlag(
-        "tls-client-key-file", "REDIS_EXPORTER_TLS_CLIENT_KEY_FILE", "", CLIENT_TLS, rejected=True
-    ),
-    ForeignFlag(
-        "tls-client-cert-file", "REDIS_EXPORTER_TLS_CLIENT_CERT_FILE", "", CLIENT_TLS, rejected=True
-    ),
-    ForeignFlag(
-        "tls-ca-cert-file", "REDIS_EXPORTER_TLS_CA_CERT_FILE", "", CLIENT_TLS, rejected=True
-    ),
-    ForeignFlag(
-        "skip-tls-verification",
-        "REDIS_EXPORTER_SKIP_TLS_VERIFICATION",
-        "false",
-        CLIENT_TLS,
-        rejected=True,
-    ),
     ForeignFlag(
         "tls-server-key-file", "REDIS_EXPORTER_TLS_SERVER_KEY_FILE", "", WEB_TLS, rejected=True
     ),

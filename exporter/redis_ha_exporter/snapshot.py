@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from redis_ha_exporter.parse.admin import LatencySpike, SlowlogEntry
 from redis_ha_exporter.parse.info import InfoMaster, Replication, SentinelInfo, ServerInfo
 from redis_ha_exporter.parse.sentinel import (
     CkQuorum,
@@ -15,6 +16,7 @@ from redis_ha_exporter.parse.sentinel import (
     SentinelPeer,
     SentinelReplica,
 )
+from redis_ha_exporter.parse.stats import InstanceStats
 from redis_ha_exporter.targets import Target
 
 
@@ -43,8 +45,28 @@ class SentinelState:
 
 
 @dataclass(frozen=True)
+class Instance:
+    """A Redis server's figures beyond replication: its full ``INFO`` and the admin commands.
+
+    ``config`` (``CONFIG GET`` parameter → number), ``slowlog_length``, ``slowlog`` (the newest
+    entry, or none) and ``latency`` (``LATENCY LATEST``) are None when the command was refused
+    (renamed away, disabled, denied by an ACL) or not sent; ``refused`` names each refused
+    command with the error the server gave.
+    """
+
+    stats: InstanceStats
+    config: Mapping[str, float] | None = None
+    slowlog_length: int | None = None
+    slowlog: tuple[SlowlogEntry, ...] | None = None
+    latency: tuple[LatencySpike, ...] | None = None
+    refused: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class TargetSnapshot:
-    """The result of collecting one target; ``up`` is False when anything failed."""
+    """The result of collecting one target; ``up`` is False when anything failed.
+    ``collected_at`` is the Unix time the collection started; ``instance`` is set for a Redis
+    server, never for a Sentinel."""
 
     target: Target
     up: bool
@@ -52,6 +74,8 @@ class TargetSnapshot:
     server: ServerInfo | None = None
     replication: Replication | None = None
     sentinel: SentinelState | None = None
+    instance: Instance | None = None
+    collected_at: float = 0.0
 
     @property
     def addr(self) -> str:

@@ -6,12 +6,35 @@ bcrypt basic auth, e.g.::
       key_file: /etc/redis-ha-exporter/tls.key
     basic_auth_users:
       prometheus: $2y$10$...   # bcrypt hash
+
+:class:`WebConfigFile` serves it as exporter-toolkit does, without blocking the event loop:
+
+- the file is read again when it changes (its size, mtime or inode, checked at each request and
+  each TLS handshake); a file that no longer loads keeps the last good configuration, with one
+  log line per change;
+- bcrypt runs in one worker thread, one check at a time, never on the event loop (bcrypt releases
+  the GIL). At most :data:`MAX_PENDING_CHECKS` wait; beyond that a request is answered 503 at
+  once, so a flood of wrong passwords costs one core, not memory or the event streams;
+- a successful check is remembered by an HMAC of user, password and hash (never the password
+  itself): a changed password or hash misses it, and a reload forgets them all;
+- an unknown user is checked against a configured user's hash and refused whatever the result,
+  so the time taken does not tell which users exist.
 """
 
 from __future__ import annotations
 
+import asyncio
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+import logging
+import os
+import secrets
 import ssl
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,7 +42,15 @@ from typing import Any
 import bcrypt
 import yaml
 
+from redis_ha_exporter.logs import kv
 from redis_ha_exporter.settings import ConfigError
+
+log = logging.getLogger(__name__)
+
+#: bcrypt checks waiting or running at once; a request beyond them is answered 503.
+MAX_PENDING_CHECKS = 4
+#: Successful checks remembered (user, password, hash); the oldest is forgotten first.
+MAX_REMEMBERED = 256
 
 _TOP = {"tls_server_config", "basic_auth_users", "http_server_config"}
 _TLS = {"cert_file", "key_file", "client_ca_file", "client_auth_type", "min_version"}
@@ -44,16 +75,122 @@ class WebConfig:
     ssl_context: ssl.SSLContext | None
     users: Mapping[str, bytes] = field(default_factory=dict, repr=False)
     headers: Mapping[str, str] = field(default_factory=dict)
+    path: str = ""
 
     def check_password(self, user: str, password: str) -> bool:
-        """True when ``user`` exists and ``password`` matches its bcrypt hash."""
+        """True when ``user`` exists and ``password`` matches its bcrypt hash. Blocks for as
+        long as bcrypt takes (:class:`WebConfigFile` runs it off the event loop). An unknown
+        user costs as much as a known one."""
         hashed = self.users.get(user)
-        if hashed is None:
+        decoy = hashed or next(iter(self.users.values()), None)
+        if decoy is None:
             return False
         try:
-            return bcrypt.checkpw(password.encode(), hashed)
+            matches = bcrypt.checkpw(password.encode(), decoy)
         except ValueError:
             return False
+        return matches and hashed is not None
+
+
+def basic_credentials(header: str) -> tuple[str, str] | None:
+    """``Basic dXNlcjpwYXNz`` -> ``("user", "pass")``; None for anything else."""
+    scheme, _, encoded = header.partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        user, sep, password = base64.b64decode(encoded, validate=True).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    return (user, password) if sep else None
+
+
+def _stamp(path: str) -> tuple[int, int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+
+class WebConfigFile:
+    """The ``--web.config.file`` in force: reloaded when it changes, basic auth checked off the
+    event loop (see the module docstring)."""
+
+    def __init__(self, loaded: WebConfig) -> None:
+        self.path = loaded.path
+        self.config = loaded
+        self._stamp = _stamp(self.path)
+        self._serving_tls = loaded.ssl_context is not None
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bcrypt")
+        self._key = secrets.token_bytes(32)
+        self._remembered: dict[bytes, None] = {}
+        self._pending = 0
+
+    def current(self) -> WebConfig:
+        """The configuration, read again first when the file changed."""
+        stamp = _stamp(self.path)
+        if stamp == self._stamp:
+            return self.config
+        self._stamp = stamp
+        try:
+            loaded = load_web_config(self.path)
+        except ConfigError as exc:
+            log.error(
+                "web config file not reloaded: keeping the last good one", extra=kv(err=str(exc))
+            )
+            return self.config
+        if (loaded.ssl_context is not None) != self._serving_tls:
+            log.error(
+                "web config file not reloaded: TLS is switched on or off only by a restart",
+                extra=kv(path=self.path),
+            )
+            return self.config
+        self.config = loaded
+        self._remembered.clear()
+        log.info("web config file reloaded", extra=kv(path=self.path, users=len(loaded.users)))
+        return loaded
+
+    def serving_context(self) -> ssl.SSLContext | None:
+        """The ``SSLContext`` to serve with: each handshake uses the certificate of the
+        configuration in force (a renewed certificate needs no restart)."""
+        first = self.config.ssl_context
+        if first is not None:
+            first.sni_callback = self._pick_context
+        return first
+
+    def _pick_context(self, conn: ssl.SSLObject, _name: str | None, _ctx: ssl.SSLContext) -> None:
+        latest = self.current().ssl_context
+        if latest is not None and latest is not conn.context:
+            conn.context = latest
+
+    async def authorised(self, config: WebConfig, header: str) -> bool | None:
+        """Whether the ``Authorization`` header names a user of ``config`` with the right
+        password; None when too many checks are already waiting (answer 503)."""
+        credentials = basic_credentials(header)
+        if credentials is None:
+            return False
+        user, password = credentials
+        hashed = config.users.get(user, b"")
+        said = json.dumps([user, password]).encode()  # no NUL in it: the join is unambiguous
+        key = hmac.digest(self._key, said + b"\0" + hashed, hashlib.sha256)
+        if hashed and key in self._remembered:
+            return True
+        if self._pending >= MAX_PENDING_CHECKS:
+            return None
+        self._pending += 1
+        try:
+            loop = asyncio.get_running_loop()
+            ok = await loop.run_in_executor(self._worker, config.check_password, user, password)
+        finally:
+            self._pending -= 1
+        if ok and config is self.config:  # not a configuration replaced meanwhile
+            self._remembered[key] = None
+            while len(self._remembered) > MAX_REMEMBERED:
+                del self._remembered[next(iter(self._remembered))]
+        return ok
+
+    def close(self) -> None:
+        self._worker.shutdown(wait=False, cancel_futures=True)
 
 
 def load_web_config(path: str) -> WebConfig:
@@ -79,7 +216,7 @@ def load_web_config(path: str) -> WebConfig:
     http = data.get("http_server_config") or {}
     _unknown(http, _HTTP, f"{where}: http_server_config")
     headers = {str(k): str(v) for k, v in (http.get("headers") or {}).items()}
-    return WebConfig(ssl_context=context, users=users, headers=headers)
+    return WebConfig(ssl_context=context, users=users, headers=headers, path=path)
 
 
 def _unknown(data: Mapping[str, Any], allowed: set[str], where: str) -> None:

@@ -33,6 +33,17 @@ RUNBOOKS = ROOT / "docs" / "runbooks"
 DOCS = ROOT / "docs" / "alerts.md"
 RUNBOOK_BASE = "https://github.com/redis-ha-exporter/redis-ha-exporter/blob/main/docs/runbooks/"
 
+# The rest of the host (group redis-ha.instance): one Redis server each, alerts/tests/instance.yml.
+INSTANCE_ALERTS = (
+    "RedisMemoryNearMaxmemory",
+    "RedisOutOfMemory",
+    "RedisTooManyConnections",
+    "RedisRejectedConnections",
+    "RedisRdbSaveFailed",
+    "RedisAofWriteFailed",
+    "RedisAofRewriteFailed",
+    "RedisRepeatedFullResyncs",
+)
 REQUIRED_ALERTS = (
     "RedisDown",
     "RedisExporterDown",
@@ -57,16 +68,21 @@ REQUIRED_ALERTS = (
     "RedisSentinelsAbsent",
     "RedisSentinelSettingsDiffer",
     "Watchdog",
+    *INSTANCE_ALERTS,
 )
 #: Fires whenever the rules are evaluated: the dead man's switch.
 ALWAYS_FIRING = {"Watchdog"}
-#: The pages: symptoms of lost writes or split brain, and no failover possible.
+#: The pages: symptoms of lost writes or split brain, and no failover possible. (A master that
+#: refuses writes — out of memory, a failed save or AOF write — is lost writes too.)
 CRITICAL = {
     "RedisNoMaster",
     "RedisTooManyMasters",
     "RedisSentinelMasterDisagreement",
     "RedisSentinelQuorumAtRisk",
     "RedisSentinelsAbsent",
+    "RedisOutOfMemory",
+    "RedisRdbSaveFailed",
+    "RedisAofWriteFailed",
 }
 SEVERITIES = {"critical", "warning", "info", "none"}
 # Must stay quiet once a failover has settled (checked at the last eval time of failover.yml):
@@ -343,7 +359,8 @@ def test_deployment_cases_name_their_deployment() -> None:
     # Both deployments page for something, and a healthy evaluation is quiet for every alert.
     assert {alert["exp_labels"]["cluster"] for alert in fired} == {"dc1", "dc2"}
     quiet = {case["alertname"] for case in cases if case["eval_time"] == "9m"}
-    assert quiet == set(REQUIRED_ALERTS) - ALWAYS_FIRING
+    # The rest of the host is per server: alerts/tests/instance.yml has its two deployments.
+    assert quiet == set(REQUIRED_ALERTS) - set(INSTANCE_ALERTS) - ALWAYS_FIRING
     assert all(not case["exp_alerts"] for case in cases if case["eval_time"] == "9m")
 
 
@@ -501,7 +518,10 @@ def test_healthy_topology_is_complete_and_quiet() -> None:
     healthy = load_yaml(ROOT / "alerts" / "tests" / "healthy.yml")
     series = [s["series"] for group in healthy["tests"] for s in group["input_series"]]
     names = {re.match(r"[\w:]+", s).group(0) for s in series}  # type: ignore[union-attr]
-    missing = {n for n in BY_NAME if n not in names} - AFTER_EVENTS_ONLY
+    # The rest of the host (the "instance" group) enters this fixture with the rules that read it.
+    read = {n for rule in all_rules() for n in metric_names(rule["expr"])}
+    ha = {n for n, spec in BY_NAME.items() if spec.group != "instance" or n in read}
+    missing = {n for n in ha if n not in names} - AFTER_EVENTS_ONLY
     assert missing == set()
     instances = {m for s in series for m in re.findall(r'instance="([^"]+)"', s)}
     assert len(instances) == 3

@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from dashboards.queries import panel_queries
+from dashboards.queries import APPLICATION_KEYS, panel_queries
 from harness.stack import Prometheus, StackError
 
 GROUP = "mymaster"
@@ -32,6 +32,8 @@ REDIS_ADDR = "localhost:6379"
 SENTINEL_ADDR = "localhost:26379"
 #: The default repl-backlog-size of redis-server 7.
 BACKLOG_BYTES = 1048576.0
+#: The maxmemory dashboards.queries.use_like_an_application sets (256mb).
+MAXMEMORY_BYTES = 256 * 1024 * 1024
 #: Grafana's built-ins for a 10-minute range at 1 s scrapes.
 INTERVALS = {"__rate_interval": "30s", "__interval": "15s", "__range": "10m", "__range_s": "600"}
 
@@ -48,6 +50,7 @@ class World:
     sentinels_ok: tuple[int, ...] = (3, 3, 3)  # Sentinels each host's Sentinel sees ok
     failovers: int = 0
     just_failed_over: bool = False  # within the failover annotation's 2 minutes
+    full_resyncs: frozenset[int] = frozenset()  # hosts that served a full resync in the range
     firing: frozenset[str] = frozenset()  # Redis alerts that must be firing
 
     def instance(self, host: int) -> str:
@@ -128,6 +131,38 @@ def redis(value: Callable[[World, int], Value], hosts: str = "running") -> Check
         return {(world.instance(h), REDIS_ADDR): value(world, h) for h in chosen}
 
     return series(TARGET, expected)
+
+
+def redis_in_range(value: Callable[[World, int], Value]) -> Check:
+    """Rates and increases: one series per running Redis, and maybe one for a Redis killed
+    within the query's window (its last samples are still in it)."""
+
+    def check(world: World, samples: list[Sample]) -> str | None:
+        keys = {(labels.get("instance", ""), labels.get("addr", "")) for labels, _ in samples}
+        hosts = {h for h in world.hosts if (world.instance(h), REDIS_ADDR) in keys}
+        if len(keys) != len(samples) or len(hosts) != len(keys):
+            return f"series other than one per host's Redis: {samples}"
+        if not set(world.running) <= hosts:
+            return f"no series for running {sorted(set(world.running) - hosts)}"
+        wrong = [s for s in samples for h in hosts if s[0]["instance"] == world.instance(h)
+                 and not matches(s[1], value(world, h))]  # fmt: skip
+        return f"values {wrong}" if wrong else None
+
+    return check
+
+
+def per_command(world: World, samples: list[Sample]) -> str | None:
+    """Commands per second by command: every series is a host's Redis (never a Sentinel, never
+    two hosts merged) with a ``cmd``, never negative; every running Redis has some."""
+    targets = {(world.instance(h), REDIS_ADDR): h for h in world.hosts}
+    seen = set()
+    for labels, value in samples:
+        key = (labels.get("instance", ""), labels.get("addr", ""))
+        if key not in targets or not labels.get("cmd") or value < 0:
+            return f"not a host's Redis command rate: {labels} {value}"
+        seen.add(targets[key])
+    missing = set(world.running) - seen
+    return f"no commands of {sorted(missing)}" if missing else None
 
 
 def sentinels(
@@ -305,6 +340,15 @@ def replica_linked(world: World, host: int) -> Value:
     return 1.0 if host in world.linked else 0.0
 
 
+def positive(value: float) -> bool:
+    return value > 0
+
+
+def resyncs(world: World, host: int) -> Value:
+    """Full resyncs a host served in the range (increase() extrapolates a little)."""
+    return (0.5, 5) if host in world.full_resyncs else (0, 0.4)
+
+
 MEANINGS: dict[tuple[str, str], list[Check]] = {
     # ---- overview: where is the master ------------------------------------------------------
     ("redis-ha-overview.json", "Replication groups and current master"): [
@@ -338,6 +382,7 @@ MEANINGS: dict[tuple[str, str], list[Check]] = {
     # ---- overview: replication ----------------------------------------------------------------
     ("redis-ha-overview.json", "Replica links down"): [scalar(lambda w: len(w.links_down))],
     ("redis-ha-overview.json", "Full syncs in progress"): [scalar(lambda w: 0)],
+    ("redis-ha-overview.json", "Full resyncs in range"): [redis(resyncs, "all")],
     ("redis-ha-overview.json", "Worst lag / backlog"): [redis(lambda w, h: (0, 0.5), "master")],
     ("redis-ha-overview.json", "Worst replica lag (seconds)"): [
         redis(lambda w, h: (0, 5), "master")
@@ -388,6 +433,7 @@ MEANINGS: dict[tuple[str, str], list[Check]] = {
     ],
     ("redis-replication.json", "Full sync in progress"): [redis(zero, "replicas")],
     ("redis-replication.json", "Replication ID switches in range"): [redis(promoted, "all")],
+    ("redis-replication.json", "Resyncs"): [redis_in_range(lambda w, h: non_negative)] * 3,
     # ---- sentinel ------------------------------------------------------------------------------
     ("redis-sentinel.json", "Master status"): [group(lambda w: 1)],
     ("redis-sentinel.json", "CKQUORUM"): [group(lambda w: 1)],
@@ -424,6 +470,53 @@ MEANINGS: dict[tuple[str, str], list[Check]] = {
         failover_only(group(lambda w: (0.01, 60))),
     ],
     ("redis-sentinel.json", "TILT mode"): [sentinels(zero)],
+    # ---- instance: the rest of each host's Redis (dashboards.queries.use_like_an_application
+    # has set a maxmemory, written keys and made lookups on every running server) ----------
+    ("redis-instance.json", "Memory used vs maxmemory"): [
+        redis(lambda w, h: positive),
+        redis(lambda w, h: positive),
+        redis(lambda w, h: MAXMEMORY_BYTES),
+    ],
+    ("redis-instance.json", "Memory used / maxmemory"): [redis(lambda w, h: (0.0001, 0.5))],
+    ("redis-instance.json", "Clients vs maxclients"): [
+        redis(lambda w, h: (1, 100)),
+        redis(lambda w, h: 0),
+        redis(lambda w, h: positive),
+    ],
+    ("redis-instance.json", "Connections received and rejected"): [
+        redis_in_range(lambda w, h: non_negative),
+        redis_in_range(lambda w, h: 0),
+    ],
+    ("redis-instance.json", "Commands per second by command"): [per_command],
+    ("redis-instance.json", "Keyspace hits and misses"): [redis_in_range(lambda w, h: non_negative)]
+    * 2,
+    ("redis-instance.json", "Hit ratio in range"): [redis_in_range(lambda w, h: (0, 1))],
+    ("redis-instance.json", "Network in and out"): [redis_in_range(lambda w, h: non_negative)] * 2,
+    ("redis-instance.json", "Keys per database"): [
+        series(
+            (*TARGET, "db"),
+            lambda w: {(w.instance(h), REDIS_ADDR, "db0"): APPLICATION_KEYS for h in w.running},
+        )
+    ],
+    ("redis-instance.json", "Keys with a TTL per database"): [
+        series(
+            (*TARGET, "db"),
+            lambda w: {
+                (w.instance(h), REDIS_ADDR, "db0"): APPLICATION_KEYS // 2 for h in w.running
+            },
+        )
+    ],
+    ("redis-instance.json", "Expired and evicted keys"): [
+        redis_in_range(lambda w, h: non_negative),
+        redis_in_range(lambda w, h: 0),
+    ],
+    ("redis-instance.json", "Last RDB save and AOF writes"): [redis(one)] * 3,
+    ("redis-instance.json", "Changes since last save"): [redis(lambda w, h: non_negative)],
+    ("redis-instance.json", "Last successful save"): [
+        redis(lambda w, h: lambda ms: time.time() - 86400 < ms / 1000 <= time.time() + 5)
+    ],
+    ("redis-instance.json", "Slow log length"): [redis(lambda w, h: non_negative)],
+    ("redis-instance.json", "Last slow execution"): [redis(lambda w, h: non_negative)],
     ("redis-sentinel.json", "Event stream"): [sentinels(one)],
     ("redis-sentinel.json", "Event stream reconnects in range"): [sentinels(zero)],
 }

@@ -4,19 +4,26 @@ redis-py 8 defaults to RESP3, 5 s timeouts and 10 jittered retries, so a dead ho
 Prometheus' scrape timeout; every client here speaks RESP2 (Redis < 6 and old Sentinels have no
 ``HELLO``), retries once without backoff, and the caller bounds each target with
 ``asyncio.timeout()``. ``INFO`` replies come back as raw text: the parsers own the parsing.
+
+A TLS target connects through :class:`TLSConnection`: the target's own ``SSLContext`` (CA file,
+client certificate, minimum version, verification) and server name, which redis-py's ``ssl_*``
+arguments cannot express (they have no server name). The scrape clients and the event
+subscriber are both built here, so both speak TLS the same way.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import redis.asyncio as aioredis
+from redis.asyncio.connection import Connection
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
 from redis_ha_exporter.parse import ParseError
-from redis_ha_exporter.targets import Target
+from redis_ha_exporter.targets import Target, server_name, tls_context
 
 RAW_REPLY_COMMANDS = ("INFO",)
 
@@ -25,6 +32,23 @@ RAW_REPLY_COMMANDS = ("INFO",)
 # builtin TimeoutError, an OSError), and replies our parsers reject. Anything else raised while
 # collecting a target is a bug of ours and must not pass for a target that is down.
 TARGET_ERRORS: tuple[type[Exception], ...] = (RedisError, OSError, ParseError)
+
+
+class TLSConnection(Connection):
+    """A TCP connection wrapped in TLS with the settings of ``tls_target``. The context is built
+    at each connect, so a renewed certificate or key file is read by the next connection; a
+    missing or broken file fails that connection (the target is down, with a log line)."""
+
+    def __init__(self, *, tls_target: Target, **kwargs: Any) -> None:
+        self.tls_target = tls_target
+        super().__init__(**kwargs)
+
+    def _connection_arguments(self) -> Mapping[str, Any]:
+        return {
+            **super()._connection_arguments(),
+            "ssl": tls_context(self.tls_target),
+            "server_hostname": server_name(self.tls_target),
+        }
 
 
 def make_client(target: Target, timeout: float, *, blocking_reads: bool = False) -> aioredis.Redis:
@@ -37,7 +61,6 @@ def make_client(target: Target, timeout: float, *, blocking_reads: bool = False)
         host=target.host or "localhost",
         port=target.port or 6379,
         unix_socket_path=target.path or None,
-        ssl=target.scheme == "rediss",
         username=target.username,
         password=target.password,
         protocol=2,
@@ -51,6 +74,12 @@ def make_client(target: Target, timeout: float, *, blocking_reads: bool = False)
         lib_version=None,
         max_connections=4,
     )
+    if target.uses_tls:
+        # redis-py builds the pool from its arguments; its public connection_class and
+        # connection_kwargs take ours before the first connection is made.
+        pool = client.connection_pool
+        pool.connection_class = TLSConnection
+        pool.connection_kwargs["tls_target"] = target
     for command in RAW_REPLY_COMMANDS:
         client.response_callbacks.pop(command, None)
     return client

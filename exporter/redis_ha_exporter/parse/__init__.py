@@ -2,8 +2,12 @@
 
 One module per kind of input, each raising its own subclass of :class:`ParseError`:
 
-* :mod:`.info` — ``INFO`` text, every section (``server``, ``replication``, ``sentinel``),
-  :class:`~.info.InfoParseError`;
+* :mod:`.info` — ``INFO`` text: the splitter and the ``server``, ``replication`` and
+  ``sentinel`` sections, :class:`~.info.InfoParseError`;
+* :mod:`.stats` — the figures of a whole ``INFO ALL``: numeric fields, ``keyspace``,
+  ``commandstats``, ``errorstats``, ``latencystats`` (also :class:`~.info.InfoParseError`);
+* :mod:`.admin` — the replies of ``CONFIG GET``, ``SLOWLOG LEN`` / ``GET`` and
+  ``LATENCY LATEST``, :class:`~.admin.AdminParseError`;
 * :mod:`.sentinel` — the replies of ``SENTINEL MASTERS / SLAVES / SENTINELS / CKQUORUM``,
   :class:`~.sentinel.SentinelParseError`;
 * :mod:`.events` — one pub/sub message of a Sentinel's event stream,
@@ -20,7 +24,9 @@ Nothing here touches a socket. The rules below hold for every parser:
 * **Numbers.** A field that is present is read as Redis prints it (``%lld``: ``-1``, ``193884``)
   or it raises, optional or not: a number we cannot read means we are misreading the reply (a
   truncated reply, another program on the port), and a target reported broken with the field
-  named in the log beats a series that silently goes missing. See :func:`read_int`.
+  named in the log beats a series that silently goes missing. See :func:`read_int`, and
+  :func:`read_float` for the fields Redis prints with decimals (``mem_fragmentation_ratio:1.09``,
+  ``used_cpu_sys:0.036410``).
 * **Only what the server said.** Records hold the reply's fields, typed: strings, integers,
   flag sets, and a boolean where the field itself is a yes/no (``master_link_status:up``); a
   property may read one field or flag (``SentinelMaster.sdown``). Values the server did not
@@ -34,7 +40,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["ParseError", "format_address", "read_int"]
+__all__ = ["ParseError", "format_address", "read_float", "read_int"]
 
 
 class ParseError(ValueError):
@@ -62,3 +68,18 @@ def read_int(text: str, what: str, error: type[ParseError]) -> int:
         return int(text)
     except ValueError:  # past sys.get_int_max_str_digits()
         raise error(f"{what}: integer too long") from None
+
+
+_DECIMAL = re.compile(r"-?[0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?|-?(?:nan|inf)", re.IGNORECASE)
+
+
+def read_float(text: str, what: str, error: type[ParseError]) -> float:
+    """``"1.09"`` → ``1.09``: a number as Redis prints it with ``%lld``, ``%.2f`` or ``%.17g``,
+    or C's ``nan``/``inf`` (a ratio over a zero denominator).
+
+    Anything else — blanks, a ``+`` sign, ``1_000``, non-ASCII digits, a unit (``1.09M``) —
+    raises ``error`` naming the field ``what``.
+    """
+    if _DECIMAL.fullmatch(text) is None:
+        raise error(f"{what}: not a number: {text[:40]!r}")
+    return float(text)

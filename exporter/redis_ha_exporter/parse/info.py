@@ -107,32 +107,49 @@ def _required(fields: Mapping[str, str], key: str, section: str) -> str:
 
 @dataclass(frozen=True)
 class ServerInfo:
-    """The ``INFO server`` fields the exporter needs."""
+    """What ``redis_instance_info`` and ``redis_uptime_in_seconds`` need: ``INFO server``, and
+    from a full ``INFO`` also ``maxmemory_policy`` (memory) and ``master_replid``
+    (replication); a field the reply does not hold is ``""``."""
 
     redis_version: str
+    redis_build_id: str
     redis_mode: str
+    os: str
     tcp_port: str
     run_id: str
+    process_id: str
+    maxmemory_policy: str
+    master_replid: str
     uptime_in_seconds: int | None
 
 
 def parse_server(fields: Mapping[str, str]) -> ServerInfo:
-    """Type the fields of ``INFO server``::
+    """Type the fields of ``INFO server`` (or of a full ``INFO``)::
 
         redis_version:7.0.15
+        redis_build_id:ae4d7c971a948f0
         redis_mode:standalone
+        os:Linux 6.1.0 x86_64
+        process_id:1780
         run_id:7b3a9e0c0bd4e4bd45e0b2e4a4e2c1b0f2a0c9d1
         tcp_port:6379
         uptime_in_seconds:3601
+        maxmemory_policy:noeviction
+        master_replid:aa44d80840668dce8e3d951cab49b4a2aa386380
 
     Every field is optional; label fields default to ``""``, and ``redis_mode`` (missing
     before Redis 3.0) to ``standalone``.
     """
     return ServerInfo(
         redis_version=fields.get("redis_version", ""),
+        redis_build_id=fields.get("redis_build_id", ""),
         redis_mode=fields.get("redis_mode", "standalone"),
+        os=fields.get("os", ""),
         tcp_port=fields.get("tcp_port", ""),
         run_id=fields.get("run_id", ""),
+        process_id=fields.get("process_id", ""),
+        maxmemory_policy=fields.get("maxmemory_policy", ""),
+        master_replid=fields.get("master_replid", ""),
         uptime_in_seconds=_int(fields, "uptime_in_seconds"),
     )
 
