@@ -13,6 +13,7 @@ inhibitions shown to work.
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 from collections.abc import Iterator, Mapping
@@ -122,11 +123,13 @@ def alert_names(matchers: list[str]) -> set[str]:
     return names
 
 
+@functools.cache
 def proven_labels() -> dict[str, list[Labels]]:
     """Every alert's labels as the promtool tests of the rules expect them, by alert name."""
     found: dict[str, list[Labels]] = {}
     for path in RULE_TESTS:
-        for group in yaml.safe_load(path.read_text(encoding="utf-8"))["tests"]:
+        text = path.read_text(encoding="utf-8")
+        for group in yaml.load(text, Loader=yaml.CSafeLoader)["tests"]:
             for case in group.get("alert_rule_test", []):
                 for alert in case.get("exp_alerts") or []:
                     found.setdefault(case["alertname"], []).append(alert["exp_labels"])
