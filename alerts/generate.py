@@ -875,7 +875,7 @@ def by_role(
         ),
         Alert(
             alert,
-            f'{failed} == 0\nunless {ON_TARGET}\nredis_instance_info{{role="master"}}',
+            on_host(f'{failed} == 0\nunless {ON_TARGET}\nredis_instance_info{{role="master"}}'),
             for_replica,
             "warning",
             f"Redis replica {where} cannot {what}",
@@ -890,11 +890,13 @@ INSTANCE = Group(
     (
         Alert(
             "RedisMemoryNearMaxmemory",
-            f"""
-            {COUNTED_MEMORY} / (redis_memory_max_bytes > 0) > 0.9
-            unless {ON_TARGET}
-            redis_instance_info{{maxmemory_policy=~"allkeys-.*"}}
-            """,
+            on_host(
+                f"""
+                {COUNTED_MEMORY} / (redis_memory_max_bytes > 0) > 0.9
+                unless {ON_TARGET}
+                redis_instance_info{{maxmemory_policy=~"allkeys-.*"}}
+                """
+            ),
             "5m",
             "warning",
             "Redis {{ $labels.addr }} on {{ $labels.instance }}{in_deployment} uses "
@@ -936,7 +938,9 @@ INSTANCE = Group(
         ),
         Alert(
             "RedisTooManyConnections",
-            "redis_connected_clients / (redis_config_maxclients or redis_max_clients) > 0.9",
+            on_host(
+                "redis_connected_clients / (redis_config_maxclients or redis_max_clients) > 0.9"
+            ),
             "5m",
             "warning",
             "Redis {{ $labels.addr }} on {{ $labels.instance }}{in_deployment} uses "
@@ -950,7 +954,7 @@ INSTANCE = Group(
         ),
         Alert(
             "RedisRejectedConnections",
-            "increase(redis_rejected_connections_total[5m]) > 0",
+            on_host("increase(redis_rejected_connections_total[5m]) > 0"),
             "0s",
             "warning",
             "Redis {{ $labels.addr }} on {{ $labels.instance }}{in_deployment} rejected "
@@ -989,7 +993,7 @@ INSTANCE = Group(
         ),
         Alert(
             "RedisAofRewriteFailed",
-            "redis_aof_last_bgrewrite_status == 0",
+            on_host("redis_aof_last_bgrewrite_status == 0"),
             "5m",
             "warning",
             "Redis {{ $labels.addr }} on {{ $labels.instance }}{in_deployment} failed to "
@@ -1002,7 +1006,7 @@ INSTANCE = Group(
         ),
         Alert(
             "RedisRepeatedFullResyncs",
-            "increase(redis_replica_resyncs_full[1h]) >= 3",
+            on_host("increase(redis_replica_resyncs_full[1h]) >= 3"),
             "0s",
             "warning",
             "Redis {{ $labels.addr }} on {{ $labels.instance }}{in_deployment} served "

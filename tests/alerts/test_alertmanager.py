@@ -163,13 +163,21 @@ def test_inhibitions_compare_labels_the_rules_give() -> None:
 def test_a_host_down_never_hides_a_page() -> None:
     """``RedisExporterDown`` holds back the alerts that carry its ``host``: all tickets."""
     with_host = [r for r in rules() if '"host", "$1"' in r["expr"]]
-    assert {r["alert"] for r in with_host} >= {"RedisDown", "RedisSentinelReplicaDown"}
+    assert {r["alert"] for r in with_host} >= {
+        "RedisDown",
+        "RedisSentinelReplicaDown",
+        "RedisRepeatedFullResyncs",
+        "RedisRejectedConnections",
+    }
     for rule in with_host:
         assert rule["labels"]["severity"] == "warning", rule["alert"]
     for name, alerts in proven_labels().items():
         for labels in alerts:
             if labels["severity"] == "critical":
                 assert "host" not in labels, name
+            elif "instance" in labels:
+                # a ticket about one target is about its machine: the host-down holds it back
+                assert "host" in labels, (name, labels)
 
 
 # --- a real Alertmanager --------------------------------------------------------------------
@@ -284,6 +292,8 @@ def incidents() -> list[Incident]:
                     slave_port="6379",
                     lag="bytes",
                 ),
+                # counted over an hour: it outlives the host's last scrape
+                host_alert("RedisRepeatedFullResyncs", "d6", lost, addr="localhost:6379"),
             ],
             sent=[
                 group_alert("RedisNoMaster", "d6", "critical", master_name="other"),
