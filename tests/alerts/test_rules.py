@@ -606,6 +606,17 @@ def test_no_master_runbook_cannot_cause_split_brain() -> None:
     assert "SENTINEL RESET" in dont
 
 
+@pytest.mark.parametrize("name", ["RedisNoMaster", "RedisSentinelMasterODown", "RedisDown"])
+def test_a_master_without_persistence_is_not_restarted(name: str) -> None:
+    """A master restarted without persistence comes back empty and still the master: its
+    replicas copy the empty data set. The runbooks that restart a down master say so."""
+    text = (RUNBOOKS / f"{name}.md").read_text(encoding="utf-8")
+    todo, dont = text.split("## What to do", 1)[1].split("## What not to do", 1)
+    restart = todo.index("systemctl restart redis-server")
+    assert "persistence" in todo[max(0, restart - 400) : restart + 600], name
+    assert re.search(r"without persistence", " ".join(dont.split())), name
+
+
 def test_docs_thresholds_table_matches_rules() -> None:
     rows = docs_threshold_rows()
     documented = Counter(key for key, _ in rows)
