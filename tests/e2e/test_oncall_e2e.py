@@ -13,7 +13,9 @@ with the shipped example, its webhooks pointed at this test. One topology, phase
    and the Sentinel that lost the master, and the link notifies once — a ticket, no page;
 3. host 1's Redis killed: "Targets up" shows six targets with that one at 0;
 4. ``kill -9`` of the master: one page (``RedisNoMaster``), not one per rule; the failover is
-   drawn; the old master rejoins as a replica and everything resolves.
+   drawn, and the panels that show what happens now showed it while it happened (sdown by a
+   quorum, odown, a failover running); the old master rejoins as a replica and everything
+   resolves.
 
 In every phase every query of every dashboard is evaluated and compared with what the phase
 means (tests/dashboards/meanings.py), not only checked for data.
@@ -182,6 +184,33 @@ def names(pairs: list[tuple[Notification, JSON]]) -> list[str]:
 def redis_alerts(prometheus: Prometheus, state: str = "firing") -> set[str]:
     found = prometheus.query(f'ALERTS{{alertname=~"Redis.*",alertstate="{state}"}}')
     return {labels["alertname"] for labels, _ in found}
+
+
+#: What the "happening now" panels reach while Sentinel fails a dead master over: a quorum (2)
+#: sees it down, it is objectively down (sdown + odown = 2 per Sentinel), a failover runs.
+DURING_A_FAILOVER = {
+    ("redis-ha-overview.json", "Sentinels seeing the master down"): 2,
+    ("redis-ha-overview.json", "Objectively down"): 1,
+    ("redis-ha-overview.json", "Master down per Sentinel"): 2,
+    ("redis-ha-overview.json", "Failover in progress"): 1,
+    ("redis-sentinel.json", "Subjectively down (sdown)"): 1,
+    ("redis-sentinel.json", "Objectively down (odown)"): 1,
+    ("redis-sentinel.json", "Failover in progress"): 1,
+    ("redis-sentinel.json", "Failover running"): 1,
+}
+
+
+def during(seeds: Seeds, start: float, end: float) -> dict[tuple[str, str], float]:
+    """The highest value (capped at what :data:`DURING_A_FAILOVER` wants) each of its panels'
+    queries reached for the group, evaluated at every second from ``start`` to ``end``."""
+    window = f"[{int(end - start) + 1}s:1s]"
+    reached: dict[tuple[str, str], float] = {}
+    for (board, title), wanted in DURING_A_FAILOVER.items():
+        (expr,) = [e for t, e in panel_queries(BOARDS[board], VARIABLES) if t == title]
+        samples = seeds.prometheus.query(f"max_over_time(({expr}){window})", at=end)
+        values = [v for labels, v in samples if labels.get("master_name") == GROUP]
+        reached[board, title] = min(max(values, default=0.0), wanted)
+    return reached
 
 
 def assert_panels(seeds: Seeds, world: World, timeout: float = 45) -> None:
@@ -370,6 +399,10 @@ def test_killing_the_master_pages_once_and_the_failover_is_drawn(seeds: Seeds) -
     }
     assert events.get("+switch-master") == 1, events
     assert {"+sdown", "+odown"} <= set(events), events
+    # While it happened, the "happening now" panels said so: each query, evaluated at every
+    # second from the kill to the switch, reached what the incident means.
+    seen = during(seeds, start, at)
+    assert seen == DURING_A_FAILOVER, seen
     # The old master comes back as a replica of the new one (as its runbook says).
     with (old.workdir / "redis.conf").open("a") as conf:
         conf.write(f"replicaof {seeds.hosts[new].ip} 6379\n")
