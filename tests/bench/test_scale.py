@@ -104,6 +104,7 @@ HEADER = (
 def measure(
     url: str,
     pid: int,
+    size: int,
     targets: Sequence[Node],
     before_scrape: Callable[[], None] = lambda: None,
     *,
@@ -111,8 +112,10 @@ def measure(
     scrapes: int = SCRAPES,
     headers: Mapping[str, str] = PROMETHEUS,
 ) -> Size:
-    """``scrapes`` scrapes after a warm-up; ``before_scrape`` runs before each (untimed). The
-    targets' own CPU is measured too: on a shared machine it competes with the exporter's."""
+    """``scrapes`` scrapes after a warm-up of an exporter for ``size`` targets (Redis servers,
+    or a Sentinel's masters); ``before_scrape`` runs before each (untimed). The CPU of the
+    ``targets`` processes is measured too: on a shared machine it competes with the
+    exporter's."""
 
     def targets_cpu() -> float:
         return sum(cpu_seconds(node.pid) for node in targets)
@@ -131,7 +134,7 @@ def measure(
         cpu, targets_spent = cpu_seconds(pid) - cpu_before, targets_cpu() - targets_before
         samples = sum(1 for line in body.splitlines() if not line.startswith(b"#"))
     return Size(
-        len(targets),
+        size,
         samples,
         1000 * statistics.median(walls),
         1000 * statistics.median(slowest),
@@ -211,7 +214,7 @@ def test_one_exporter_for_a_hundred_redis_servers(tmp_path: Path) -> None:
             alone = max(alone_ms(node, REDIS_COMMANDS) for node in topo.redis[:count])
             with run_exporter(["--config.file", str(config)], tmp_path) as exporter:
                 url, pid = exporter.url + "/metrics", exporter.proc.pid
-                sizes.append(measure(url, pid, topo.redis[:count], alone=alone))
+                sizes.append(measure(url, pid, count, topo.redis[:count], alone=alone))
         paused = topo.redis[-1]
         with (
             redis.Redis(host=HOST, port=paused.port, protocol=2) as pauser,
@@ -221,7 +224,7 @@ def test_one_exporter_for_a_hundred_redis_servers(tmp_path: Path) -> None:
             def pause() -> None:
                 pauser.execute_command("CLIENT", "PAUSE", PAUSE_MS, "ALL")
 
-            late = measure(exporter.url + "/metrics", exporter.proc.pid, topo.redis, pause)
+            late = measure(exporter.url + "/metrics", exporter.proc.pid, 100, topo.redis, pause)
     body = report(
         "One exporter, 100 Redis servers",
         "Redis servers",
@@ -302,7 +305,9 @@ def test_one_exporter_for_a_sentinel_with_a_thousand_masters(tmp_path: Path) -> 
             with run_exporter(args, tmp_path) as exporter:
                 url, pid = exporter.url + "/metrics", exporter.proc.pid
                 sizes.append(
-                    measure(url, pid, [sentinel], alone=alone, scrapes=10, headers=LONG_SCRAPES)
+                    measure(
+                        url, pid, count, [sentinel], alone=alone, scrapes=10, headers=LONG_SCRAPES
+                    )
                 )
     body = report(
         "One exporter, a Sentinel monitoring 1000 masters",
