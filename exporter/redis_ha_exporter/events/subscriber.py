@@ -217,11 +217,12 @@ class EventSubscriber:
         reader = _reply_reader(pubsub)
         if reader is None:
             return
-        while (reply := reader.gets()) is not NOT_ENOUGH_DATA:
-            if isinstance(reply, BaseException):
+        gets, handle = reader.gets, self.handle
+        while (reply := gets()) is not NOT_ENOUGH_DATA:
+            if type(reply) is list and reply[0] == "pmessage" and len(reply) == 4:
+                handle(reply[2], reply[3])  # str: the client decodes replies
+            elif isinstance(reply, BaseException):
                 raise reply
-            if isinstance(reply, list) and len(reply) == 4 and reply[0] == "pmessage":
-                self.handle(str(reply[2]), str(reply[3]))
 
     def handle(self, channel: str, payload: str) -> None:
         """One published message → event state (non-event channels are ignored)."""
