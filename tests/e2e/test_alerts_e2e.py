@@ -24,6 +24,7 @@ launcher's default of 6 s a normal 2 s failover can page as stuck.
 from __future__ import annotations
 
 import contextlib
+import re
 import signal
 import time
 from collections.abc import Iterator
@@ -51,7 +52,7 @@ from harness.stack import (
     write_short_rules,
 )
 from harness.topology import Topology
-from support import require_tool, run_tool
+from support import assert_serves_runbook, require_tool, run_tool
 
 pytestmark = pytest.mark.e2e
 
@@ -160,7 +161,7 @@ def test_master_kill_pages_odown_then_failover_and_odown_resolves(stack: Stack) 
     assert page.payload["receiver"] == "pager"
     assert odown["labels"] == {"alertname": ODOWN, "master_name": GROUP, "severity": "critical"}
     assert odown["annotations"]["summary"] == f"Master {GROUP} is objectively down"
-    assert odown["annotations"]["runbook_url"].endswith(f"docs/runbooks/{ODOWN}.md")
+    assert_serves_runbook(odown["annotations"]["runbook_url"], ODOWN)
     assert page.payload["groupLabels"] == {"alertname": ODOWN, "master_name": GROUP}
 
     # Then the completed failover, as a ticket.
@@ -185,3 +186,31 @@ def test_master_kill_pages_odown_then_failover_and_odown_resolves(stack: Stack) 
     assert topo.sentinel_master_address(GROUP) == new
     # A failover that finished well inside its failover-timeout is not "stuck".
     assert webhook.alerts(STUCK) == [], log
+
+
+def test_a_firing_alert_links_its_runbook_on_a_live_exporter(stack: Stack) -> None:
+    """The shipped default runbook base in a real Prometheus: a firing alert's runbook_url, as
+    /api/v1/alerts gives it, names the first live exporter of the job (by instance), and a GET
+    there returns the alert's runbook. A replica is killed for RedisDown to fire (after the
+    test above its old master is down too)."""
+    topo, prometheus = stack.topo, stack.prometheus
+    master = topo.sentinel_master_address(GROUP)
+    replica = next(n for n in topo.group_members(GROUP) if n.alive and n.addr != master)
+    topo.kill(replica, signal.SIGKILL)
+    firing: list[dict[str, str]] = []  # their annotations
+
+    def redis_down_fires() -> bool:
+        firing[:] = [
+            alert["annotations"]
+            for alert in prometheus.alerts()
+            if alert["labels"]["alertname"] == "RedisDown" and alert["state"] == "firing"
+        ]
+        return bool(firing)
+
+    wait_for(redis_down_fires, timeout=60)
+    live = {labels["instance"] for labels, _ in prometheus.query('up{job="redis_exporter"} == 1')}
+    assert len(live) == len(topo.sentinels)  # every host's exporter, none of them down
+    for alert in firing:
+        url = alert["runbook_url"]
+        assert re.fullmatch(rf"http://{re.escape(min(live))}/runbooks/RedisDown\.md", url), url
+        assert_serves_runbook(url, "RedisDown")
