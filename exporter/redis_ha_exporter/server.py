@@ -76,6 +76,7 @@ async def collect_configured(request: web.Request, timeout: float | None = None)
     budget = deadline(request) if timeout is None else timeout
     collection = await request.app[SCRAPER_KEY].collect(budget)
     request.app[REPORTS_KEY].learn(collection)
+    request.app[EVENTS_KEY].learn(collection)
     return collection
 
 
@@ -229,9 +230,10 @@ def build_app(config: Config, scraper: Scraper) -> web.Application:
         app[WEB_FILE_KEY] = WebConfigFile(config.web)
     sentinels = [t for t in config.targets if t.kind is Kind.SENTINEL]
     streams = EventStreams(
-        sentinels if config.events_enabled else [],
+        sentinels,
         config.events_ring_size,
         config.max_sentinel_masters,
+        enabled=config.events_enabled,
     )
     app[EVENTS_KEY] = streams
     app.router.add_get("/events", recent_events)
