@@ -8,6 +8,12 @@ it fails the collection, so the scrape answers 500 and the log shows the traceba
 A Redis that refuses ``CONFIG``, ``SLOWLOG`` or ``LATENCY`` (renamed away, disabled, denied by an
 ACL) is still up: only those commands' families are missing, and one debug line per target says
 so when a command is first refused, not on every scrape.
+
+What one target reports is bounded twice over: no reply is read past
+:data:`~redis_ha_exporter.fetch.client.MAX_REPLY_BYTES`, and no list in it (commands, error
+kinds, databases, replicas, Sentinel peers) may hold more than
+:data:`MAX_ENTRIES` entries. A target past either is down, with a log line saying which: a
+broken or hostile server cannot make the exposition, or the time to build it, grow without end.
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ from redis_ha_exporter.fetch.sentinel import (
     fetch_overview,
 )
 from redis_ha_exporter.logs import kv
+from redis_ha_exporter.parse import ParseError
 from redis_ha_exporter.parse.admin import (
     parse_config_numbers,
     parse_latency_latest,
@@ -39,6 +46,7 @@ from redis_ha_exporter.parse.admin import (
     parse_slowlog_len,
 )
 from redis_ha_exporter.parse.info import (
+    Replication,
     parse_info_fields,
     parse_info_sentinel,
     parse_replication,
@@ -68,6 +76,39 @@ _T = TypeVar("_T")
 #: parameters exported as ``redis_config_*``.
 CONFIG_PARAMETERS = ("databases", *CONFIG_FIELDS)
 DEFAULT_CONFIG_COMMAND = "CONFIG"
+#: Entries one list of a target's replies may hold: ten times what real servers report (Redis 7
+#: knows some 400 commands and subcommands, keeps at most 128 error kinds and 16 databases by
+#: default; a master has a few replicas).
+MAX_ENTRIES = 4096
+
+
+class TooManyEntries(ParseError):
+    """A reply lists more than :data:`MAX_ENTRIES` of something."""
+
+
+def check_entries(
+    replication: Replication | None, instance: Instance | None, sentinel: SentinelState | None
+) -> None:
+    """Raise :class:`TooManyEntries` when a list of the target's parsed replies is too long."""
+    counts: dict[str, int] = {}
+    if replication is not None:
+        counts["replicas"] = len(replication.replicas)
+    if instance is not None:
+        stats = instance.stats
+        counts |= {
+            "commands": len(stats.commands),
+            "latency entries": len(stats.latencies),
+            "error kinds": len(stats.errors),
+            "databases": max(len(stats.keyspace), int((instance.config or {}).get("databases", 0))),
+        }
+    if sentinel is not None:  # the masters: --sentinel.max-masters
+        for monitored in sentinel.masters:
+            name = monitored.master.name
+            counts[f"replicas of {name}"] = len(monitored.replicas or ())
+            counts[f"Sentinels of {name}"] = len(monitored.peers or ())
+    for what, count in counts.items():
+        if count > MAX_ENTRIES:
+            raise TooManyEntries(f"{count} {what[:80]}: more than {MAX_ENTRIES}")
 
 
 def deadline_from_header(header: str | None, default: float) -> float:
@@ -177,6 +218,7 @@ async def collect_target(
                 else:
                     replication = parse_replication(fields)
                     instance = assemble_instance(fields, replies)
+            check_entries(replication, instance, sentinel)
     except TARGET_ERRORS as exc:
         reason = "timeout" if isinstance(exc, TimeoutError) else type(exc).__name__
         log.warning(
@@ -270,9 +312,16 @@ class Scraper:
                 extra=kv(addr=addr, commands=",".join(new), err=refused[new[0]][:200]),
             )
 
+    async def cancel(self) -> None:
+        """Cancel the collection in progress, if any (its scrapes end with it)."""
+        inflight = self._inflight
+        if inflight is not None and not inflight.done():
+            inflight.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await inflight
+
     async def close(self) -> None:
-        if self._inflight is not None and not self._inflight.done():
-            self._inflight.cancel()
+        await self.cancel()
         await asyncio.gather(*(_close(c) for c in self._clients.values()))
 
 
