@@ -31,7 +31,8 @@ from harness.process import HOST
 
 @dataclass(frozen=True)
 class Stall:
-    """Send ``prefix`` (part of a reply, say), then nothing more on this connection."""
+    """Send ``prefix`` (part of a reply, say), then nothing more on this connection, until the
+    client closes it."""
 
     prefix: bytes = b""
 
@@ -52,6 +53,20 @@ def array(items: Iterable[bytes]) -> bytes:
 def flat(fields: dict[str, str]) -> bytes:
     """A RESP2 map as Redis sends ``SENTINEL MASTERS`` entries: ``[k1, v1, k2, v2, ...]``."""
     return array(bulk(item) for pair in fields.items() for item in pair)
+
+
+def encode(value: object) -> bytes:
+    """A reply as redis-py returns it (RESP2) back into RESP: ``str`` a bulk string, ``int`` an
+    integer, ``list`` an array, ``None`` a null, an exception an error reply."""
+    if value is None:
+        return b"$-1\r\n"
+    if isinstance(value, BaseException):
+        return error(str(value))
+    if isinstance(value, bool | int):
+        return b":%d\r\n" % value
+    if isinstance(value, list | tuple):
+        return array(encode(item) for item in value)
+    return bulk(value if isinstance(value, bytes) else str(value))
 
 
 def error(message: str) -> bytes:
@@ -123,7 +138,8 @@ class RespServer:
                     break
                 if isinstance(reply, Stall):
                     conn.sendall(reply.prefix)
-                    self._closed.wait()
+                    while conn.recv(65536):  # whatever comes, until the client hangs up
+                        pass
                     break
                 conn.sendall(reply)
         except (OSError, ValueError):

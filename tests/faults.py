@@ -8,12 +8,13 @@ series the test watches; the test asks it what it saw::
     with Prober(exporter.url + "/metrics", timeout=2.0) as prober:
         host.partition(); ...; healed = time.monotonic(); host.heal()
         prober.late_or_failed()                     # [] : every answer 200, within the deadline
-        prober.recovered_at(healed, lambda v: v[f'redis_up{{addr="{addr}"}}'] == 1)
+        prober.reached(healed, lambda v: v[f'redis_up{{addr="{addr}"}}'] == 1)  # seconds
 """
 
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import socket
 import threading
 import time
@@ -110,22 +111,21 @@ class Prober:
         """Answers that were not 200, or came later than the timeout Prometheus would wait."""
         return [p for p in self.record(since) if p.status != 200 or p.seconds > self.timeout]
 
-    def recovered_at(
+    def reached(
         self, since: float, healthy: Callable[[Values], bool], timeout: float = 60.0
     ) -> float:
         """Seconds from ``since`` to the end of the first scrape started after it whose values
-        are ``healthy`` and stay so in every later scrape seen (waits up to ``timeout``)."""
+        satisfy ``healthy`` (a missing series does not), as every later one does — two at least
+        (waits up to ``timeout`` for them)."""
         deadline = time.monotonic() + timeout
         while True:
             probes = self.record(since)
-            good = [_safe(healthy, p.values) for p in probes]
+            good = [p.status == 200 and _safe(healthy, p.values) for p in probes]
             for i, probe in enumerate(probes):
-                if all(good[i:]) and probe.status == 200:
-                    if len(probes) - i >= 3:  # and for two more scrapes
-                        return probe.started + probe.seconds - since
-                    break
+                if all(good[i:]) and len(probes) - i >= 3:
+                    return probe.started + probe.seconds - since
             if time.monotonic() > deadline:
-                raise AssertionError(f"not recovered within {timeout}s: {probes[-1:]}")
+                raise AssertionError(f"not reached within {timeout}s: {probes[-1:]}")
             time.sleep(0.1)
 
     def summary(self, since: float = 0.0) -> str:
@@ -145,32 +145,42 @@ def _safe(healthy: Callable[[Values], bool], values: Values) -> bool:
 # --- the exporter's own connections -----------------------------------------------------------
 
 
-def local_ports(pid: int) -> set[int]:
-    """Local ports of the TCP connections process ``pid`` has open (IPv4 and IPv6)."""
+def _address(hex_address: str) -> str:
+    """``0100007F:1F90`` (``/proc/net/tcp``, little-endian words) → ``127.0.0.1:8080``."""
+    host, port = hex_address.split(":")
+    raw = b"".join(bytes.fromhex(host[i : i + 8])[::-1] for i in range(0, len(host), 8))
+    ip = ipaddress.ip_address(raw)
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return f"{ip}:{int(port, 16)}"
+
+
+def local_addresses(pid: int) -> set[str]:
+    """``host:port`` of the local end of every established TCP connection of process ``pid``."""
     inodes = set()
     for fd in Path(f"/proc/{pid}/fd").iterdir():
         with contextlib.suppress(OSError):
             target = fd.readlink().as_posix()
             if target.startswith("socket:["):
                 inodes.add(target[8:-1])
-    ports = set()
+    found = set()
     for table in ("tcp", "tcp6"):
         for line in Path(f"/proc/{pid}/net/{table}").read_text().splitlines()[1:]:
             fields = line.split()
             if fields[9] in inodes and fields[3] == "01":  # ESTABLISHED
-                ports.add(int(fields[1].rsplit(":", 1)[1], 16))
-    return ports
+                found.add(_address(fields[1]))
+    return found
 
 
 def kill_clients_of(pid: int, server: redis.Redis) -> list[str]:
-    """``CLIENT KILL`` every connection of process ``pid`` to ``server``; their addresses."""
-    ports = local_ports(pid)
+    """``CLIENT KILL`` every connection of process ``pid`` to ``server``; the last command of
+    each connection killed."""
+    ours = local_addresses(pid)
     killed = []
     for client in server.client_list():
-        host, port = str(client["addr"]).rsplit(":", 1)
-        if int(port) in ports:
+        if client["addr"] in ours:
             server.execute_command("CLIENT", "KILL", "ID", client["id"])  # type: ignore[no-untyped-call]
-            killed.append(f"{host}:{port} ({client['cmd']})")
+            killed.append(str(client["cmd"]))
     return killed
 
 

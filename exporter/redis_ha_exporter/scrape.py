@@ -260,6 +260,7 @@ class Scraper:
         self._factory = client_factory
         self._clients = {t: client_factory(t, default_timeout) for t in self.targets}
         self._inflight: asyncio.Task[Collection] | None = None
+        self._adhoc: set[asyncio.Task[Collection]] = set()
         self._scrapes = 0
         self._max_masters = max_masters
         self._dropped: dict[str, int] = {}
@@ -282,6 +283,12 @@ class Scraper:
 
     async def collect_adhoc(self, target: Target, timeout: float) -> Collection:
         """Collect one target named by ``/scrape?target=`` with a short-lived client."""
+        task = asyncio.create_task(self._collect_adhoc(target, timeout))
+        self._adhoc.add(task)
+        task.add_done_callback(self._adhoc.discard)
+        return await task
+
+    async def _collect_adhoc(self, target: Target, timeout: float) -> Collection:
         client = self._factory(target, timeout)
         try:
             snap = await self._collect_one(target, client, timeout)
@@ -313,12 +320,11 @@ class Scraper:
             )
 
     async def cancel(self) -> None:
-        """Cancel the collection in progress, if any (its scrapes end with it)."""
-        inflight = self._inflight
-        if inflight is not None and not inflight.done():
-            inflight.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await inflight
+        """Cancel the collections in progress (their scrapes end with them)."""
+        running = [t for t in (self._inflight, *self._adhoc) if t is not None and not t.done()]
+        for task in running:
+            task.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
 
     async def close(self) -> None:
         await self.cancel()

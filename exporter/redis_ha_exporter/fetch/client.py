@@ -104,6 +104,8 @@ def make_client(target: Target, timeout: float, *, blocking_reads: bool = False)
 
     ``blocking_reads`` leaves reads without a socket timeout (pub/sub, where
     ``get_message(timeout=…)`` bounds each wait); connecting is still bounded by ``timeout``.
+    Such a client does not retry either: redis-py's pub/sub would reconnect and subscribe again
+    behind the subscriber's back, and the events of the gap would be lost unreconciled.
     """
     client = aioredis.Redis(
         host=target.host or "localhost",
@@ -116,7 +118,7 @@ def make_client(target: Target, timeout: float, *, blocking_reads: bool = False)
         encoding_errors="replace",
         socket_timeout=None if blocking_reads else timeout,
         socket_connect_timeout=timeout,
-        retry=Retry(NoBackoff(), 1),
+        retry=Retry(NoBackoff(), 0 if blocking_reads else 1),
         health_check_interval=0,
         lib_name=None,
         lib_version=None,
