@@ -155,27 +155,27 @@ def _address(hex_address: str) -> str:
     return f"{ip}:{int(port, 16)}"
 
 
-def local_addresses(pid: int) -> set[str]:
-    """``host:port`` of the local end of every established TCP connection of process ``pid``."""
+def connections(pid: int) -> list[tuple[str, str]]:
+    """``(local, remote)`` ``host:port`` pairs of the established TCP connections of ``pid``."""
     inodes = set()
     for fd in Path(f"/proc/{pid}/fd").iterdir():
         with contextlib.suppress(OSError):
             target = fd.readlink().as_posix()
             if target.startswith("socket:["):
                 inodes.add(target[8:-1])
-    found = set()
+    found = []
     for table in ("tcp", "tcp6"):
         for line in Path(f"/proc/{pid}/net/{table}").read_text().splitlines()[1:]:
             fields = line.split()
             if fields[9] in inodes and fields[3] == "01":  # ESTABLISHED
-                found.add(_address(fields[1]))
+                found.append((_address(fields[1]), _address(fields[2])))
     return found
 
 
 def kill_clients_of(pid: int, server: redis.Redis) -> list[str]:
     """``CLIENT KILL`` every connection of process ``pid`` to ``server``; the last command of
     each connection killed."""
-    ours = local_addresses(pid)
+    ours = {local for local, _ in connections(pid)}
     killed = []
     for client in server.client_list():
         if client["addr"] in ours:
