@@ -64,11 +64,9 @@ class BoundedParser(_AsyncHiredisParser):
         super().__init__(socket_read_size)
         self._fed = 0
 
-    async def read_response(
-        self, disable_decoding: bool = False, push_request: bool = False
-    ) -> Any:
+    async def read_response(self, *args: Any, **kwargs: Any) -> Any:
         self._fed = 0
-        return await super().read_response(disable_decoding, push_request)
+        return await super().read_response(*args, **kwargs)
 
     async def read_from_socket(self) -> bool:
         stream, reader = self._stream, cast(Any, self._reader)  # set by on_connect()
