@@ -7,7 +7,8 @@ Every five seconds the exporter's RSS, open descriptors and connections are samp
 first minute (a fifth of shorter runs: the warm-up), the least-squares slope of RSS against the
 number of scrapes answered is printed in KiB per thousand scrapes; flat means below ``FLAT_KIB``
 (an exporter that kept 100 bytes per scrape would show 98; the allocator's own noise is a few KiB
-over a run).
+over a run). Descriptors and connections to the targets, sampled before the kills, must not
+grow: their fitted lines may rise by less than ``MAX_GROWTH`` after the warm-up.
 ``SOAK_SECONDS`` sets the length (300 by default).
 """
 
@@ -36,6 +37,7 @@ SAMPLE_EVERY = 5.0
 KILL_EVERY = 10.0
 WARM_UP = min(60.0, SECONDS / 5)
 FLAT_KIB = 32.0  # KiB per 1000 scrapes: 32 bytes kept per scrape
+MAX_GROWTH = 4.0  # descriptors or connections the fitted line may rise by after the warm-up
 
 
 @dataclass
@@ -81,9 +83,10 @@ class Hammer:
                 thread.join(60)
 
 
-def slope_per_thousand(samples: list[Sample]) -> float:
-    """Least-squares slope of RSS (KiB) against scrapes, per 1000 scrapes."""
-    fit = statistics.linear_regression([s.scrapes for s in samples], [s.rss_kib for s in samples])
+def slope_per_thousand(samples: list[Sample], of: str = "rss_kib") -> float:
+    """Least-squares slope of a sampled figure against scrapes, per 1000 scrapes."""
+    scrapes = [s.scrapes for s in samples]
+    fit = statistics.linear_regression(scrapes, [float(getattr(s, of)) for s in samples])
     return fit.slope * 1000
 
 
@@ -106,11 +109,7 @@ def test_memory_descriptors_and_connections_stay_flat_under_load(tmp_path: Path)
             ):
                 start = last_kill = time.monotonic()
                 while (now := time.monotonic()) - start < SECONDS:
-                    if now - last_kill >= KILL_EVERY:
-                        for node in nodes:
-                            with node.client() as client:
-                                kill_clients_of(pid, client)
-                        last_kill = now
+                    # sampled before the kills, at least 5 s after the last: reconnected by then
                     to_targets = [r for _, r in connections(pid) if r in targets]
                     samples.append(
                         Sample(
@@ -121,11 +120,19 @@ def test_memory_descriptors_and_connections_stay_flat_under_load(tmp_path: Path)
                             len(to_targets),
                         )
                     )
+                    if now - last_kill >= KILL_EVERY:
+                        for node in nodes:
+                            with node.client() as client:
+                                kill_clients_of(pid, client)
+                        last_kill = now
                     time.sleep(SAMPLE_EVERY)
             bad = prober.late_or_failed()
             summary = prober.summary()
     steady = [s for s in samples if s.elapsed >= WARM_UP]
     slope = slope_per_thousand(steady)
+    span = (steady[-1].scrapes - steady[0].scrapes) / 1000
+    fd_growth = slope_per_thousand(steady, "fds") * span
+    connection_growth = slope_per_thousand(steady, "connections") * span
     total = samples[-1].scrapes
     print(
         f"\nsoak: {total} scrapes in {samples[-1].elapsed:.0f}s"
@@ -135,11 +142,15 @@ def test_memory_descriptors_and_connections_stay_flat_under_load(tmp_path: Path)
         f" {steady[0].rss_kib / 1024:.1f} MiB after warm-up,"
         f" {samples[-1].rss_kib / 1024:.1f} MiB at the end;"
         f" slope after warm-up {slope:+.2f} KiB per 1000 scrapes\n"
-        f"open descriptors {min(s.fds for s in steady)}..{max(s.fds for s in steady)},"
+        f"open descriptors {min(s.fds for s in steady)}..{max(s.fds for s in steady)}"
+        f" (fitted growth after warm-up {fd_growth:+.1f}),"
         f" connections to the targets {min(s.connections for s in steady)}.."
-        f"{max(s.connections for s in steady)}"
+        f"{max(s.connections for s in steady)} (fitted growth {connection_growth:+.1f})"
     )
     assert bad == [], bad[:5]
     assert hammer.failed == 0
     assert slope < FLAT_KIB
-    assert max(s.fds for s in steady) - min(s.fds for s in steady) <= 8
+    # Descriptors come and go with HTTP clients: a few either way is noise. A leak of one per
+    # 2000 scrapes grows the fitted line by 4 or more over the 8000 scrapes of a default run.
+    assert fd_growth < MAX_GROWTH
+    assert connection_growth < MAX_GROWTH
