@@ -64,10 +64,11 @@ QUIET_AFTER_FAILOVER = (
     "RedisReplicationLinkDown",
     "RedisReplicaMissing",
 )
-# Catalogued metrics that only exist after an event, so the healthy topology has no series.
+# Catalogued metrics that only exist during or after an event: the healthy topology has none.
 AFTER_EVENTS_ONLY = {
     "redis_sentinel_last_failover_timestamp_seconds",
     "redis_sentinel_failover_duration_seconds",
+    "redis_sentinel_failover_started_timestamp_seconds",
 }
 # Metrics Prometheus itself provides.
 PROMETHEUS_METRICS = {"up"}
