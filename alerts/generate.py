@@ -565,7 +565,190 @@ SENTINEL = Group(
     ),
 )
 
-GROUPS: tuple[Group, ...] = (TOPOLOGY, AVAILABILITY, REPLICATION, SENTINEL)
+#: Memory that counts against maxmemory: used_memory less the replica and AOF buffers Redis
+#: does not count (``mem_not_counted_for_evict``, 0 where INFO lacks it, as Redis 3.2's does).
+COUNTED_MEMORY = (
+    "(redis_memory_used_bytes"
+    " - (redis_mem_not_counted_for_eviction_bytes or redis_memory_used_bytes * 0))"
+)
+#: The alert's own target joined to its redis_instance_info (role, maxmemory_policy).
+ON_TARGET = "on ({deploy}job, instance, addr)"
+
+
+def target_value(metric: str, pipeline: str = "") -> str:
+    """An annotation piece: ``metric`` of the alert's own target (``instance`` and ``addr``, in
+    its deployment) through ``pipeline`` (`` | humanize1024``); nothing when it has no series."""
+    return (
+        '{{ with printf "' + metric + '{instance=%q,addr=%q{match}}" '
+        "$labels.instance $labels.addr{match_args} | query }}"
+        "{{ . | first | value" + pipeline + " }}{{ end }}"
+    )
+
+
+def by_role(
+    alert: str, failed: str, for_master: str, for_replica: str, what: str, master: str, replica: str
+) -> tuple[Alert, Alert]:
+    """A persistence failure ``failed`` (an expression that is 0 when it failed) as two rules:
+    critical on a master, which then refuses writes (``master``: why, and what the operator
+    loses), and a warning on a replica (``replica``), which serves no client writes."""
+    where = "{{ $labels.addr }} on {{ $labels.instance }}{in_deployment}"
+    return (
+        Alert(
+            alert,
+            f'{failed} == 0\nand {ON_TARGET}\nredis_instance_info{{role="master"}}',
+            for_master,
+            "critical",
+            f"Redis master {where} cannot {what}",
+            f"Master {where}: {master}",
+        ),
+        Alert(
+            alert,
+            f'{failed} == 0\nunless {ON_TARGET}\nredis_instance_info{{role="master"}}',
+            for_replica,
+            "warning",
+            f"Redis replica {where} cannot {what}",
+            f"Replica {where}: {replica}",
+        ),
+    )
+
+
+INSTANCE = Group(
+    "redis-ha.instance",
+    "The rest of the host: memory, connections, persistence and resyncs of each Redis server.",
+    (
+        Alert(
+            "RedisMemoryNearMaxmemory",
+            f"""
+            {COUNTED_MEMORY} / (redis_memory_max_bytes > 0) > 0.9
+            unless {ON_TARGET}
+            redis_instance_info{{maxmemory_policy=~"allkeys-.*"}}
+            """,
+            "5m",
+            "warning",
+            "Redis {{ $labels.addr }} on {{ $labels.instance }}{in_deployment} uses "
+            "{{ $value | humanizePercentage }} of its maxmemory",
+            "Redis {{ $labels.addr }} on {{ $labels.instance }}{in_deployment} holds "
+            "{{ $value | humanizePercentage }} of its maxmemory ("
+            + target_value("redis_memory_max_bytes", " | humanize1024")
+            + "B) in memory counted against the limit, and its maxmemory-policy cannot make "
+            "room by evicting any key: at the limit it refuses writes (noeviction, or a "
+            "volatile-* policy once no key with a TTL is left).",
+            comment="Where maxmemory is set (0 means no limit), and not for allkeys-* policies: "
+            "a cache that evicts runs at its limit by design.",
+        ),
+        Alert(
+            "RedisOutOfMemory",
+            f"""
+            {COUNTED_MEMORY} >= (redis_memory_max_bytes > 0)
+            and {ON_TARGET}
+            (
+              redis_instance_info{{role="master", maxmemory_policy="noeviction"}}
+              or
+              (
+                redis_instance_info{{role="master", maxmemory_policy=~"volatile-.*"}}
+                unless {ON_TARGET}
+                redis_db_keys_expiring > 0
+              )
+            )
+            """,
+            "1m",
+            "critical",
+            "Redis master {{ $labels.addr }} on {{ $labels.instance }}{in_deployment} is at "
+            "maxmemory and refuses writes",
+            "Master {{ $labels.addr }} on {{ $labels.instance }}{in_deployment} has "
+            "{{ $value | humanize1024 }}B counted against its maxmemory of "
+            + target_value("redis_memory_max_bytes", " | humanize1024")
+            + "B and nothing it may evict: every write that needs memory fails with OOM.",
+            comment="A master at its limit whose policy evicts nothing: noeviction, or "
+            "volatile-* with no key that has a TTL.",
+        ),
+        Alert(
+            "RedisTooManyConnections",
+            "redis_connected_clients / (redis_config_maxclients or redis_max_clients) > 0.9",
+            "5m",
+            "warning",
+            "Redis {{ $labels.addr }} on {{ $labels.instance }}{in_deployment} uses "
+            "{{ $value | humanizePercentage }} of maxclients",
+            "Redis {{ $labels.addr }} on {{ $labels.instance }}{in_deployment} has "
+            + target_value("redis_connected_clients")
+            + " clients connected, {{ $value | humanizePercentage }} of its maxclients: at the "
+            "limit it refuses new connections (replicas, Sentinels and this exporter "
+            "included).",
+            comment="maxclients from CONFIG GET, else from INFO (Redis 7 lists it there).",
+        ),
+        Alert(
+            "RedisRejectedConnections",
+            "increase(redis_rejected_connections_total[5m]) > 0",
+            "0s",
+            "warning",
+            "Redis {{ $labels.addr }} on {{ $labels.instance }}{in_deployment} rejected "
+            "connections",
+            "Redis {{ $labels.addr }} on {{ $labels.instance }}{in_deployment} rejected about "
+            '{{ printf "%.0f" $value }} connection(s) in the last 5 minutes: maxclients was '
+            "reached, or protected mode refused a client from another host.",
+        ),
+        *by_role(
+            "RedisRdbSaveFailed",
+            "redis_rdb_last_bgsave_status",
+            "1m",
+            "5m",
+            "save its RDB snapshot",
+            "its last background save (BGSAVE) failed, and with stop-writes-on-bgsave-error "
+            "yes (the default) and save points set it refuses every write with MISCONF until "
+            "a save succeeds. "
+            + target_value("redis_rdb_changes_since_last_save")
+            + " changes are not on disk.",
+            "its last background save (BGSAVE) failed; "
+            + target_value("redis_rdb_changes_since_last_save")
+            + " changes are not on disk. From Redis 7.0 a replica that may not write to disk "
+            "crashes on the next write from its master (unless repl-ignore-disk-write-error).",
+        ),
+        *by_role(
+            "RedisAofWriteFailed",
+            "redis_aof_last_write_status",
+            "1m",
+            "5m",
+            "write its append-only file",
+            "its last write to the append-only file failed (disk full, I/O error): it "
+            "refuses every write with MISCONF until a write to the file succeeds.",
+            "its last write to the append-only file failed (disk full, I/O error). From "
+            "Redis 7.0 it crashes on the next write from its master (unless "
+            "repl-ignore-disk-write-error).",
+        ),
+        Alert(
+            "RedisAofRewriteFailed",
+            "redis_aof_last_bgrewrite_status == 0",
+            "5m",
+            "warning",
+            "Redis {{ $labels.addr }} on {{ $labels.instance }}{in_deployment} failed to "
+            "rewrite its append-only file",
+            "The last rewrite (BGREWRITEAOF) of the append-only file of {{ $labels.addr }} on "
+            "{{ $labels.instance }}{in_deployment} failed (status {{ $value }}). Writes go on, "
+            "but the file grows without bound ("
+            + target_value("redis_aof_current_size_bytes", " | humanize1024")
+            + "B now) and a restart replays all of it.",
+        ),
+        Alert(
+            "RedisRepeatedFullResyncs",
+            "increase(redis_replica_resyncs_full[1h]) >= 3",
+            "0s",
+            "warning",
+            "Redis {{ $labels.addr }} on {{ $labels.instance }}{in_deployment} served "
+            '{{ printf "%.0f" $value }} full resyncs in an hour',
+            "Redis {{ $labels.addr }} on {{ $labels.instance }}{in_deployment} sent a full "
+            'copy of its data to replicas about {{ printf "%.0f" $value }} times in the last '
+            "hour (partial resyncs denied so far: "
+            + target_value("redis_replica_partial_resync_denied")
+            + "). Each one forks, writes an RDB and transfers it: a replica is looping "
+            "(output buffer limit, timeout) or the backlog is too small to resume from.",
+            comment="One full resync per replica is a restart or a failover on Redis < 4 (the "
+            "seeds' two replicas: 2); three in an hour is a loop or a backlog too small. `>= 3`, "
+            "not `> 2`: increase() extrapolates, and two resyncs can read 2.03.",
+        ),
+    ),
+)
+
+GROUPS: tuple[Group, ...] = (TOPOLOGY, AVAILABILITY, REPLICATION, SENTINEL, INSTANCE)
 
 HEADER = """\
 Prometheus rules for Redis replication and Redis Sentinel high availability.

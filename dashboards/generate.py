@@ -547,7 +547,7 @@ def dashboard(scope: Scope, uid: str, title: str, description: str, panels: Sequ
 
 
 # --------------------------------------------------------------------------------------
-# The three dashboards
+# The dashboards
 # --------------------------------------------------------------------------------------
 
 
@@ -855,8 +855,8 @@ def replication(s: Scope) -> JSON:
         stat(
             "Replication ID switches in range",
             "Times each instance's second replication offset changed in the range: it "
-            "changes when the instance is promoted or follows a new master (the exporter has "
-            "no full/partial resync counter).",
+            "changes when the instance is promoted or follows a new master (resyncs: the "
+            "next panel).",
             [
                 target(
                     s.by_target(f"changes({s.sel('redis_second_repl_offset')}[$__range])"),
@@ -867,6 +867,24 @@ def replication(s: Scope) -> JSON:
             size=(12, 6),
             steps=thresholds((1, "orange")),
             decimals=0,
+        ),
+        timeseries(
+            "Resyncs",
+            "Resynchronisations each Redis served its replicas, per interval: full (a fork and "
+            "the whole data set sent), partial accepted (resumed from the backlog) and partial "
+            "denied (the backlog no longer held the replica's offset: a full one follows).",
+            [
+                target(
+                    by_host(s, f"increase({s.sel(metric)}[$__rate_interval])"),
+                    host_legend(s, kind),
+                )
+                for metric, kind in (
+                    ("redis_replica_resyncs_full", "full"),
+                    ("redis_replica_partial_resync_accepted", "partial accepted"),
+                    ("redis_replica_partial_resync_denied", "partial denied"),
+                )
+            ],
+            size=(12, 6),
         ),
     ]
     return dashboard(
@@ -1144,10 +1162,211 @@ def sentinel(s: Scope) -> JSON:
     )
 
 
+#: What tells one Redis server from another on the seeds' hosts, where every exporter reads
+#: ``localhost:6379``: the host's exporter (``instance``) and the Redis it reads (``addr``).
+HOST = ("instance", "addr")
+
+
+def by_host(s: Scope, expr: str, *labels: str) -> str:
+    """``max by (cluster, instance, addr, labels...) (expr)``: one series per Redis server."""
+    return f"max by ({s.labels(*HOST, *labels)}) ({expr})"
+
+
+def host_legend(s: Scope, suffix: str = "") -> str:
+    """``{{cluster}} {{instance}} {{addr}} suffix``."""
+    return " ".join(filter(None, (placeholders((*s.deployment, *HOST)), suffix)))
+
+
+def instance(s: Scope) -> JSON:
+    """Redis instance: what redis_exporter's users watch of every server (memory, clients,
+    commands, keys, persistence, slow log), one series per server."""
+
+    def value(metric: str, *labels: str) -> str:
+        return by_host(s, s.sel(metric), *labels)
+
+    def per_second(metric: str, *labels: str) -> str:
+        return by_host(s, f"rate({s.sel(metric)}[$__rate_interval])", *labels)
+
+    def in_range(metric: str) -> str:
+        return by_host(s, f"increase({s.sel(metric)}[$__range])")
+
+    def rates(
+        title: str, description: str, unit: str, *series: tuple[str, str], width: int = 8
+    ) -> JSON:
+        """A graph of counters per second, ``(metric, legend suffix)`` each."""
+        targets = [target(per_second(metric), host_legend(s, kind)) for metric, kind in series]
+        return timeseries(title, description, targets, size=(width, 8), unit=unit)
+
+    def fraction(title: str, description: str, expr: str, width: int, steps: JSON) -> JSON:
+        """A tile per server of ``expr``, a fraction shown in per cent."""
+        targets = [target(expr, host_legend(s), instant=True)]
+        return stat(title, description, targets, size=(width, 8), unit="percentunit", steps=steps)
+
+    hits, misses = "redis_keyspace_hits_total", "redis_keyspace_misses_total"
+    maxclients = f"{s.sel('redis_config_maxclients')} or {s.sel('redis_max_clients')}"
+    panels = [
+        row("Memory and clients"),
+        timeseries(
+            "Memory used vs maxmemory",
+            "Memory Redis allocated (used), what the process holds (RSS), and the maxmemory "
+            "limit where one is set (no line where maxmemory is 0).",
+            [
+                target(value("redis_memory_used_bytes"), host_legend(s, "used")),
+                target(value("redis_memory_used_rss_bytes"), host_legend(s, "rss")),
+                target(value("redis_memory_max_bytes") + " > 0", host_legend(s, "maxmemory")),
+            ],
+            unit="bytes",
+        ),
+        fraction(
+            "Memory used / maxmemory",
+            "used_memory as a fraction of maxmemory, where one is set. At 1 a noeviction or "
+            "volatile-* server refuses writes (RedisMemoryNearMaxmemory, RedisOutOfMemory).",
+            f"{value('redis_memory_used_bytes')} / ({value('redis_memory_max_bytes')} > 0)",
+            12,
+            thresholds((0.9, "orange"), (1, "red")),
+        ),
+        timeseries(
+            "Clients vs maxclients",
+            "Connected clients (replicas, Sentinels and the exporter included), clients "
+            "blocked in BLPOP/XREAD/WAIT..., and maxclients (CONFIG GET, else INFO).",
+            [
+                target(value("redis_connected_clients"), host_legend(s, "connected")),
+                target(value("redis_blocked_clients"), host_legend(s, "blocked")),
+                target(by_host(s, maxclients), host_legend(s, "maxclients")),
+            ],
+        ),
+        rates(
+            "Connections received and rejected",
+            "New connections per second, and those rejected (maxclients reached, or protected "
+            "mode refusing a client from another host: RedisRejectedConnections).",
+            "cps",
+            ("redis_connections_received_total", "received"),
+            ("redis_rejected_connections_total", "rejected"),
+            width=12,
+        ),
+        row("Commands and network"),
+        timeseries(
+            "Commands per second by command",
+            "Calls per second of every command (INFO commandstats).",
+            [target(per_second("redis_commands_total", "cmd"), host_legend(s, "{{cmd}}"))],
+            size=(24, 8),
+            unit="ops",
+        ),
+        rates(
+            "Keyspace hits and misses",
+            "Key lookups per second that found their key (hits) and that did not (misses).",
+            "ops",
+            (hits, "hits"),
+            (misses, "misses"),
+        ),
+        fraction(
+            "Hit ratio in range",
+            "Hits over all key lookups in the selected range (no tile for a server that had "
+            "no lookup, as replicas often have none).",
+            f"{in_range(hits)} / ({in_range(hits)} + {in_range(misses)} > 0)",
+            8,
+            thresholds((0.8, "green"), base="orange"),
+        ),
+        rates(
+            "Network in and out",
+            "Bytes per second Redis read from and wrote to its clients and replicas.",
+            "Bps",
+            ("redis_net_input_bytes_total", "in"),
+            ("redis_net_output_bytes_total", "out"),
+        ),
+        row("Keys"),
+        timeseries(
+            "Keys per database",
+            "Keys in every database that holds any (INFO keyspace).",
+            [target(value("redis_db_keys", "db") + " > 0", host_legend(s, "{{db}}"))],
+            size=(8, 8),
+        ),
+        timeseries(
+            "Keys with a TTL per database",
+            "Keys that will expire, in every database that has any: what a volatile-* "
+            "maxmemory-policy may evict.",
+            [target(value("redis_db_keys_expiring", "db") + " > 0", host_legend(s, "{{db}}"))],
+            size=(8, 8),
+        ),
+        rates(
+            "Expired and evicted keys",
+            "Keys removed per second because their TTL passed (expired) and to stay under "
+            "maxmemory (evicted).",
+            "ops",
+            ("redis_expired_keys_total", "expired"),
+            ("redis_evicted_keys_total", "evicted"),
+        ),
+        row("Persistence"),
+        state_timeline(
+            "Last RDB save and AOF writes",
+            "Whether the last background save, the last write to the append-only file and its "
+            "last rewrite succeeded (RedisRdbSaveFailed, RedisAofWriteFailed, "
+            "RedisAofRewriteFailed); the AOF lanes stay OK where AOF is off.",
+            [
+                target(value("redis_rdb_last_bgsave_status"), host_legend(s, "rdb save")),
+                target(value("redis_aof_last_write_status"), host_legend(s, "aof write")),
+                target(value("redis_aof_last_bgrewrite_status"), host_legend(s, "aof rewrite")),
+            ],
+            mappings=OK_FAIL,
+            size=(12, 8),
+        ),
+        timeseries(
+            "Changes since last save",
+            "Writes not yet in an RDB snapshot: what a restart would lose without AOF.",
+            [target(value("redis_rdb_changes_since_last_save"), host_legend(s))],
+            size=(6, 8),
+        ),
+        stat(
+            "Last successful save",
+            "When each server last saved an RDB snapshot (or started, if it never did).",
+            [
+                target(
+                    value("redis_rdb_last_save_timestamp_seconds") + " * 1000",
+                    host_legend(s),
+                    instant=True,
+                )
+            ],
+            size=(6, 8),
+            unit="dateTimeFromNow",
+            steps=thresholds(base="blue"),
+        ),
+        row("Slow log"),
+        timeseries(
+            "Slow log length",
+            "Entries in the slow log (commands slower than slowlog-log-slower-than, up to "
+            "slowlog-max-len).",
+            [target(value("redis_slowlog_length"), host_legend(s))],
+        ),
+        stat(
+            "Last slow execution",
+            "How long the newest slow log entry took (0 while the slow log is empty).",
+            [
+                target(
+                    value("redis_last_slow_execution_duration_seconds"),
+                    host_legend(s),
+                    instant=True,
+                )
+            ],
+            size=(12, 8),
+            unit="s",
+            steps=thresholds((0.1, "orange"), (1, "red")),
+        ),
+    ]
+    return dashboard(
+        s,
+        "redis-ha-instance",
+        "Redis instance",
+        "Every Redis server as redis_exporter's users watch it: memory, clients, commands, "
+        "keys, persistence and slow log.",
+        panels,
+    )
+
+
 DASHBOARDS = {
     "redis-ha-overview.json": overview,
     "redis-replication.json": replication,
     "redis-sentinel.json": sentinel,
+    "redis-instance.json": instance,
 }
 
 

@@ -23,7 +23,7 @@ from types import TracebackType
 from typing import cast
 
 import redis.asyncio as aioredis
-from redis.exceptions import ResponseError
+from redis.exceptions import NoPermissionError, ResponseError
 
 from redis_ha_exporter.fetch.redis import RedisReplies
 from redis_ha_exporter.parse.info import parse_info_fields, parse_replication, parse_server
@@ -45,7 +45,8 @@ def redis_replies(
     ``CONFIG GET``, ``SLOWLOG LEN``/``GET 1`` and ``LATENCY LATEST``
     (``tests/fixtures/info/record_info_all.py``). ``refused="renamed"``: ``CONFIG`` answers
     what Redis answers once ``rename-command CONFIG ""`` took it away; ``refused="noperm"``:
-    ``CONFIG``, ``SLOWLOG`` and ``LATENCY`` answer what an ACL user without them gets."""
+    ``CONFIG``, ``SLOWLOG`` and ``LATENCY`` answer what an ACL user without them gets (the
+    ``NoPermissionError`` redis-py makes of ``NOPERM``)."""
     here = FIXTURES / "info"
     replies = json.loads((here / recorded).read_text())
     found: dict[Command, object] = {("INFO", "ALL"): (here / info).read_text()}
@@ -63,7 +64,7 @@ def redis_replies(
             if command[0] != "INFO":
                 message = replies["noperm"]["CONFIG GET maxmemory"]["error"]
                 sub = "|".join(command[:2]).lower()
-                found[command] = ResponseError(message.replace("config|get", sub))
+                found[command] = NoPermissionError(message.replace("config|get", sub))
     return found
 
 
@@ -101,9 +102,11 @@ def redis_snapshot(
     )
 
 
-def sentinel_replies(scenario: str = "healthy") -> dict[Command, object]:
+def sentinel_replies(scenario: str = "healthy", denied: str | None = None) -> dict[Command, object]:
     """A Sentinel's replies in ``scenario`` (tests/fixtures/sentinel, RESP2 shapes); an error
-    reply recorded as ``{"error": message}`` becomes the ``ResponseError`` redis-py returns."""
+    reply recorded as ``{"error": message}`` becomes the ``ResponseError`` redis-py returns.
+    ``denied`` (``"INFO"``, ``"SENTINEL MASTERS"``, ``"SENTINEL CKQUORUM"``, …): every such
+    command answers what an ACL user without it gets."""
     here = FIXTURES / "sentinel"
     recorded = json.loads((here / f"{scenario}.resp2.json").read_text())
     server = (FIXTURES / "info" / "redis7-sentinel-server.txt").read_text()
@@ -125,6 +128,12 @@ def sentinel_replies(scenario: str = "healthy") -> dict[Command, object]:
         for name, reply in recorded[key].items():
             error = isinstance(reply, dict) and "error" in reply
             replies[("SENTINEL", sub, name)] = ResponseError(reply["error"]) if error else reply
+    if denied is not None:
+        acl_name = denied.lower().replace(" ", "|")
+        for command in replies:
+            if " ".join(command).startswith(denied):
+                message = f"this user has no permissions to run the '{acl_name}' command"
+                replies[command] = NoPermissionError(message)
     return replies
 
 

@@ -233,6 +233,15 @@ def promtool_lint(text: str) -> list[str]:
     return kept
 
 
+def families_from(command: str) -> set[str]:
+    """The families the catalogue says ``command`` (``"SENTINEL CKQUORUM"``, ``"SLOWLOG GET"``)
+    gives: what a server that refuses it leaves out. They are gauges: family name = sample name.
+    """
+    from redis_ha_exporter.catalogue import CATALOGUE
+
+    return {spec.name for spec in CATALOGUE if spec.source.startswith(command)}
+
+
 def load_script(relative: str, name: str) -> ModuleType:
     """The repository's script ``relative`` (``dashboards/generate.py``) as module ``name``."""
     path = Path(__file__).resolve().parent.parent / relative

@@ -183,9 +183,9 @@ def test_sentinel_counts_from_recorded_replies(scenario: str) -> None:
     ok_slaves, up, ok_sentinels = M1_TABLE[scenario]
     snap = sentinel_snapshot(scenario, SENTINEL)
     assert snap.sentinel is not None
-    (m1,) = [m for m in snap.sentinel.masters if m.master.name == "m1"]
+    (m1,) = [m for m in snap.sentinel.masters if m.name == "m1"]
     reg = registry(snap)
-    where = {"addr": SENTINEL, "master_name": "m1", "master_address": m1.master.address}
+    where = {"addr": SENTINEL, "master_name": "m1", "master_address": m1.address}
     assert reg.get_sample_value("redis_sentinel_master_ok_slaves", where) == ok_slaves
     assert reg.get_sample_value("redis_sentinel_master_ok_sentinels", where) == ok_sentinels
     replicas_up = [

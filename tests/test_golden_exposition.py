@@ -85,8 +85,9 @@ def sentinel_exposition() -> str:
     assert failing.sentinel is not None
     caught.reconcile(
         {
-            m.master.name: MasterView(m.master.address, m.master.config_epoch, True)
+            m.name: MasterView(m.address, m.master.config_epoch, True)
             for m in failing.sentinel.masters
+            if m.master is not None
         },
         2000.5,
     )

@@ -20,6 +20,7 @@ from redis_ha_exporter.families import build_families, registry_of
 from redis_ha_exporter.scrape import Scraper, deadline_from_header
 from redis_ha_exporter.snapshot import Collection
 from redis_ha_exporter.targets import Kind, parse_target
+from support import families_from
 
 REDIS = "10.0.0.1:6379"
 OTHER = "10.0.0.2:6379"
@@ -248,7 +249,10 @@ async def test_refused_commands_are_logged_once_per_target_not_per_scrape(
         (OTHER, "CONFIG GET"),
     ]
     assert "no permissions" in logged[0]["err"]
-    assert all(r.levelno == logging.DEBUG for r in caplog.records if r.__dict__.get("kv"))
+    # An ACL that refuses a command is a grant missing: a warning. A command renamed away or
+    # disabled is the operator's choice: a debug line.
+    levels = [r.levelno for r in caplog.records if r.__dict__.get("kv")]
+    assert levels == [logging.WARNING, logging.DEBUG]
     values = registry(collection)
     assert values.get_sample_value("redis_memory_used_bytes", {"addr": REDIS}) is not None
     assert values.get_sample_value("redis_config_maxmemory", {"addr": REDIS}) is None
@@ -270,6 +274,64 @@ async def test_a_command_refused_again_after_being_allowed_is_logged_again(
         "CONFIG GET",
         "LATENCY LATEST,SLOWLOG GET,SLOWLOG LEN",
     ]
+    await s.close()
+
+
+def sample_names(collection: Collection, addr: str) -> set[str]:
+    return {
+        s.name
+        for m in registry(collection).collect()
+        for s in m.samples
+        if s.labels.get("addr") == addr
+    }
+
+
+def masters(collection: Collection) -> list[tuple[str, str]]:
+    return [
+        (m.name, m.address) for t in collection.targets if t.sentinel for m in t.sentinel.masters
+    ]
+
+
+@pytest.mark.parametrize(
+    "command", ["SENTINEL MASTERS", "SENTINEL SLAVES", "SENTINEL SENTINELS", "SENTINEL CKQUORUM"]
+)
+async def test_a_sentinel_subcommand_denied_by_an_acl_leaves_out_only_its_families(
+    command: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    whole = scraper(FakeNetwork({SENTINEL: FakeServer(sentinel_replies())}), sentinels=(SENTINEL,))
+    full = await whole.collect(2.0)
+    complete = sample_names(full, SENTINEL)
+    denied = FakeServer(sentinel_replies(denied=command))
+    s = scraper(FakeNetwork({SENTINEL: denied}), sentinels=(SENTINEL,))
+    with caplog.at_level(logging.DEBUG, logger="redis_ha_exporter.scrape"):
+        for _ in range(3):
+            collection = await s.collect(2.0)
+            assert up(collection, SENTINEL) == 1
+    assert families_from(command)  # the catalogue names what the subcommand gives
+    assert complete - sample_names(collection, SENTINEL) == families_from(command)
+    assert sample_names(collection, SENTINEL) <= complete
+    (logged,) = refusals(caplog)
+    assert logged["commands"] == command
+    assert f"'{command.lower().replace(' ', '|')}'" in logged["err"]
+    (record,) = [r for r in caplog.records if r.__dict__.get("kv") is logged]
+    assert record.levelno == logging.WARNING
+    # What /sd and /scrape learn from the Sentinel: its masters, whatever it refused.
+    assert masters(collection) == masters(full)
+    await whole.close()
+    await s.close()
+
+
+async def test_info_denied_by_an_acl_is_a_sentinel_that_is_down(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    s = scraper(
+        FakeNetwork({SENTINEL: FakeServer(sentinel_replies(denied="INFO"))}), sentinels=(SENTINEL,)
+    )
+    with caplog.at_level(logging.WARNING, logger="redis_ha_exporter.scrape"):
+        collection = await s.collect(2.0)
+    assert up(collection, SENTINEL) == 0
+    (record,) = [r for r in caplog.records if r.getMessage() == "scrape failed"]
+    assert record.__dict__["kv"]["reason"] == "NoPermissionError"
     await s.close()
 
 

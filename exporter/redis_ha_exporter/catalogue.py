@@ -1561,7 +1561,7 @@ CATALOGUE: tuple[MetricSpec, ...] = (
         C,
         "Monitored masters left out of the exposition by --sentinel.max-masters.",
         ADDR,
-        "SENTINEL MASTERS",
+        "masters beyond --sentinel.max-masters",
         SENTINEL,
     ),
     # --- Sentinel: event stream ---------------------------------------------------------

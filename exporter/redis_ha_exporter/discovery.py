@@ -55,8 +55,8 @@ def target_groups(collection: Collection) -> list[TargetGroup]:
         if state is None:
             continue
         for monitored in state.masters:
-            name = monitored.master.name
-            votes[monitored.master.address][(name, "master")] += 1
+            name = monitored.name
+            votes[monitored.address][(name, "master")] += 1
             for replica in monitored.replicas or ():
                 votes[replica.address][(name, "replica")] += 1
             for peer in monitored.peers or ():
@@ -111,7 +111,7 @@ def reported_addresses(snap: TargetSnapshot) -> set[str]:
     """Every address a Sentinel's snapshot names: masters, replicas, other Sentinels."""
     found: set[str] = set()
     for monitored in snap.sentinel.masters if snap.sentinel is not None else ():
-        found.add(monitored.master.address)
+        found.add(monitored.address)
         found.update(r.address for r in monitored.replicas or ())
         found.update(p.address for p in monitored.peers or ())
     return found

@@ -214,9 +214,8 @@ def add_sentinel(out: FamilyBuilder, addr: str, state: SentinelState, dropped_to
     out.add("redis_sentinel_simulate_failure_flags", info.simulate_failure_flags, addr=addr)
     out.add("redis_sentinel_masters_dropped_total", dropped_total, addr=addr)
     for monitored in state.masters:
-        master = monitored.master
-        name = master.name
-        where = {"addr": addr, "master_name": name, "master_address": master.address}
+        name = monitored.name
+        where = {"addr": addr, "master_name": name, "master_address": monitored.address}
         if monitored.info is not None:
             line = monitored.info
             out.add(
@@ -227,35 +226,43 @@ def add_sentinel(out: FamilyBuilder, addr: str, state: SentinelState, dropped_to
             )
             out.add("redis_sentinel_master_slaves", line.slaves, **where)
             out.add("redis_sentinel_master_sentinels", line.sentinels, **where)
-        out.add(
-            "redis_sentinel_master_ok_slaves", count_ok_slaves(monitored.replicas or ()), **where
-        )
-        out.add(
-            "redis_sentinel_master_ok_sentinels", count_ok_sentinels(monitored.peers or ()), **where
-        )
-        out.add("redis_sentinel_master_config_epoch", master.config_epoch, **where)
-        out.add("redis_sentinel_master_setting_ckquorum", master.quorum, **where)
-        out.add(
-            "redis_sentinel_master_setting_failover_timeout", master.failover_timeout_ms, **where
-        )
-        out.add("redis_sentinel_master_setting_parallel_syncs", master.parallel_syncs, **where)
-        out.add(
-            "redis_sentinel_master_setting_down_after_milliseconds", master.down_after_ms, **where
-        )
-        out.add("redis_sentinel_master_sdown", float(master.sdown), addr=addr, master_name=name)
-        out.add("redis_sentinel_master_odown", float(master.odown), addr=addr, master_name=name)
-        out.add(
-            "redis_sentinel_master_failover_in_progress",
-            float(master.failover_in_progress),
-            addr=addr,
-            master_name=name,
-        )
-        out.add(
-            "redis_sentinel_master_ckquorum_ok",
-            float(monitored.ckquorum.ok),
-            addr=addr,
-            master_name=name,
-        )
+        # A SENTINEL subcommand refused by an ACL leaves out its families, never a made-up 0.
+        if monitored.replicas is not None:
+            out.add("redis_sentinel_master_ok_slaves", count_ok_slaves(monitored.replicas), **where)
+        if monitored.peers is not None:
+            out.add(
+                "redis_sentinel_master_ok_sentinels", count_ok_sentinels(monitored.peers), **where
+            )
+        master = monitored.master
+        if master is not None:
+            out.add("redis_sentinel_master_config_epoch", master.config_epoch, **where)
+            out.add("redis_sentinel_master_setting_ckquorum", master.quorum, **where)
+            out.add(
+                "redis_sentinel_master_setting_failover_timeout",
+                master.failover_timeout_ms,
+                **where,
+            )
+            out.add("redis_sentinel_master_setting_parallel_syncs", master.parallel_syncs, **where)
+            out.add(
+                "redis_sentinel_master_setting_down_after_milliseconds",
+                master.down_after_ms,
+                **where,
+            )
+            at_master = {"addr": addr, "master_name": name}
+            out.add("redis_sentinel_master_sdown", float(master.sdown), **at_master)
+            out.add("redis_sentinel_master_odown", float(master.odown), **at_master)
+            out.add(
+                "redis_sentinel_master_failover_in_progress",
+                float(master.failover_in_progress),
+                **at_master,
+            )
+        if monitored.ckquorum is not None:
+            out.add(
+                "redis_sentinel_master_ckquorum_ok",
+                float(monitored.ckquorum.ok),
+                addr=addr,
+                master_name=name,
+            )
         for replica in monitored.replicas or ():
             at = {"addr": addr, "master_name": name, "replica_address": replica.address}
             out.add("redis_sentinel_replica_up", float(replica_up(replica)), **at)
@@ -277,7 +284,7 @@ def add_events(
     out.add("redis_sentinel_event_stream_up", float(events.stream_up), addr=addr)
     out.add("redis_sentinel_event_stream_reconnects_total", events.reconnects, addr=addr)
     out.add("redis_sentinel_event_parse_errors_total", events.parse_errors, addr=addr)
-    monitored = None if sentinel is None else {m.master.name for m in sentinel.masters}
+    monitored = None if sentinel is None else {m.name for m in sentinel.masters}
     for (master_name, event), count in sorted(events.events.items()):
         if master_name and monitored is not None and master_name not in monitored:
             continue
@@ -314,13 +321,13 @@ def add_events(
                 master_name=name,
             )
     for monitored_master in sentinel.masters if sentinel is not None else ():
-        name = monitored_master.master.name
-        if monitored_master.master.failover_in_progress:
+        master = monitored_master.master  # None: SENTINEL MASTERS refused, the flag unknown
+        if master is not None and master.failover_in_progress:
             out.add(
                 "redis_sentinel_failover_started_timestamp_seconds",
-                events.failovers_in_progress.get(name),
+                events.failovers_in_progress.get(monitored_master.name),
                 addr=addr,
-                master_name=name,
+                master_name=monitored_master.name,
             )
 
 

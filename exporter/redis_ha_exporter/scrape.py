@@ -6,8 +6,11 @@ fails, hangs, refuses auth or sends a reply the parsers reject (``TARGET_ERRORS`
 it fails the collection, so the scrape answers 500 and the log shows the traceback.
 
 A Redis that refuses ``CONFIG``, ``SLOWLOG`` or ``LATENCY`` (renamed away, disabled, denied by an
-ACL) is still up: only those commands' families are missing, and one debug line per target says
-so when a command is first refused, not on every scrape.
+ACL) is still up: only those commands' families are missing, and one line per target says so
+when a command is first refused, not on every scrape (a warning when an ACL refused it, else at
+debug level). A Sentinel whose ACL refuses a ``SENTINEL`` subcommand is up the same way, without
+that subcommand's families. ``INFO`` refused is the one fatal refusal: without it there is no
+role, no mode and nothing to export, so the target is ``redis_up 0``.
 
 What one target reports is bounded twice over: no reply is read past
 :data:`~redis_ha_exporter.fetch.client.MAX_REPLY_BYTES`, and no list in it (commands, error
@@ -27,6 +30,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TypeVar
 
 import redis.asyncio as aioredis
+from redis.exceptions import NoPermissionError
 
 from redis_ha_exporter.catalogue import CONFIG_FIELDS, INFO_FIELDS
 from redis_ha_exporter.fetch.client import TARGET_ERRORS, make_client
@@ -53,6 +57,7 @@ from redis_ha_exporter.parse.info import (
     parse_server,
 )
 from redis_ha_exporter.parse.sentinel import (
+    CkQuorum,
     SentinelMaster,
     parse_ckquorum,
     parse_sentinel_masters,
@@ -103,7 +108,7 @@ def check_entries(
         }
     if sentinel is not None:  # the masters: --sentinel.max-masters
         for monitored in sentinel.masters:
-            name = monitored.master.name
+            name = monitored.name
             counts[f"replicas of {name}"] = len(monitored.replicas or ())
             counts[f"Sentinels of {name}"] = len(monitored.peers or ())
     for what, count in counts.items():
@@ -128,33 +133,65 @@ def deadline_from_header(header: str | None, default: float) -> float:
 
 def assemble_sentinel(
     overview: SentinelOverview,
-    masters: Sequence[SentinelMaster],
+    masters: Sequence[SentinelMaster] | None,
     details: Sequence[MasterReplies],
 ) -> SentinelState:
-    """Parsed ``SENTINEL MASTERS`` + the raw replies about the kept masters → SentinelState
-    (pure; parse errors propagate)."""
+    """Parsed ``SENTINEL MASTERS`` (None: an ACL refused it, and the masters are the ``INFO
+    sentinel`` lines) + the raw replies about the kept masters → SentinelState (pure; parse
+    errors propagate). An error reply to ``SLAVES``/``SENTINELS``, and a ``NOPERM`` one to
+    ``CKQUORUM`` (its other errors mean "no quorum"), leave out what the subcommand gives."""
     info = parse_info_sentinel(parse_info_fields(overview.info))
-    by_name = {m.name: m for m in masters}
+    by_name = {m.name: m for m in masters or ()}
     info_by_name = {m.name: m for m in info.monitored}
-    monitored = tuple(
-        MonitoredMaster(
-            master=by_name[replies.name],
-            info=info_by_name.get(replies.name),
-            replicas=_unless_error(replies.slaves, parse_sentinel_slaves),
-            peers=_unless_error(replies.sentinels, parse_sentinel_sentinels),
-            ckquorum=parse_ckquorum(
-                replies.ckquorum
-                if isinstance(replies.ckquorum, BaseException)
-                else str(replies.ckquorum)
-            ),
+    refused: dict[str, BaseException] = {}
+    if masters is None and isinstance(overview.masters, BaseException):
+        refused["SENTINEL MASTERS"] = overview.masters
+    monitored = []
+    for replies in details:
+        master = by_name.get(replies.name)
+        source = master or info_by_name[replies.name]
+        errors = _refusals(replies)
+        for command, error in errors.items():
+            refused.setdefault(command, error)
+        monitored.append(
+            MonitoredMaster(
+                name=source.name,
+                address=source.address,
+                master=master,
+                info=info_by_name.get(replies.name),
+                replicas=_unless_error(replies.slaves, parse_sentinel_slaves),
+                peers=_unless_error(replies.sentinels, parse_sentinel_sentinels),
+                ckquorum=None if "SENTINEL CKQUORUM" in errors else _ckquorum(replies.ckquorum),
+            )
         )
-        for replies in details
+    known = len(info.monitored) if masters is None else len(masters)
+    return SentinelState(
+        info=info, masters=tuple(monitored), dropped=known - len(details), refused=refused
     )
-    return SentinelState(info=info, masters=monitored, dropped=len(masters) - len(details))
 
 
 def _unless_error(reply: object, parse: Callable[[object], _T]) -> _T | None:
     return None if isinstance(reply, BaseException) else parse(reply)
+
+
+def _refusals(replies: MasterReplies) -> dict[str, BaseException]:
+    """The error replies about one master that leave families out: any to ``SLAVES`` and
+    ``SENTINELS``; to ``CKQUORUM`` only ``NOPERM`` (``NOQUORUM`` and the rest are its verdict)."""
+    sent = {
+        "SENTINEL SLAVES": replies.slaves,
+        "SENTINEL SENTINELS": replies.sentinels,
+        "SENTINEL CKQUORUM": replies.ckquorum,
+    }
+    return {
+        command: reply
+        for command, reply in sent.items()
+        if isinstance(reply, NoPermissionError)
+        or (isinstance(reply, BaseException) and command != "SENTINEL CKQUORUM")
+    }
+
+
+def _ckquorum(reply: object) -> CkQuorum:
+    return parse_ckquorum(reply if isinstance(reply, BaseException) else str(reply))
 
 
 def assemble_instance(fields: Mapping[str, str], replies: RedisReplies) -> Instance:
@@ -165,10 +202,10 @@ def assemble_instance(fields: Mapping[str, str], replies: RedisReplies) -> Insta
         "SLOWLOG GET": replies.slowlog_get,
         "LATENCY LATEST": replies.latency_latest,
     }
-    refused = {name: str(r) for name, r in admin.items() if isinstance(r, BaseException)}
+    refused = {name: r for name, r in admin.items() if isinstance(r, BaseException)}
     config_error = next((r for r in replies.config if isinstance(r, BaseException)), None)
     if config_error is not None:
-        refused["CONFIG GET"] = str(config_error)
+        refused["CONFIG GET"] = config_error
     return Instance(
         stats=parse_instance_stats(fields, INFO_FIELDS),
         config=None
@@ -184,10 +221,22 @@ def assemble_instance(fields: Mapping[str, str], replies: RedisReplies) -> Insta
 async def fetch_sentinel_state(
     client: aioredis.Redis, max_masters: int
 ) -> tuple[str, SentinelState]:
-    """Two round trips: overview, then the kept masters' details. Returns (INFO server, state)."""
+    """Two round trips: overview, then the kept masters' details. Returns (INFO server, state).
+
+    ``SENTINEL MASTERS`` refused by an ACL: the masters are named by ``INFO sentinel``; any other
+    error reply to it (not a Sentinel after all) is raised."""
     overview = await fetch_overview(client)
-    masters = sorted(parse_sentinel_masters(overview.masters), key=lambda m: m.name)
-    details = await fetch_masters(client, [m.name for m in masters[:max_masters]])
+    masters: list[SentinelMaster] | None = None
+    if isinstance(overview.masters, NoPermissionError):
+        names = sorted(
+            m.name for m in parse_info_sentinel(parse_info_fields(overview.info)).monitored
+        )
+    elif isinstance(overview.masters, BaseException):
+        raise overview.masters
+    else:
+        masters = sorted(parse_sentinel_masters(overview.masters), key=lambda m: m.name)
+        names = [m.name for m in masters]
+    details = await fetch_masters(client, names[:max_masters])
     return overview.server, assemble_sentinel(overview, masters, details)
 
 
@@ -307,18 +356,26 @@ class Scraper:
         )
         if snap.instance is not None:
             self._note_refusals(snap.addr, snap.instance.refused)
+        elif snap.sentinel is not None:
+            self._note_refusals(snap.addr, snap.sentinel.refused)
         return snap
 
-    def _note_refusals(self, addr: str, refused: Mapping[str, str]) -> None:
-        """One debug line when a command is refused that was not refused last time."""
+    def _note_refusals(self, addr: str, refused: Mapping[str, BaseException]) -> None:
+        """One line when a command is refused that was not refused last time: a warning when an
+        ACL refused it (``NOPERM``: the user lacks a grant), else (renamed away, disabled) at
+        debug level."""
         before = self._refused.get(addr, frozenset())
         now = frozenset(refused)
         self._refused[addr] = now
         new = sorted(now - before)
         if new:
-            log.debug(
+            denied = [c for c in new if isinstance(refused[c], NoPermissionError)]
+            log.log(
+                logging.WARNING if denied else logging.DEBUG,
                 "commands refused: their metrics are left out",
-                extra=kv(addr=addr, commands=",".join(new), err=refused[new[0]][:200]),
+                extra=kv(
+                    addr=addr, commands=",".join(new), err=str(refused[(denied or new)[0]])[:200]
+                ),
             )
 
     async def cancel(self) -> None:

@@ -24,24 +24,31 @@ from redis_ha_exporter.targets import Target
 class MonitoredMaster:
     """Everything one Sentinel says about one master it monitors.
 
-    ``replicas``/``peers`` are None when the Sentinel refused ``SENTINEL SLAVES``/``SENTINELS``.
+    ``name`` and ``address`` come from ``SENTINEL MASTERS``, or from the ``INFO sentinel`` line
+    when an ACL refused ``SENTINEL MASTERS`` (``master`` is then None). ``replicas``/``peers``
+    are None when the Sentinel refused ``SENTINEL SLAVES``/``SENTINELS``, ``ckquorum`` when an
+    ACL refused ``SENTINEL CKQUORUM``.
     """
 
-    master: SentinelMaster
+    name: str
+    address: str
+    master: SentinelMaster | None
     info: InfoMaster | None
     replicas: tuple[SentinelReplica, ...] | None
     peers: tuple[SentinelPeer, ...] | None
-    ckquorum: CkQuorum
+    ckquorum: CkQuorum | None
 
 
 @dataclass(frozen=True)
 class SentinelState:
     """A Sentinel's view: its INFO, and the masters kept under ``--sentinel.max-masters``
-    (``dropped``: how many were left out of this collection)."""
+    (``dropped``: how many were left out of this collection). ``refused`` names each
+    ``SENTINEL`` subcommand the Sentinel refused with the error it gave."""
 
     info: SentinelInfo
     masters: tuple[MonitoredMaster, ...]
     dropped: int
+    refused: Mapping[str, BaseException] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -51,7 +58,8 @@ class Instance:
     ``config`` (``CONFIG GET`` parameter → number), ``slowlog_length``, ``slowlog`` (the newest
     entry, or none) and ``latency`` (``LATENCY LATEST``) are None when the command was refused
     (renamed away, disabled, denied by an ACL) or not sent; ``refused`` names each refused
-    command with the error the server gave.
+    command with the error the server gave (as redis-py raised it: ``NoPermissionError`` for
+    an ACL).
     """
 
     stats: InstanceStats
@@ -59,7 +67,7 @@ class Instance:
     slowlog_length: int | None = None
     slowlog: tuple[SlowlogEntry, ...] | None = None
     latency: tuple[LatencySpike, ...] | None = None
-    refused: Mapping[str, str] = field(default_factory=dict)
+    refused: Mapping[str, BaseException] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

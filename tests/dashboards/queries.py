@@ -5,7 +5,8 @@ variables) with its variables substituted; :func:`default_variables` gives every
 ``All`` value; :func:`failover_only_titles` and :func:`alert_only_titles` name the panels the
 generator marks as legitimately empty (their descriptions end with the generator's
 ``FAILOVER_NOTE`` / ``ALERT_NOTE``). For the live tests, :func:`emptiness` says why a query shows
-nothing in a real Prometheus and :func:`eventually_nothing` retries a survey of them.
+nothing in a real Prometheus, :func:`eventually_nothing` retries a survey of them, and
+:func:`use_like_an_application` gives a fresh topology what the "Redis instance" dashboard shows.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 
 from harness.process import wait_for
 from harness.stack import Prometheus, StackError
+from harness.topology import Topology
 from support import load_dashboard_generator
 
 JSON = dict[str, Any]
@@ -186,3 +188,37 @@ def eventually_nothing(find: Callable[[], dict[str, str]], timeout: float) -> di
     with contextlib.suppress(AssertionError):
         wait_for(nothing, timeout=timeout, interval=1.0)
     return last
+
+
+#: Keys :func:`use_like_an_application` writes to each group's master; every other one has a TTL.
+APPLICATION_KEYS = 20
+#: The maxmemory it sets on every Redis server: far above what the tests store.
+APPLICATION_MAXMEMORY = "256mb"
+
+
+def use_like_an_application(topology: Topology) -> None:
+    """What a fresh test topology lacks and production has, for the "Redis instance" panels:
+    a ``maxmemory`` on every Redis server, keys (half of them with a TTL of an hour) written to
+    each group's master and replicated, and on every server a lookup that hits and one that
+    misses. Call it once Prometheus scrapes the topology: the hit ratio counts the lookups made
+    inside its range."""
+    for node in topology.redis:
+        with node.client() as client:
+            client.config_set("maxmemory", APPLICATION_MAXMEMORY)
+    for group in topology.groups:
+        with topology.master_of_group(group).client() as client:
+            for i in range(APPLICATION_KEYS):
+                client.set(f"app:{i}", "v", ex=3600 if i % 2 else None)
+
+    def replicated() -> bool:
+        for node in topology.redis:
+            with node.client() as client:
+                if client.dbsize() != APPLICATION_KEYS:
+                    return False
+        return True
+
+    wait_for(replicated, timeout=30)
+    for node in topology.redis:
+        with node.client() as client:
+            client.get("app:0")
+            client.get("app:no-such-key")

@@ -35,7 +35,12 @@ from support import load_dashboard_generator, require_tool, run_tool
 
 ROOT = Path(__file__).resolve().parents[2]
 DASHBOARDS = ROOT / "dashboards"
-NAMES = ("redis-ha-overview.json", "redis-replication.json", "redis-sentinel.json")
+NAMES = (
+    "redis-ha-overview.json",
+    "redis-replication.json",
+    "redis-sentinel.json",
+    "redis-instance.json",
+)
 DATASOURCE = {"type": "prometheus", "uid": "${datasource}"}
 BUILTIN_VARIABLES = {"__rate_interval", "__interval", "__range", "__range_s", "__all"}
 ALERTS_LABELS = {"alertname", "alertstate", "severity"}

@@ -22,14 +22,12 @@ another one).
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import grp
 import os
 import pwd
 import re
 import secrets
-import shlex
 import shutil
 import stat
 import subprocess
@@ -46,9 +44,14 @@ import yaml
 from deploy.test_systemd_units import (
     MAX_EXPOSURE,
     SYSTEMD_DIR,
+    basic_auth,
+    effective,
     exposure,
+    files_read,
     make_root,
     settings,
+    start_like_systemd,
+    unreadable_files,
     verify,
 )
 from harness.exporter import ExporterProcess, Samples
@@ -394,12 +397,7 @@ def test_the_units_are_the_shipped_ones(deployment: Deployment) -> None:
 
 def test_the_drop_ins_leave_the_hardening_alone(deployment: Deployment) -> None:
     """Only what the exporter reads and where it listens: no key of the shipped hardening."""
-    allowed = {
-        ("Unit", "After"),
-        ("Service", "LoadCredential"),
-        ("Service", "WorkingDirectory"),
-        ("Service", "ExecStart"),
-    }
+    allowed = {("Unit", "After"), ("Service", "LoadCredential"), ("Service", "ExecStart")}
     for unit in (PLAIN, TEMPLATE_INSTANCE):
         dropin = deployment.root / f"etc/systemd/system/{unit}.d/ansible.conf"
         keys = {
@@ -408,6 +406,19 @@ def test_the_drop_ins_leave_the_hardening_alone(deployment: Deployment) -> None:
             for key in settings(dropin, section)
         }
         assert keys <= allowed, f"{unit}: {keys - allowed}"
+
+
+@pytest.mark.parametrize("unit", [PLAIN, TEMPLATE_INSTANCE])
+def test_the_installed_units_name_only_credentials(unit: str, deployment: Deployment) -> None:
+    """With its drop-in, every file the exporter is told to read is a copy in ``%d``."""
+    unit_dir = deployment.root / "etc/systemd/system"
+    shipped = settings(unit_dir / ("redis-ha-exporter@.service" if "@" in unit else unit))
+    service = effective(shipped, [settings(unit_dir / f"{unit}.d/ansible.conf")])
+    assert unreadable_files(service) == []
+    assert [name for name, _ in files_read(service)] == [
+        "--config.file",
+        *(["--web.config.file"] if unit == PLAIN else []),
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -440,62 +451,6 @@ def test_the_installed_units_are_as_hardened_as_the_shipped_ones(
 
 
 # --- running what was installed ------------------------------------------------------------------
-
-
-def effective(unit_file: Path, dropin: Path) -> dict[str, list[str]]:
-    """The ``[Service]`` settings of a unit with its drop-in applied: a drop-in's empty
-    assignment (``ExecStart=``) clears the list, later values add to it."""
-    merged = settings(unit_file)
-    for key, values in settings(dropin).items():
-        if "" in values:
-            cleared = len(values) - 1 - values[::-1].index("")
-            merged[key] = values[cleared + 1 :]
-        else:
-            merged[key] = merged.get(key, []) + values
-    return merged
-
-
-@contextlib.contextmanager
-def start_like_systemd(root: Path, unit: str, workdir: Path) -> Iterator[ExporterProcess]:
-    """Start ``unit`` from ``root`` the way systemd would: its credentials (``LoadCredential=``)
-    copied into a fresh ``%d``, the working directory, environment file and ``ExecStart=`` of the
-    unit and its drop-in with ``%d``, ``%i`` and ``${VAR}`` expanded, the program from ``root``."""
-    instance = unit.partition("@")[2].removesuffix(".service")
-    unit_file = root / "etc/systemd/system" / ("redis-ha-exporter@.service" if instance else unit)
-    service = effective(unit_file, root / f"etc/systemd/system/{unit}.d/ansible.conf")
-    credentials = workdir / "credentials" / unit
-    credentials.mkdir(parents=True)
-    for entry in service["LoadCredential"]:
-        name, _, source = entry.partition(":")
-        shutil.copy(root / source.replace("%i", instance).lstrip("/"), credentials / name)
-        (credentials / name).chmod(0o400)
-    env: dict[str, str] = {}
-    for path in service.get("EnvironmentFile", []):
-        text = (root / path.replace("%i", instance).lstrip("/")).read_text()
-        for line in text.splitlines():
-            key, _, value = line.partition("=")
-            env[key] = value
-    (command,) = service["ExecStart"]
-    expanded = command.replace("%d", str(credentials)).replace("%i", instance)
-    argv = [re.sub(r"\$\{(\w+)\}", lambda m: env[m.group(1)], arg) for arg in shlex.split(expanded)]
-    argv[0] = str(root / argv[0].lstrip("/"))
-    (cwd,) = service["WorkingDirectory"]
-    port = int(next(a for a in argv if a.startswith("--web.listen-address=")).rsplit(":", 1)[1])
-    log = workdir / f"{unit}.log"
-    proc = spawn(
-        argv, log, cwd=Path(cwd.replace("%d", str(credentials))), env={**os.environ, **env}
-    )
-    try:
-        exporter = ExporterProcess(proc, port, log)
-        exporter.wait_healthy()
-        yield exporter
-    finally:
-        terminate([proc])
-
-
-def basic_auth(user: str, password: str) -> dict[str, str]:
-    token = base64.b64encode(f"{user}:{password}".encode()).decode()
-    return {"Authorization": f"Basic {token}"}
 
 
 @pytest.fixture(scope="module")

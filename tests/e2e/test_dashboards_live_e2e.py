@@ -1,10 +1,12 @@
-"""End to end: every panel of the three Grafana dashboards shows data from a real topology.
+"""End to end: every panel of the Grafana dashboards shows data from a real topology.
 
 A real Prometheus scrapes one exporter per host (job ``redis_exporter``) and evaluates the
-shipped alert rules (``for:`` shortened, for the "Alerts firing" panels). Every query of the
-committed dashboard JSON — panel targets, the failover annotation and the variables' queries —
-is sent, variables substituted, to ``/api/v1/query`` and must succeed with a non-empty result
-(a result of only NaN counts as empty: Grafana shows no value):
+shipped alert rules (``for:`` shortened, for the "Alerts firing" panels); the topology is used as
+an application would (``use_like_an_application``: a maxmemory, keys with and without a TTL,
+lookups), so that the "Redis instance" panels have memory limits, keys and hits to show. Every
+query of the committed dashboard JSON — panel targets, the failover annotation and the
+variables' queries — is sent, variables substituted, to ``/api/v1/query`` and must succeed with a
+non-empty result (a result of only NaN counts as empty: Grafana shows no value):
 
 - on the healthy topology, except the panels the dashboards mark "Empty until a failover has
   happened." / "Empty while no Redis alert fires." (``failover_only_titles`` /
@@ -33,6 +35,7 @@ from dashboards.queries import (
     failover_only_titles,
     panel_queries,
     report,
+    use_like_an_application,
 )
 from harness.process import wait_for
 from harness.stack import (
@@ -47,7 +50,12 @@ pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
 DASHBOARDS = ROOT / "dashboards"
-NAMES = ("redis-ha-overview.json", "redis-replication.json", "redis-sentinel.json")
+NAMES = (
+    "redis-ha-overview.json",
+    "redis-replication.json",
+    "redis-sentinel.json",
+    "redis-instance.json",
+)
 GROUP = "app-cache"
 #: Grafana's built-ins for a 10-minute range at 1 s scrapes ($__rate_interval >= 4 scrapes).
 INTERVALS = {"__rate_interval": "30s", "__interval": "15s", "__range": "10m", "__range_s": "600"}
@@ -99,6 +107,7 @@ def monitored(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MonitoredTop
     tmp = tmp_path_factory.mktemp("dashboards")
     rules = write_short_rules(tmp, 30)
     with monitored_topology(tmp, groups=(GROUP,), rule_files=[rules]) as stack:
+        use_like_an_application(stack.topo)
         yield stack
 
 

@@ -41,6 +41,7 @@ from dashboards.queries import (
     failover_only_titles,
     panel_queries,
     report,
+    use_like_an_application,
 )
 from harness.process import wait_for
 from harness.stack import (
@@ -165,6 +166,8 @@ def watch(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Watch]:
         hosts = {"single": 6, "global": 6, "dc1": 3, "dc2": 3}
         for name, prometheus in {"single": single, "global": global_, **leaves}.items():
             wait_settled(prometheus, hosts[name])
+        for topo in topologies.values():
+            use_like_an_application(topo)
         yield Watch(topologies, single, leaves, global_, alertmanagers, webhooks)
 
 

@@ -24,11 +24,11 @@ from typing import Any, cast
 import pytest
 import redis.asyncio as aioredis
 from prometheus_client import CollectorRegistry
-from redis.exceptions import ConnectionError, ResponseError
+from redis.exceptions import ConnectionError, NoPermissionError, ResponseError
 
 from redis_ha_exporter.events import subscriber as subscriber_module
 from redis_ha_exporter.events.state import EventState
-from redis_ha_exporter.events.subscriber import WARN_EVERY, EventStreams, EventSubscriber
+from redis_ha_exporter.events.subscriber import REFUSED, WARN_EVERY, EventStreams, EventSubscriber
 from redis_ha_exporter.families import build_families, registry_of
 from redis_ha_exporter.snapshot import Collection
 from redis_ha_exporter.targets import Kind, Target, parse_target
@@ -84,6 +84,7 @@ class Session:
 
     ``messages`` are returned by successive ``get_message`` calls (``None``: an empty poll);
     after them the connection drops (``end="drop"``) or stays silent (``end="silence"``).
+    ``deny`` names a command the Sentinel's ACL refuses (``"psubscribe"``, ``"ping"``).
     """
 
     refuse: bool = False
@@ -93,6 +94,13 @@ class Session:
     messages: Sequence[Message] = ()
     end: str = "drop"
     answer_ping: bool = True
+    deny: str | None = None
+
+    def reply(self, command: str, reply: Message) -> Message | NoPermissionError:
+        """``reply``, or the ``NOPERM`` redis-py raises when the ACL refuses ``command``."""
+        if command == self.deny:
+            return NoPermissionError(f"this user has no permissions to run the '{command}' command")
+        return reply
 
 
 class FakePubSub:
@@ -100,7 +108,8 @@ class FakePubSub:
         self.session = session
         self.sentinel = sentinel
         self.script = list(session.messages)
-        self.pending: list[Message] = []
+        self.pending: list[Message | NoPermissionError] = []
+        self.confirmation: Message | NoPermissionError = None  # the reply to PSUBSCRIBE
         self.pings: list[float] = []
         self.polls: list[float] = []  # the timeout of every get_message
         self.patterns: tuple[str, ...] = ()
@@ -113,17 +122,22 @@ class FakePubSub:
         if self.session.refuse:
             raise ConnectionError(f"Error 111 connecting to {ADDR}. Connection refused.")
         self.patterns = patterns
+        confirmed = {"type": "psubscribe", "pattern": None, "channel": patterns[0], "data": 1}
+        self.confirmation = self.session.reply("psubscribe", confirmed)
 
     async def get_message(self, timeout: float | None = 0.0) -> Message:
         assert timeout, "get_message without a timeout spins"
         assert self.patterns, "reading before subscribing"
         await REAL_SLEEP(0)
+        if self.confirmation is not None:  # read first, as a real connection reads it
+            confirmation, self.confirmation = self.confirmation, None
+            return _raised(confirmation)
         if not self.polls:
             self.sentinel.seen_connected.append(self.sentinel.view())
             self.sentinel.reading.set()
         self.polls.append(timeout)
         if self.pending:
-            return self.pending.pop(0)
+            return _raised(self.pending.pop(0))
         if self.script:
             message = self.script.pop(0)
             if message is None:
@@ -137,10 +151,17 @@ class FakePubSub:
     async def ping(self) -> None:
         self.pings.append(self.sentinel.clock.now)
         if self.session.answer_ping:
-            self.pending.append(PONG)
+            self.pending.append(self.session.reply("ping", PONG))
 
     async def aclose(self) -> None:
         self.closed = True
+
+
+def _raised(reply: Message | NoPermissionError) -> Message:
+    """What ``get_message`` does with a reply: an error reply is raised."""
+    if isinstance(reply, NoPermissionError):
+        raise reply
+    return reply
 
 
 class FakeSentinelClient:
@@ -514,3 +535,63 @@ async def test_a_redis_target_found_to_be_a_sentinel_gets_an_event_stream() -> N
     off = EventStreams([], ring_size=8, max_masters=10, enabled=False)
     off.learn(Collection((as_redis,), 1))
     assert off.states == {}
+
+
+# --- an ACL that refuses what the stream sends --------------------------------------------
+
+
+def refusals(caplog: pytest.LogCaptureFixture, command: str) -> list[logging.LogRecord]:
+    return [r for r in caplog.records if r.msg == REFUSED[command]]
+
+
+async def test_psubscribe_refused_leaves_the_stream_down_says_so_once_and_backs_off(
+    run: Play, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.DEBUG, logger="redis_ha_exporter.events.subscriber"):
+        result = await run([Session(deny="psubscribe")] * 8, waits=8, backoff_max=1.0)
+    first, *again = refusals(caplog, "PSUBSCRIBE")
+    assert first.levelno == logging.WARNING
+    assert "no permissions to run the 'psubscribe' command" in first.__dict__["kv"]["err"]
+    assert [r.levelno for r in again] == [logging.DEBUG] * 7
+    assert lost(caplog) == []
+    assert all(0.5 <= r <= 1.0 for r in ratios(result.backoff.delays, 0.2, 1.0))  # capped
+    assert result.backoff.seen == [(False, 0)] * 8
+    assert result.sentinel.seen_connected == []  # never read past the refusal
+    assert all(c.commands == [] for c in result.sentinel.clients)
+    assert result.value("redis_sentinel_event_stream_up") == 0
+
+
+async def test_psubscribe_refused_again_after_a_subscription_is_a_warning_again(
+    run: Play, caplog: pytest.LogCaptureFixture
+) -> None:
+    sessions = [Session(deny="psubscribe"), Session(), Session(deny="psubscribe")]
+    with caplog.at_level(logging.DEBUG, logger="redis_ha_exporter.events.subscriber"):
+        await run(sessions, waits=3)
+    levels = [r.levelno for r in refusals(caplog, "PSUBSCRIBE")]
+    assert levels == [logging.WARNING, logging.WARNING]
+
+
+async def test_a_refused_ping_keeps_the_stream_without_noticing_silence(
+    run: Play, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.DEBUG, logger="redis_ha_exporter.events.subscriber"):
+        result = await run([Session(messages=[None] * 30, deny="ping")] * 2, waits=2)
+    for client in result.sentinel.clients:
+        assert len(client.pubsub_.pings) == 1  # refused, and not sent again that session
+    assert [r.levelno for r in refusals(caplog, "PING")] == [logging.WARNING, logging.DEBUG]
+    assert lost(caplog) == ["ConnectionError"] * 2  # the scripted drops, never a stall
+    assert result.sentinel.seen_connected == [(True, 0), (True, 1)]
+
+
+async def test_sentinel_masters_refused_by_an_acl_is_said_once(
+    run: Play, caplog: pytest.LogCaptureFixture
+) -> None:
+    denied = NoPermissionError("this user has no permissions to run the 'sentinel|masters' command")
+    with caplog.at_level(logging.DEBUG, logger="redis_ha_exporter.events.subscriber"):
+        result = await run([Session(masters=denied)] * 3, waits=3)
+    assert [r.levelno for r in refusals(caplog, "SENTINEL MASTERS")] == [
+        logging.WARNING,
+        logging.DEBUG,
+        logging.DEBUG,
+    ]
+    assert result.sentinel.seen_connected == [(True, 0), (True, 1), (True, 2)]

@@ -19,6 +19,12 @@ A silent Sentinel (``SIGSTOP``, a cut network) is noticed by our own ``PING`` ev
 ``ping_interval`` seconds: a bare ``PING``, since the ``PING <arg>`` of redis-py's health check
 is rejected by Sentinels before 7.0 while subscribed. The scrape path only reads
 ``EventState.snapshot()``; nothing here can block a scrape.
+
+A Sentinel whose ACL refuses what the stream needs costs only what needs it, and says so once
+per Sentinel (a warning; the same refusal again is a debug line): ``PSUBSCRIBE *`` (the command
+or the channels) refused leaves the stream down, retried with the same capped backoff;
+``SENTINEL MASTERS`` refused, no reconciling after a reconnect; ``PING`` refused, no noticing a
+silent Sentinel.
 """
 
 from __future__ import annotations
@@ -32,7 +38,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 
 import redis.asyncio as aioredis
-from redis.exceptions import ResponseError
+from redis.exceptions import NoPermissionError, ResponseError
 
 from redis_ha_exporter.events.state import EventSnapshot, EventState, MasterView
 from redis_ha_exporter.fetch.client import TARGET_ERRORS, make_client
@@ -54,6 +60,14 @@ WARN_EVERY = 60.0
 
 class StreamStalled(ConnectionError):
     """The Sentinel did not answer our PING in time."""
+
+
+#: What the log says when the Sentinel refuses a command the stream sends: what is lost.
+REFUSED = {
+    "PSUBSCRIBE": "event stream refused: no events until the Sentinel allows PSUBSCRIBE *",
+    "SENTINEL MASTERS": "cannot reconcile: SENTINEL MASTERS refused",
+    "PING": "PING refused: a Sentinel that falls silent goes unnoticed",
+}
 
 
 def subscription_client(target: Target, timeout: float) -> aioredis.Redis:
@@ -85,6 +99,7 @@ class EventSubscriber:
         self._client_factory = client_factory
         self._task: asyncio.Task[None] | None = None
         self._subscribed = False
+        self._refused: set[str] = set()  # the commands whose refusal was logged as a warning
 
     def start(self) -> None:
         self._task = asyncio.create_task(self.run(), name=f"events {self.target.addr}")
@@ -115,7 +130,9 @@ class EventSubscriber:
             except Exception as exc:  # _session ends only by raising or being cancelled
                 if self.state.stream_up:
                     self.state.mark_disconnected(time.time())
-                if isinstance(exc, TARGET_ERRORS):
+                if isinstance(exc, NoPermissionError) and not self._subscribed:
+                    self._note_refused("PSUBSCRIBE", exc, retry_in=round(backoff, 2))
+                elif isinstance(exc, TARGET_ERRORS):
                     if self._subscribed:  # a session that got going starts the backoff over
                         backoff, failures = self.backoff_initial, 0
                     failures += 1
@@ -149,9 +166,11 @@ class EventSubscriber:
         try:
             async with asyncio.timeout(self.connect_timeout):
                 await pubsub.psubscribe("*")
+                await _confirmed(pubsub)
                 masters = await self._read_masters(client)
             self.state.mark_connected(time.time())
             self._subscribed = True
+            self._refused.discard("PSUBSCRIBE")
             if masters is not None:
                 self._reconcile(masters)
             log.info("event stream subscribed", extra=kv(addr=self.target.addr))
@@ -162,16 +181,21 @@ class EventSubscriber:
             with contextlib.suppress(*TARGET_ERRORS):
                 await client.aclose()
 
+    def _note_refused(self, command: str, exc: Exception, **more: object) -> None:
+        """Log that the Sentinel refused ``command``: a warning the first time, then debug."""
+        level = logging.DEBUG if command in self._refused else logging.WARNING
+        self._refused.add(command)
+        log.log(
+            level, REFUSED[command], extra=kv(addr=self.target.addr, err=str(exc)[:200], **more)
+        )
+
     async def _read_masters(self, client: aioredis.Redis) -> dict[str, MasterView] | None:
-        """``SENTINEL MASTERS`` as the event state reads it; None (and a warning) when refused:
-        not a Sentinel after all, or an ACL without it."""
+        """``SENTINEL MASTERS`` as the event state reads it; None when refused (not a Sentinel
+        after all, or an ACL without it)."""
         try:
             reply = await client.execute_command("SENTINEL", "MASTERS")  # type: ignore[no-untyped-call]
         except ResponseError as exc:
-            log.warning(
-                "cannot reconcile: SENTINEL MASTERS refused",
-                extra=kv(addr=self.target.addr, err=str(exc)[:200]),
-            )
+            self._note_refused("SENTINEL MASTERS", exc)
             return None
         return {
             m.name: MasterView(m.address, m.config_epoch, m.failover_in_progress)
@@ -192,8 +216,16 @@ class EventSubscriber:
         is refused) reads the new config epochs after a ``+switch-master``."""
         last_heard = time.monotonic()
         ping_sent: float | None = None
+        pinging = True
         while True:
-            message = await pubsub.get_message(timeout=1.0)
+            try:
+                message = await pubsub.get_message(timeout=1.0)
+            except NoPermissionError as exc:  # the reply to our PING: the only command we send
+                if ping_sent is None:
+                    raise
+                self._note_refused("PING", exc)
+                pinging, ping_sent = False, None
+                continue
             now = time.monotonic()
             if message is not None:
                 last_heard, ping_sent = now, None
@@ -206,7 +238,7 @@ class EventSubscriber:
                 continue
             if ping_sent is not None and now - ping_sent > self.ping_interval:
                 raise StreamStalled(f"no reply to PING within {self.ping_interval:.0f}s")
-            if ping_sent is None and now - last_heard > self.ping_interval:
+            if pinging and ping_sent is None and now - last_heard > self.ping_interval:
                 await pubsub.ping()
                 ping_sent = now
 
@@ -221,6 +253,14 @@ class EventSubscriber:
             log.debug("unparsable event", extra=kv(addr=self.target.addr, channel=channel[:64]))
             return
         self.state.apply(event, time.time())
+
+
+async def _confirmed(pubsub: aioredis.client.PubSub) -> None:
+    """Wait for the Sentinel's reply to ``PSUBSCRIBE``: the first message of the connection.
+    A refusal (``NOPERM``: an ACL without ``psubscribe`` or the channels) is raised here, before
+    the stream counts as up."""
+    while await pubsub.get_message(timeout=1.0) is None:
+        pass
 
 
 class EventStreams:

@@ -4,6 +4,10 @@
 2. for every monitored master kept: ``SENTINEL SLAVES``, ``SENTINEL SENTINELS``,
    ``SENTINEL CKQUORUM`` (errors kept in place, so one master's failure spoils nothing else).
 
+An error reply to ``INFO`` is raised: without it there is nothing to read, and the Sentinel is
+down for us. Every ``SENTINEL`` reply may be an error (an ACL that refuses the subcommand): it
+stays in its place for the caller to judge.
+
 Sentinel has no ``SELECT`` and no databases; commands are sent as ``SENTINEL <SUB>`` so redis-py
 applies none of its reply callbacks and the parsers see RESP2 lists (or RESP3 maps) as sent.
 """
@@ -24,7 +28,7 @@ class SentinelOverview:
 
     server: str
     info: str
-    masters: object
+    masters: object  # or the exception the Sentinel answered
 
 
 @dataclass(frozen=True)
@@ -39,8 +43,15 @@ class MasterReplies:
 
 async def fetch_overview(client: aioredis.Redis) -> SentinelOverview:
     server, info, masters = await pipelined(
-        client, ("INFO", "server"), ("INFO", "sentinel"), ("SENTINEL", "MASTERS")
+        client,
+        ("INFO", "server"),
+        ("INFO", "sentinel"),
+        ("SENTINEL", "MASTERS"),
+        raise_on_error=False,
     )
+    for reply in (server, info):
+        if isinstance(reply, BaseException):
+            raise reply
     return SentinelOverview(server=str(server), info=str(info), masters=masters)
 
 
