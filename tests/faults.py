@@ -39,6 +39,21 @@ WATCHED = (
 Values = dict[str, float]
 
 
+def up(addr: str) -> str:
+    """The key of ``addr``'s ``redis_up`` in :class:`Values`."""
+    return f'redis_up{{addr="{addr}"}}'
+
+
+def stream(addr: str) -> str:
+    """The key of Sentinel ``addr``'s ``redis_sentinel_event_stream_up``."""
+    return f'redis_sentinel_event_stream_up{{addr="{addr}"}}'
+
+
+def failovers(addr: str, master_name: str) -> str:
+    """The key of the failovers Sentinel ``addr`` counted of ``master_name``."""
+    return f'redis_sentinel_failovers_total{{addr="{addr}",master_name="{master_name}"}}'
+
+
 def watched_values(text: str, names: Sequence[str] = WATCHED) -> Values:
     """``{'redis_up{addr="h:1"}': 1.0, ...}`` for the samples of ``names`` in an exposition."""
     prefixes = tuple(f"{name}{{" for name in names) + tuple(f"{name} " for name in names)

@@ -272,15 +272,19 @@ def build_app(config: Config, scraper: Scraper) -> web.Application:
     return app
 
 
-async def start(config: Config) -> web.AppRunner:
-    """Start serving ``config``; returns the runner (``await runner.cleanup()`` to stop)."""
-    scraper = Scraper(
+def scraper_for(config: Config) -> Scraper:
+    """The scraper of the configured targets, as the exporter runs it."""
+    return Scraper(
         config.targets,
         config.scrape_timeout,
         config.max_sentinel_masters,
         config_command=config.config_command,
     )
-    app = build_app(config, scraper)
+
+
+async def start(config: Config) -> web.AppRunner:
+    """Start serving ``config``; returns the runner (``await runner.cleanup()`` to stop)."""
+    app = build_app(config, scraper_for(config))
     runner = web.AppRunner(
         app,
         access_log=None,

@@ -31,7 +31,16 @@ from pathlib import Path
 import pytest
 import redis
 
-from faults import Prober, Values, idle_keepalive, kill_clients_of, slow_writers
+from faults import (
+    Prober,
+    Values,
+    failovers,
+    idle_keepalive,
+    kill_clients_of,
+    slow_writers,
+    stream,
+    up,
+)
 from harness.exporter import ExporterProcess, run_exporter
 from harness.netns import Host, Hosts
 from harness.process import rss_bytes
@@ -44,18 +53,6 @@ TIMEOUT = 2.0
 RECOVERY = 2.0
 PARTITION = 12.0  # seconds: long enough for the exporter to notice the event stream is gone
 ROUNDS = int(os.environ.get("CHAOS_ROUNDS", "3"))
-
-
-def up(addr: str) -> str:
-    return f'redis_up{{addr="{addr}"}}'
-
-
-def stream(addr: str) -> str:
-    return f'redis_sentinel_event_stream_up{{addr="{addr}"}}'
-
-
-def failovers(addr: str) -> str:
-    return f'redis_sentinel_failovers_total{{addr="{addr}",master_name="{GROUP}"}}'
 
 
 @dataclass
@@ -133,7 +130,7 @@ class Chaos:
         self.prober.reached(
             time.monotonic(),
             lambda v: all(
-                v[failovers(s.addr)] >= self.expected(s.addr) for s in self.topo.sentinels
+                v[failovers(s.addr, GROUP)] >= self.expected(s.addr) for s in self.topo.sentinels
             ),
             timeout=90,
         )
@@ -231,7 +228,7 @@ def a_round(run: Chaos) -> None:
     b = next(n for n in topo.redis[:2] if n is not a)
     cut.cut_from(run.hosts.gateway)
     prober.reached(time.monotonic(), lambda v: v[stream(cut_sentinel.addr)] == 0, timeout=30)
-    before = prober.record()[-1].values[failovers(cut_sentinel.addr)]
+    before = prober.record()[-1].values[failovers(cut_sentinel.addr, GROUP)]
     for new in (b, a):
         old = run.master(live[0])
         run.wait_good_replica(new, live)
@@ -241,7 +238,7 @@ def a_round(run: Chaos) -> None:
         run.happened += 1
         prober.reached(
             time.monotonic(),
-            lambda v: all(v[failovers(s.addr)] >= run.happened for s in live),
+            lambda v: all(v[failovers(s.addr, GROUP)] >= run.happened for s in live),
             timeout=60,
         )
     cut.restore(run.hosts.gateway)
@@ -251,7 +248,7 @@ def a_round(run: Chaos) -> None:
     run.missed += 1  # A -> B -> A: at least one of the two, perhaps both (the last in flight)
     run.counted()
     time.sleep(1.0)
-    counted = prober.record()[-1].values[failovers(cut_sentinel.addr)] - before
+    counted = prober.record()[-1].values[failovers(cut_sentinel.addr, GROUP)] - before
     run.missed -= int(counted) - 1
     run.log.append(f"{step}: the cut-off Sentinel counted {counted:.0f} of the 2")
 
@@ -281,7 +278,7 @@ def test_minutes_of_bad_luck(tmp_path: Path) -> None:
         took = time.monotonic() - started
         bad = prober.late_or_failed()
         summary = prober.summary()
-    counts = {s.addr: final[failovers(s.addr)] for s in topo.sentinels}
+    counts = {s.addr: final[failovers(s.addr, GROUP)] for s in topo.sentinels}
     worst = max(seconds for _, seconds in run.recoveries)
     print(f"\nchaos: {ROUNDS} rounds in {took:.0f}s, {run.happened} failovers; {summary}")
     print("\n".join(run.log))

@@ -31,6 +31,7 @@ from fakes import FIXTURES, redis_replies, sentinel_replies
 from faults import (
     Prober,
     Values,
+    failovers,
     idle_keepalive,
     kill_clients_of,
     open_fds,
@@ -38,6 +39,8 @@ from faults import (
     raw_request,
     slow_readers,
     slow_writers,
+    stream,
+    up,
 )
 from harness.exporter import ExporterProcess, run_exporter
 from harness.netns import Hosts
@@ -61,18 +64,6 @@ NEVER_LOGGED = (
     "Unclosed",
     "was never awaited",
 )
-
-
-def up(addr: str) -> str:
-    return f'redis_up{{addr="{addr}"}}'
-
-
-def stream(addr: str) -> str:
-    return f'redis_sentinel_event_stream_up{{addr="{addr}"}}'
-
-
-def failovers(addr: str) -> str:
-    return f'redis_sentinel_failovers_total{{addr="{addr}",master_name="{GROUP}"}}'
 
 
 def all_up(redis: list[str], sentinels: list[str]) -> Callable[[Values], bool]:
@@ -268,7 +259,9 @@ def test_a_master_back_after_a_failover_is_shown_in_the_role_it_is_given(
         back = prober.reached(restarted, lambda v: v[up(old.addr)] == 1)
         demoted = prober.reached(restarted, lambda v: role(v, old.addr) == "slave", timeout=60)
         counted = prober.reached(
-            killed, lambda v: all(v[failovers(a)] == 1 for a in watched.sentinels), timeout=60
+            killed,
+            lambda v: all(v[failovers(a, GROUP)] == 1 for a in watched.sentinels),
+            timeout=60,
         )
         final = prober.record()[-1].values
     print(
@@ -311,16 +304,16 @@ def test_two_failovers_back_to_the_old_master_during_one_disconnect_are_counted(
             counted = prober.reached(
                 restored,
                 lambda v: (
-                    v[failovers(proxy.addr)] >= 1
-                    and all(v[failovers(s)] == 2 for s in sentinels[:2])
+                    v[failovers(proxy.addr, GROUP)] >= 1
+                    and all(v[failovers(s, GROUP)] == 2 for s in sentinels[:2])
                 ),
             )
             time.sleep(1.0)  # nothing counted twice later
             final = prober.record()[-1].values
             status, body = watched.exporter.get("/events?limit=1000")
     print(f"A -> B -> A while cut off: reconciled {counted:.2f}s after the stream was restored")
-    assert final[failovers(proxy.addr)] == 1  # at least one of the two; never more than two
-    assert max(final[failovers(s)] for s in sentinels) == 2
+    assert final[failovers(proxy.addr, GROUP)] == 1  # at least one of the two; never more than two
+    assert max(final[failovers(s, GROUP)] for s in sentinels) == 2
     assert counted <= RECOVERY
     assert status == 200
     (entry,) = [
@@ -343,7 +336,7 @@ def test_a_sentinel_configured_under_redis_addr_gets_an_event_stream(
         prober = watched.prober
         prober.reached(time.monotonic(), lambda v: v[stream(sentinel.addr)] == 1)
         topo.sentinel_failover(GROUP)
-        prober.reached(time.monotonic(), lambda v: v[failovers(sentinel.addr)] == 1)
+        prober.reached(time.monotonic(), lambda v: v[failovers(sentinel.addr, GROUP)] == 1)
         assert "a Redis target is a Sentinel" in watched.exporter.log()
 
 

@@ -1,5 +1,5 @@
 """Resource bounds in-process: the real app and scraper against a real topology, ``ROUNDS``
-``/metrics`` and as many ``/scrape`` calls (300 each in ``make test``, 3000 in ``make soak``, which
+``/metrics`` and as many ``/scrape`` calls (100 each in ``make test``, 3000 in ``make soak``, which
 sets ``SCRAPE_ROUNDS``); afterwards the exporter runs as many asyncio tasks, holds as many
 descriptors and as many connections to the targets as after the warm-up. (``make soak`` also
 watches a running exporter for minutes and measures its memory: tests/chaos/test_soak.py.)"""
@@ -18,12 +18,11 @@ from aiohttp.test_utils import TestClient, TestServer
 from faults import connections, open_fds
 from harness.topology import Topology
 from redis_ha_exporter.config import load_config
-from redis_ha_exporter.scrape import Scraper
-from redis_ha_exporter.server import EVENTS_KEY, build_app
+from redis_ha_exporter.server import EVENTS_KEY, build_app, scraper_for
 
 pytestmark = pytest.mark.e2e
 
-ROUNDS = int(os.environ.get("SCRAPE_ROUNDS", "300"))
+ROUNDS = int(os.environ.get("SCRAPE_ROUNDS", "100"))
 
 
 @pytest.fixture
@@ -47,13 +46,7 @@ async def test_tasks_descriptors_and_connections_stay_constant_over_thousands_of
         *(a for n in topo.sentinels for a in ("--sentinel.addr", n.uri)),
     ]
     config = load_config(args, {})
-    scraper = Scraper(
-        config.targets,
-        config.scrape_timeout,
-        config.max_sentinel_masters,
-        config_command=config.config_command,
-    )
-    app = build_app(config, scraper)
+    app = build_app(config, scraper_for(config))
     targets = {n.addr for n in nodes}
 
     async def scrape(rounds: int) -> None:
