@@ -68,7 +68,7 @@ RESERVED_LABELS = frozenset(
         "master_status", "replica_address", "master_host", "master_port", "slave_ip",
         "slave_port", "slave_state", "read_only", "event", "redis_version", "redis_mode",
         "tcp_port", "run_id", "version", "python_version", "le", "alertname", "alertstate",
-        "severity", "lag", "cmd", "db", "err", "event_name", "master_replid",
+        "severity", "lag", "setting", "cmd", "db", "err", "event_name", "master_replid",
         "maxmemory_policy", "os", "process_id", "redis_build_id",
     }
 )  # fmt: skip
@@ -132,6 +132,21 @@ SNIPPETS = {
 #: The three cases of a Redis server's address, for redis:instance_address:info.
 LOOPBACK_ADDR = r"(localhost|127\\.[0-9.]+|::1|\\[::1\\]):[0-9]+|/.*"
 LOOPBACK_TARGET = r"\\[?(localhost|127\\.[0-9.]+|::1)\\]?:[0-9]+"
+#: The host of a ``host:port`` label value, IPv6 brackets removed (``[::1]:9121`` -> ``::1``).
+HOST_OF = r"\\[?([^\\]]*?)\\]?:[0-9]+"
+
+
+def on_host(expr: str, source: str = "instance") -> str:
+    """``expr`` with a ``host`` label: the host of its ``source`` label (``instance``: the
+    exporter's machine; ``replica_address``: the replica's; ``slave_ip`` is a host already).
+
+    Alerts about one machine carry it so that Alertmanager can match them with ``equal:
+    [cluster, host]`` to ``RedisExporterDown`` of that machine, whose other alerts it explains.
+    """
+    regex = "(.+)" if source == "slave_ip" else HOST_OF
+    body = textwrap.indent(textwrap.dedent(expr).strip(), "  ")
+    return f'label_replace(\n{body},\n  "host", "$1", "{source}", "{regex}"\n)\n'
+
 
 TOPOLOGY = Group(
     "redis-ha.topology",
@@ -149,7 +164,7 @@ TOPOLOGY = Group(
               label_join(
                 label_replace(
                   redis_instance_info{{redis_mode!="sentinel", addr=~"{LOOPBACK_ADDR}", instance!~"{LOOPBACK_TARGET}"}},
-                  "host", "$1", "instance", "\\\\[?([^\\\\]]*?)\\\\]?:[0-9]+"
+                  "host", "$1", "instance", "{HOST_OF}"
                 ),
                 "address", ":", "host", "tcp_port"
               )
@@ -244,11 +259,11 @@ TOPOLOGY = Group(
 
 AVAILABILITY = Group(
     "redis-ha.availability",
-    "Availability: processes, exporters, and the number of masters per group.",
+    "Availability: processes, exporters, the masters of a group, and the alerting pipeline.",
     (
         Alert(
             "RedisDown",
-            "redis_up == 0",
+            on_host("redis_up == 0"),
             "1m",
             "warning",
             "Redis or Sentinel {{ $labels.addr }} on {{ $labels.instance }}{in_deployment} is down",
@@ -259,31 +274,46 @@ AVAILABILITY = Group(
         ),
         Alert(
             "RedisExporterDown",
-            f'up{{job="{JOB}"}} == 0',
+            on_host(f'up{{job="{JOB}"}} == 0'),
             "2m",
             "warning",
             "Prometheus cannot scrape the Redis exporter {{ $labels.instance }}{in_deployment}",
             "Scrapes of {{ $labels.instance }}{in_deployment} (job {{ $labels.job }}) are failing: "
             "the exporter or its whole host is down. The Redis and Sentinel on that host are "
-            "unobserved; the other hosts' Sentinels still report the group.",
+            "unobserved; the other hosts' Sentinels still report the group. Alertmanager holds "
+            "back the other alerts of host {{ $labels.host }} while this one fires.",
         ),
         Alert(
             "RedisNoMaster",
             """
             max by ({deploy}master_name) (redis_sentinel_master_status) == 0
             or
-            count by ({deploy}master_name) (
-              redis:instance_master_name:info{role!="master"}
-                and on ({deploy}master_name, address)
-              master_name:redis_sentinel_master_address:group
+            (max by ({deploy}master_name) (redis_sentinel_master_odown) == 1) * 0
+            or
+            (
+              group by ({deploy}master_name) (
+                redis:instance_master_name:info
+                  and on ({deploy}master_name, address)
+                master_name:redis_sentinel_master_address:group
+              )
+              unless on ({deploy}master_name)
+              (
+                redis:instance_master_name:info{role="master"}
+                  and on ({deploy}master_name, address)
+                master_name:redis_sentinel_master_address:group
+              )
             ) * 0
             """,
-            "2m",
+            "1m",
             "critical",
             "Redis group {{ $labels.master_name }}{in_deployment} has no working master",
-            "No Sentinel sees the master of {{ $labels.master_name }}{in_deployment} ok, or the "
-            "server the Sentinels name as master ({master_addresses}) reports role slave. "
-            "Writes fail and no failover has fixed it.",
+            "The group {{ $labels.master_name }}{in_deployment} has no master "
+            "that takes writes: a quorum of Sentinels sees it objectively down, no Sentinel "
+            "sees it ok, or none of the servers the Sentinels name as master "
+            "({master_addresses}) reports role master. Writes fail and Sentinel has not fixed "
+            "it.",
+            comment="The page for lost writes. RedisSentinelMasterODown (for: 2m) is the same "
+            "fact as a ticket, fires later and is inhibited by this alert.",
         ),
         Alert(
             "RedisTooManyMasters",
@@ -299,14 +329,24 @@ AVAILABILITY = Group(
             "{{ if $i }}, {{ end }}{{ $s.Labels.address }}{{ end }}. "
             "Clients writing to the wrong one lose their writes.",
         ),
+        Alert(
+            "Watchdog",
+            "vector(1)",
+            "0s",
+            "none",
+            "The Redis HA alerting pipeline works (this alert always fires)",
+            "Always firing ({{ $value }}) while Prometheus evaluates these rules and reaches "
+            "Alertmanager. Route it to a dead man's switch that pages when it stops arriving.",
+            comment="A dead man's switch: see docs/runbooks/Watchdog.md.",
+        ),
     ),
 )
 
 
-def per_replica(record: str, agg: str, metric: str, labels: str, comment: str = "") -> Record:
+def by_replica(agg: str, metric: str, labels: str) -> str:
     """``metric`` by target and ``labels``, with the master_name of the group the target's
     server belongs to when it is known (without one otherwise)."""
-    expr = f"""
+    return f"""
         {agg} by ({{deploy}}job, instance, addr, {labels}, master_name) (
           {metric}
             * on ({{deploy}}job, instance, addr) group_left (master_name)
@@ -315,12 +355,24 @@ def per_replica(record: str, agg: str, metric: str, labels: str, comment: str = 
           {metric}
         )
         """
-    return Record(record, expr, comment)
 
+
+def per_replica(record: str, agg: str, metric: str, labels: str, comment: str = "") -> Record:
+    """A recording of :func:`by_replica`."""
+    return Record(record, by_replica(agg, metric, labels), comment)
+
+
+#: RedisReplicationLagHigh (bytes): the lag, as a fraction of the master's repl-backlog-size, at
+#: which a replica that reconnects may already need a full resync soon.
+LAG_BACKLOG_FRACTION = "0.5"
+#: RedisReplicationLinkFlapping: changes of master_link_status (two drops and two recoveries)
+#: within the window.
+FLAP_CHANGES = "4"
+FLAP_WINDOW = "15m"
 
 REPLICATION = Group(
     "redis-ha.replication",
-    "Replication: links, lag, replicas the master has lost.",
+    "Replication: links, lag, replicas the master has lost, replicas Sentinel could promote.",
     (
         per_replica(
             "redis:replication_lag_bytes:max",
@@ -342,9 +394,39 @@ REPLICATION = Group(
             "master_host, master_port",
             "Per replica (seen from the replica), with master_name when the group is known.",
         ),
+        Record(
+            "master_name:redis_promotable_replicas:count",
+            """
+            count by ({deploy}master_name) (
+              redis:instance_master_name:info{role="slave"}
+              unless on ({deploy}job, instance, addr)
+              redis_slave_priority == 0
+              unless on ({deploy}job, instance, addr)
+              (
+                redis_master_link_down_since_seconds * 1000
+                  * on ({deploy}job, instance, addr) group_left (master_name)
+                redis:instance_master_name:info
+                  > on ({deploy}master_name) group_left ()
+                10 * max by ({deploy}master_name) (redis_sentinel_master_setting_down_after_milliseconds)
+              )
+              unless on ({deploy}master_name, address)
+              (
+                max by ({deploy}master_name, address) (
+                  label_replace(redis_sentinel_replica_up, "address", "$1", "replica_address", "(.+)")
+                ) == 0
+              )
+            )
+            or
+            count by ({deploy}master_name) (redis:instance_master_name:info{role="master"}) * 0
+            """,  # noqa: E501
+            "Replicas Sentinel could promote, by its own rules: every replica of the group "
+            "that is running, unless it has replica-priority 0, its link to the master has "
+            "been down for more than 10 x down-after-milliseconds, or no Sentinel sees it up. "
+            "0 for a group whose master is observed and no replica qualifies.",
+        ),
         Alert(
             "RedisReplicationLinkDown",
-            "redis:master_link_up:min == 0",
+            on_host("redis:master_link_up:min == 0"),
             "2m",
             "warning",
             "Replica {{ $labels.addr }} on {{ $labels.instance }}{in_deployment} lost its link "
@@ -358,26 +440,61 @@ REPLICATION = Group(
             "(or a full resync is taking that long). Reads from this replica return stale data.",
         ),
         Alert(
+            "RedisReplicationLinkFlapping",
+            on_host(
+                textwrap.dedent(
+                    by_replica(
+                        "max",
+                        f"changes(redis_master_link_up[{FLAP_WINDOW}])",
+                        "master_host, master_port",
+                    )
+                ).strip()
+                + f" >= {FLAP_CHANGES}"
+            ),
+            "0s",
+            "warning",
+            "Replication link of {{ $labels.addr }} on {{ $labels.instance }}{in_deployment} "
+            "is flapping",
+            "The link of replica {{ $labels.addr }} on {{ $labels.instance }}"
+            "{in_deployment}{in_group} to {{ $labels.master_host }}:{{ $labels.master_port }} "
+            f"changed state {{{{ $value }}}} times in {FLAP_WINDOW}. Every reconnect costs a "
+            "partial or full resync, and a link that keeps dropping can make the replica "
+            "ineligible for promotion.",
+        ),
+        Alert(
             "RedisReplicationLagHigh",
-            "redis:replication_lag_bytes:max > 10485760",
-            "5m",
+            on_host(
+                f"""
+                redis:replication_lag_bytes:max
+                  / on ({{deploy}}job, instance, addr) group_left ()
+                redis_replication_backlog_bytes
+                > {LAG_BACKLOG_FRACTION}
+                """,
+                "slave_ip",
+            ),
+            "2m",
             "warning",
             "Replica {{ $labels.slave_ip }}:{{ $labels.slave_port }} is "
-            "{{ $value | humanize1024 }}B behind master {{ $labels.addr }}{in_deployment}",
-            "Master {{ $labels.addr }} on {{ $labels.instance }}"
-            "{in_deployment}{in_group} is {{ $value | humanize1024 }}B ahead of replica "
-            "{{ $labels.slave_ip }}:{{ $labels.slave_port }}. Once the lag exceeds "
-            "repl-backlog-size a reconnect needs a full resync, and a failover to this replica "
-            "loses that data.",
+            "{{ $value | humanizePercentage }} of the replication backlog behind its master "
+            "{{ $labels.addr }} on {{ $labels.instance }}{in_deployment}",
+            "Master {{ $labels.addr }} on {{ $labels.instance }}{in_deployment}{in_group} is "
+            "ahead of replica {{ $labels.slave_ip }}:{{ $labels.slave_port }} by "
+            "{{ $value | humanizePercentage }} of its repl-backlog-size ("
+            '{{ with printf "redis_replication_backlog_bytes{instance=%q,addr=%q{match}}" '
+            "$labels.instance $labels.addr{match_args} | query }}"
+            "{{ . | first | value | humanize1024 }}B{{ end }}). Past 100% a replica that "
+            "reconnects needs a full resync, and a failover to it loses what it has not "
+            "received.",
             {"lag": "bytes"},
         ),
         Alert(
             "RedisReplicationLagHigh",
-            "redis:replication_lag_seconds:max > 10",
+            on_host("redis:replication_lag_seconds:max > 10", "slave_ip"),
             "2m",
             "warning",
             "Replica {{ $labels.slave_ip }}:{{ $labels.slave_port }} has not acknowledged "
-            "master {{ $labels.addr }}{in_deployment} for {{ $value }}s",
+            "its master {{ $labels.addr }} on {{ $labels.instance }}{in_deployment} for "
+            "{{ $value }}s",
             "Replica {{ $labels.slave_ip }}:{{ $labels.slave_port }} of master "
             "{{ $labels.addr }} on {{ $labels.instance }}"
             "{in_deployment}{in_group} last acknowledged {{ $value }}s ago. Replicas "
@@ -402,8 +519,50 @@ REPLICATION = Group(
             "replicas up: a running replica does not replicate from the current master (wrong "
             "master, refused authentication, or stuck reconnecting).",
         ),
+        Alert(
+            "RedisNoPromotableReplica",
+            "master_name:redis_promotable_replicas:count == 0",
+            "5m",
+            "warning",
+            "No replica of {{ $labels.master_name }}{in_deployment} can be promoted",
+            "None of the "
+            '{{ with printf "count(redis:instance_master_name:info{master_name=%q{match},'
+            'role=\\"slave\\"})" $labels.master_name{match_args} | query }}'
+            "{{ . | first | value }}{{ else }}0{{ end }} running replica(s) of "
+            "{{ $labels.master_name }}{in_deployment} qualifies for promotion: each has "
+            "replica-priority 0, a link to the master down for more than 10 x "
+            "down-after-milliseconds, or no Sentinel sees it up. If the master fails now, "
+            "Sentinel cannot replace it.",
+        ),
     ),
 )
+
+#: RedisSentinelRepeatedFailovers: this many failovers within the window.
+REPEAT_FAILOVERS = "2"
+REPEAT_WINDOW = "1h"
+#: RedisSentinelsMissing: fewer Sentinels known than this cannot lose one and still fail over.
+MIN_SENTINELS = "3"
+#: RedisSentinelsAbsent: how long a group that no Sentinel reports any more keeps paging.
+ABSENT_WINDOW = "1d"
+#: RedisSentinelSettingsDiffer: the per-master settings (redis_sentinel_master_setting_*) that
+#: every Sentinel of a group must share.
+SENTINEL_SETTINGS = ("ckquorum", "down_after_milliseconds", "failover_timeout", "parallel_syncs")
+
+
+def setting_differs(setting: str) -> str:
+    """The highest value of one ``redis_sentinel_master_setting_*`` of a group when its
+    Sentinels do not all have the same, labelled ``setting``."""
+    metric = f"redis_sentinel_master_setting_{setting}"
+    return textwrap.dedent(
+        f"""\
+        label_replace(
+          max by ({{deploy}}master_name) ({metric})
+            != on ({{deploy}}master_name)
+          min by ({{deploy}}master_name) ({metric}),
+          "setting", "{setting}", "", ""
+        )"""
+    )
+
 
 SENTINEL = Group(
     "redis-ha.sentinel",
@@ -423,12 +582,15 @@ SENTINEL = Group(
         Alert(
             "RedisSentinelMasterODown",
             "max by ({deploy}master_name) (redis_sentinel_master_odown) == 1",
-            "1m",
-            "critical",
+            "2m",
+            "warning",
             "Master {{ $labels.master_name }}{in_deployment} is objectively down",
             "A quorum of Sentinels has agreed that the master of {{ $labels.master_name }}"
             "{in_deployment} ({master_addresses}) is down, and no failover has replaced it "
-            "yet. Writes are failing.",
+            "yet: Sentinel cannot promote a replica. Writes fail; RedisNoMaster is the page for "
+            "that, and this ticket the reason.",
+            comment="The same fact as RedisNoMaster's odown branch, a minute later: NoMaster "
+            "is already firing when this one starts, so the inhibition never races.",
         ),
         Alert(
             "RedisSentinelFailover",
@@ -446,6 +608,25 @@ SENTINEL = Group(
             "rejoined as a replica.",
         ),
         Alert(
+            "RedisSentinelRepeatedFailovers",
+            f"""
+            max by ({{deploy}}master_name) (
+              increase(redis_sentinel_failovers_total[{REPEAT_WINDOW}])
+            )
+              >= {REPEAT_FAILOVERS}
+            """,
+            "0s",
+            "warning",
+            "{{ $labels.master_name }}{in_deployment} failed over "
+            '{{ printf "%.0f" $value }} times in the last hour',
+            "Sentinels switched the master of {{ $labels.master_name }}{in_deployment} "
+            '{{ printf "%.0f" $value }} times within '
+            f"{REPEAT_WINDOW}; the master is now {{master_addresses}}. Something keeps "
+            "failing (a host, its memory, a network path) or down-after-milliseconds is too "
+            "short for this network: every failover drops connections and may lose "
+            "acknowledged writes.",
+        ),
+        Alert(
             "RedisSentinelFailoverStuck",
             """
             max by ({deploy}master_name) (
@@ -455,7 +636,7 @@ SENTINEL = Group(
             )
             """,  # noqa: E501
             "1m",
-            "critical",
+            "warning",
             "Failover of {{ $labels.master_name }}{in_deployment} is stuck for "
             "{{ $value | humanizeDuration }}",
             "A Sentinel has had a failover of {{ $labels.master_name }}{in_deployment} in "
@@ -467,49 +648,127 @@ SENTINEL = Group(
         ),
         Alert(
             "RedisSentinelQuorumAtRisk",
-            "min by ({deploy}master_name) (redis_sentinel_master_ckquorum_ok) == 0",
+            "max by ({deploy}master_name) (redis_sentinel_master_ckquorum_ok) == 0",
             "1m",
             "critical",
-            "Sentinels of {{ $labels.master_name }}{in_deployment} cannot fail it over "
-            "(CKQUORUM fails)",
-            "SENTINEL CKQUORUM {{ $labels.master_name }} fails on at least one Sentinel"
-            "{in_deployment}: only "
-            '{{ with printf "master_name:redis_sentinel_ok_sentinels:min{master_name=%q{match}}" '
+            "No Sentinel of {{ $labels.master_name }}{in_deployment} can authorise a failover",
+            "SENTINEL CKQUORUM {{ $labels.master_name }} fails on every Sentinel that reports "
+            "it{in_deployment}: the best of them sees "
+            '{{ with printf "max(redis_sentinel_master_ok_sentinels{master_name=%q{match}})" '
             "$labels.master_name{match_args} | query }}{{ . | first | value }}{{ end }} "
-            "Sentinels are reachable and a failover needs {votes_needed}. If the master fails "
-            "now, nothing replaces it.",
+            "Sentinels ok and a failover needs {votes_needed}. If the master fails now, "
+            "nothing replaces it.",
+            comment="Critical only when no Sentinel can reach the quorum and the majority "
+            "(max): one Sentinel cut off from the others still leaves two that can fail over.",
         ),
         Alert(
             "RedisSentinelQuorumAtRisk",
             """
+            master_name:redis_sentinel_ok_sentinels:min
+              and on ({deploy}master_name)
             (
+              min by ({deploy}master_name) (redis_sentinel_master_ckquorum_ok) == 0
+              or
               master_name:redis_sentinel_ok_sentinels:min
                 < on ({deploy}master_name)
               master_name:redis_sentinel_votes_needed:max + 1
             )
             unless on ({deploy}master_name)
-            (min by ({deploy}master_name) (redis_sentinel_master_ckquorum_ok) == 0)
+            max by ({deploy}master_name) (redis_sentinel_master_ckquorum_ok) == 0
             """,
             "5m",
             "warning",
-            "Losing one more Sentinel of {{ $labels.master_name }}{in_deployment} makes "
-            "failover impossible",
-            "Only {{ $value }} Sentinels of {{ $labels.master_name }}{in_deployment} are ok "
-            "and a failover needs {votes_needed} votes (max of quorum and majority): one more "
-            "lost Sentinel and the master can no longer be replaced.",
+            "Sentinels of {{ $labels.master_name }}{in_deployment} are one loss away from no "
+            "failover",
+            "The Sentinel of {{ $labels.master_name }}{in_deployment} with the worst view sees "
+            "only {{ $value }} Sentinels ok, and CKQUORUM fails on "
+            '{{ with printf "count(redis_sentinel_master_ckquorum_ok{master_name=%q{match}} == 0)" '
+            "$labels.master_name{match_args} | query }}{{ . | first | value }}{{ else }}none"
+            "{{ end }} of them; a failover needs {votes_needed} votes (max of quorum and "
+            "majority). Another Sentinel or link lost and the master can no longer be replaced.",
+        ),
+        Alert(
+            "RedisSentinelsMissing",
+            f"""
+            max by ({{deploy}}master_name) (redis_sentinel_master_ok_sentinels)
+              < on ({{deploy}}master_name)
+            max by ({{deploy}}master_name) (redis_sentinel_master_sentinels)
+            or
+            count by ({{deploy}}master_name) (
+              group by ({{deploy}}job, instance, addr, master_name) (redis_sentinel_master_status)
+            )
+              < on ({{deploy}}master_name)
+            max by ({{deploy}}master_name) (redis_sentinel_master_sentinels)
+            or
+            max by ({{deploy}}master_name) (redis_sentinel_master_sentinels) < {MIN_SENTINELS}
+            """,
+            "5m",
+            "warning",
+            "{{ $labels.master_name }}{in_deployment} has fewer Sentinels than it should",
+            "The Sentinels of {{ $labels.master_name }}{in_deployment} know "
+            '{{ with printf "max(redis_sentinel_master_sentinels{master_name=%q{match}})" '
+            "$labels.master_name{match_args} | query }}{{ . | first | value }}{{ end }} "
+            "Sentinels; the best of them sees "
+            '{{ with printf "max(redis_sentinel_master_ok_sentinels{master_name=%q{match}})" '
+            "$labels.master_name{match_args} | query }}{{ . | first | value }}{{ end }} ok; "
+            "Prometheus hears from "
+            '{{ with printf "count(group by (instance, addr) (redis_sentinel_master_status'
+            '{master_name=%q{match}}))" $labels.master_name{match_args} | query }}'
+            "{{ . | first | value }}{{ else }}none{{ end }}. A Sentinel is down, cut off or "
+            f"not scraped, or fewer than {MIN_SENTINELS} were ever set up: losing one more may "
+            "leave no majority to fail over.",
+            comment="Sentinel counts itself and every Sentinel it has heard of (sentinels=), "
+            "and forgets none until SENTINEL RESET: that is the configured count.",
+        ),
+        Alert(
+            "RedisSentinelsAbsent",
+            f"""
+            group by ({{deploy}}master_name) (
+              last_over_time(master_name:redis_sentinel_master_address:group[{ABSENT_WINDOW}])
+            )
+            unless on ({{deploy}}master_name)
+            group by ({{deploy}}master_name) (redis_sentinel_master_status)
+            """,
+            "1m",
+            "critical",
+            "No Sentinel reports {{ $labels.master_name }}{in_deployment} any more",
+            "Sentinels reported {{ $labels.master_name }}{in_deployment} within the last "
+            f"{ABSENT_WINDOW}, and none does now: they are all "
+            "down, unreachable from Prometheus, or no longer monitor it. Nothing will fail "
+            "the master over, and clients that ask a Sentinel for the master find none.",
+            comment="absent() per group: absent() itself cannot say which group vanished. "
+            "Seen in the look-back window (not 'offset'), so a young Prometheus pages too; "
+            "a group removed on purpose pages until the window has passed (silence it).",
+        ),
+        Alert(
+            "RedisSentinelSettingsDiffer",
+            "\nor\n".join(map(setting_differs, SENTINEL_SETTINGS)),
+            "10m",
+            "warning",
+            "Sentinels of {{ $labels.master_name }}{in_deployment} disagree on "
+            "{{ $labels.setting }}",
+            "The Sentinels of {{ $labels.master_name }}{in_deployment} have different values "
+            "of {{ $labels.setting }}: "
+            '{{ range $i, $s := printf "redis_sentinel_master_setting_%s{master_name=%q{match}}" '
+            '$labels.setting $labels.master_name{match_args} | query | sortByLabel "instance" }}'
+            "{{ if $i }}, {{ end }}{{ $s.Labels.instance }} has {{ $s.Value }}{{ end }} "
+            "(highest {{ $value }}). SENTINEL SET changes one Sentinel only: the others keep "
+            "their old value, and which one applies depends on which Sentinel leads.",
         ),
         Alert(
             "RedisSentinelTilt",
-            """
-            max by ({deploy}job, instance, addr) (redis_sentinel_tilt) == 1
-            or
-            max by ({deploy}job, instance, addr) (increase(redis_sentinel_events_total{event="+tilt"}[10m])) > 0
-            or
-            max by ({deploy}job, instance, addr) (
-              redis_sentinel_events_total{event="+tilt"} > 0
-              unless redis_sentinel_events_total{event="+tilt"} offset 10m
-            )
-            """,  # noqa: E501
+            on_host(
+                """
+                max by ({deploy}job, instance, addr) (redis_sentinel_tilt) == 1
+                or
+                max by ({deploy}job, instance, addr) (increase(redis_sentinel_events_total{event="+tilt"}[10m])) > 0
+                or
+                max by ({deploy}job, instance, addr) (
+                  redis_sentinel_events_total{event="+tilt"} > 0
+                  unless redis_sentinel_events_total{event="+tilt"} offset 10m
+                )
+                """  # noqa: E501
+            ),
             "0s",
             "warning",
             "Sentinel {{ $labels.addr }} on {{ $labels.instance }}{in_deployment} entered "
@@ -534,7 +793,10 @@ SENTINEL = Group(
         ),
         Alert(
             "RedisSentinelReplicaDown",
-            "max by ({deploy}master_name, replica_address) (redis_sentinel_replica_up) == 0",
+            on_host(
+                "max by ({deploy}master_name, replica_address) (redis_sentinel_replica_up) == 0",
+                "replica_address",
+            ),
             "2m",
             "warning",
             "Replica {{ $labels.replica_address }} of {{ $labels.master_name }}{in_deployment} "
@@ -545,11 +807,13 @@ SENTINEL = Group(
         ),
         Alert(
             "RedisSentinelEventStreamDown",
-            """
-            redis_sentinel_event_stream_up == 0
-            unless on ({deploy}job, instance, addr)
-            redis_up == 0
-            """,
+            on_host(
+                """
+                redis_sentinel_event_stream_up == 0
+                unless on ({deploy}job, instance, addr)
+                redis_up == 0
+                """
+            ),
             "2m",
             "warning",
             "Exporter on {{ $labels.instance }}{in_deployment} lost the event stream of "
@@ -603,7 +867,7 @@ def by_role(
         ),
         Alert(
             alert,
-            f'{failed} == 0\nunless {ON_TARGET}\nredis_instance_info{{role="master"}}',
+            on_host(f'{failed} == 0\nunless {ON_TARGET}\nredis_instance_info{{role="master"}}'),
             for_replica,
             "warning",
             f"Redis replica {where} cannot {what}",
@@ -618,11 +882,13 @@ INSTANCE = Group(
     (
         Alert(
             "RedisMemoryNearMaxmemory",
-            f"""
-            {COUNTED_MEMORY} / (redis_memory_max_bytes > 0) > 0.9
-            unless {ON_TARGET}
-            redis_instance_info{{maxmemory_policy=~"allkeys-.*"}}
-            """,
+            on_host(
+                f"""
+                {COUNTED_MEMORY} / (redis_memory_max_bytes > 0) > 0.9
+                unless {ON_TARGET}
+                redis_instance_info{{maxmemory_policy=~"allkeys-.*"}}
+                """
+            ),
             "5m",
             "warning",
             "Redis {{ $labels.addr }} on {{ $labels.instance }}{in_deployment} uses "
@@ -664,7 +930,9 @@ INSTANCE = Group(
         ),
         Alert(
             "RedisTooManyConnections",
-            "redis_connected_clients / (redis_config_maxclients or redis_max_clients) > 0.9",
+            on_host(
+                "redis_connected_clients / (redis_config_maxclients or redis_max_clients) > 0.9"
+            ),
             "5m",
             "warning",
             "Redis {{ $labels.addr }} on {{ $labels.instance }}{in_deployment} uses "
@@ -678,7 +946,7 @@ INSTANCE = Group(
         ),
         Alert(
             "RedisRejectedConnections",
-            "increase(redis_rejected_connections_total[5m]) > 0",
+            on_host("increase(redis_rejected_connections_total[5m]) > 0"),
             "0s",
             "warning",
             "Redis {{ $labels.addr }} on {{ $labels.instance }}{in_deployment} rejected "
@@ -717,7 +985,7 @@ INSTANCE = Group(
         ),
         Alert(
             "RedisAofRewriteFailed",
-            "redis_aof_last_bgrewrite_status == 0",
+            on_host("redis_aof_last_bgrewrite_status == 0"),
             "5m",
             "warning",
             "Redis {{ $labels.addr }} on {{ $labels.instance }}{in_deployment} failed to "
@@ -730,7 +998,7 @@ INSTANCE = Group(
         ),
         Alert(
             "RedisRepeatedFullResyncs",
-            "increase(redis_replica_resyncs_full[1h]) >= 3",
+            on_host("increase(redis_replica_resyncs_full[1h]) >= 3"),
             "0s",
             "warning",
             "Redis {{ $labels.addr }} on {{ $labels.instance }}{in_deployment} served "

@@ -48,10 +48,18 @@ REDIS_ONLY = 'redis_mode!="sentinel"'
 IS_MASTER = 'role="master"'
 NOT_MASTER = 'role!="master"'
 FIRING = ('alertname=~"Redis.*"', 'alertstate="firing"')
+#: Sentinel metrics that carry the master address the Sentinel names.
+NAMES_MASTER = {
+    "redis_sentinel_master_status",
+    "redis_sentinel_master_ok_sentinels",
+    "redis_sentinel_master_sentinels",
+}
 #: Window of the failover annotation query (and its step): wide enough for a 15-60 s scrape.
 ANNOTATION_WINDOW = "2m"
-#: Labels that tell one target's series from another's (besides the deployment labels).
-TARGET = ("addr",)
+#: Labels that tell one target's series from another's (besides the deployment labels): the
+#: Prometheus target (one host's exporter) and the process it read. Every host of the seeds reads
+#: ``localhost:6379`` and ``localhost:26379``: ``addr`` alone merges the hosts.
+TARGET = ("instance", "addr")
 
 
 def load_rules_generator() -> ModuleType:
@@ -112,6 +120,41 @@ class Scope:
         """``on (cluster, addr)``: match two per-target results."""
         return f"on ({self.labels(*TARGET)})"
 
+    def role(self) -> str:
+        """1 for each target's Redis that is a master, 0 for a replica (Sentinels left out)."""
+        info = "redis_instance_info"
+        return (
+            f"{self.by_target(self.sel(info, IS_MASTER, REDIS_ONLY))} or "
+            f"{self.by_target('0 * ' + self.sel(info, NOT_MASTER, REDIS_ONLY))}"
+        )
+
+    def per_sentinel(self, metric: str) -> str:
+        """``metric`` per Sentinel (target) and master name, with the ``master_address`` that
+        Sentinel names (taken from ``redis_sentinel_master_status`` for metrics without it)."""
+        by = self.labels("master_name", *TARGET)
+        series = self.sel(metric, master=True)
+        if metric in NAMES_MASTER:
+            return f"max by ({self.labels('master_name', *TARGET, 'master_address')}) ({series})"
+        status = self.sel("redis_sentinel_master_status", master=True)
+        return (
+            f"max by ({by}) ({series}) * on ({by}) group_left (master_address) "
+            f"group by ({self.labels('master_name', *TARGET, 'master_address')}) ({status})"
+        )
+
+    def per_sentinel_down(self) -> str:
+        """Per Sentinel and master name: 0 ok, 1 s_down, 2 o_down (o_down implies s_down)."""
+        by = self.labels("master_name", *TARGET)
+        sdown = self.per_sentinel("redis_sentinel_master_sdown")
+        odown = self.sel("redis_sentinel_master_odown", master=True)
+        return f"{sdown} + on ({by}) group_left () max by ({by}) ({odown})"
+
+    def replica_linked(self) -> str:
+        """Per replica: 1 when a Sentinel that sees it up has it report its link up. A Sentinel
+        that lost the replica keeps its last report, so its link alone would stay 1."""
+        link = self.sel("redis_sentinel_replica_master_link_up", master=True)
+        up = self.sel("redis_sentinel_replica_up", master=True)
+        return f"max by ({self.labels('master_name', 'replica_address')}) ({link} * {up})"
+
     def master_legend(self, suffix: str = "") -> str:
         """``{{cluster}} {{master_name}} suffix``."""
         return " ".join(filter(None, (placeholders((*self.deployment, "master_name")), suffix)))
@@ -120,15 +163,17 @@ class Scope:
         """``{{cluster}} {{addr}} suffix``."""
         return " ".join(filter(None, (placeholders((*self.deployment, *TARGET)), suffix)))
 
-    def new_or_increased(self, metric: str, window: str) -> str:
-        """Failovers counted in ``window``, also for a counter series born inside the window.
+    def new_or_increased(self, metric: str, window: str, *labels: str) -> str:
+        """Events (failovers) counted in ``window``, also for a counter series born inside the
+        window, by master name (and ``labels``).
 
-        ``increase()`` cannot see the first value of a series that appears with the first
-        failover, so series absent ``window`` ago contribute their whole value.
+        ``increase()`` and ``rate()`` cannot see the first value of a series that appears with
+        its first event (an event counter per event type, a Sentinel's failover counter), so
+        series absent ``window`` ago contribute their whole value.
         """
         series = self.sel(metric, master=True)
         return (
-            f"max by ({self.labels('master_name')}) "
+            f"max by ({self.labels('master_name', *labels)}) "
             f"((increase({series}[{window}]) and {series} offset {window}) or {series})"
         )
 
@@ -143,16 +188,17 @@ class Scope:
 # --------------------------------------------------------------------------------------
 
 
-def target(expr: str, legend: str = "", *, instant: bool = False, table: bool = False) -> JSON:
-    """One Prometheus query of a panel; ``refId`` is set by the panel builder."""
+def target(expr: str, legend: str = "", *, table: bool = False) -> JSON:
+    """One Prometheus query of a panel (a range query; instant in tables and stat panels);
+    ``refId`` is set by the panel builder."""
     return {
         "datasource": DATASOURCE,
         "editorMode": "code",
         "expr": expr,
         "format": "table" if table else "time_series",
-        "instant": instant or table,
+        "instant": table,
         "legendFormat": legend or "__auto",
-        "range": not (instant or table),
+        "range": not table,
     }
 
 
@@ -178,6 +224,7 @@ UP_DOWN = value_map({0: ("down", "red"), 1: ("up", "green")})
 YES_NO_BAD = value_map({0: ("no", "green"), 1: ("yes", "red")})
 OK_FAIL = value_map({0: ("FAIL", "red"), 1: ("OK", "green")})
 ROLE = value_map({0: ("replica", "blue"), 1: ("master", "purple")})
+DOWN_STATE = value_map({0: ("ok", "green"), 1: ("s_down", "orange"), 2: ("o_down", "red")})
 
 
 def describe(text: str, *, failover_only: bool = False, alert_only: bool = False) -> str:
@@ -281,15 +328,18 @@ def stat(
     unit: str = "short",
     mappings: Sequence[JSON] = (),
     steps: JSON | None = None,
-    graph: bool = False,
     decimals: int | None = None,
 ) -> JSON:
-    """A stat panel showing the last value of every series (one tile per series)."""
+    """A stat panel: one tile per series of its instant queries.
+
+    Always instant: a range query's "last value" of a series that vanished (an old master's
+    replica count, a dead process's flag) stays on the tile for the whole time range.
+    """
     return panel(
         "stat",
         title,
         description,
-        targets,
+        [{**t, "instant": True, "range": False} for t in targets],
         size=size,
         unit=unit,
         mappings=mappings,
@@ -297,7 +347,7 @@ def stat(
         decimals=decimals,
         options={
             "colorMode": "background",
-            "graphMode": "area" if graph else "none",
+            "graphMode": "none",
             "justifyMode": "auto",
             "orientation": "auto",
             "reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": False},
@@ -552,14 +602,22 @@ def dashboard(scope: Scope, uid: str, title: str, description: str, panels: Sequ
 
 
 def overview(s: Scope) -> JSON:
-    """Redis HA overview: one glance per replication group."""
+    """Redis HA overview: the three on-call questions, per deployment and group.
+
+    Where is the master? Is a failover, an sdown or an odown happening now, and which Sentinel
+    sees what? Is replication healthy (links, lag against the backlog, syncs)? Then what fires
+    and which processes answer.
+    """
     group = ("master_address",)
     spare = (
         f"{s.by_master('', 'redis_sentinel_master_ok_sentinels')}"
         f" - {s.by_master('', 'redis_sentinel_master_setting_ckquorum')}"
     )
+    sdown = s.sel("redis_sentinel_master_sdown", master=True)
+    odown = s.sel("redis_sentinel_master_odown", master=True)
+    link = s.sel("redis_master_link_up")
     panels = [
-        row("Replication groups"),
+        row("Where is the master"),
         table(
             "Replication groups and current master",
             "One line per master name and the address the Sentinels report as its master. "
@@ -578,7 +636,173 @@ def overview(s: Scope) -> JSON:
                     s.by_master("", "redis_sentinel_master_status", *group, agg="count"),
                 ),
             ],
-            size=(24, 7),
+            size=(24, 6),
+        ),
+        state_timeline(
+            "Role per host",
+            "Each host's Redis as master or replica: a failover is one lane turning master and "
+            "another replica; a gap is a Redis that did not answer.",
+            [target(s.role(), s.target_legend())],
+            mappings=ROLE,
+            size=(24, 6),
+        ),
+        row("Happening now: failovers, sdown, odown"),
+        stat(
+            "Failover in progress",
+            "Whether a Sentinel is running a failover of the master right now.",
+            [
+                target(
+                    s.by_master("", "redis_sentinel_master_failover_in_progress"), s.master_legend()
+                )
+            ],
+            mappings=YES_NO_BAD,
+            steps=thresholds((1, "red")),
+        ),
+        stat(
+            "Sentinels seeing the master down",
+            "Sentinels that see the master subjectively down (s_down) right now; as many as "
+            "the quorum make it objectively down.",
+            [
+                target(
+                    f"count by ({s.labels('master_name')}) ({sdown} == 1)"
+                    f" or max by ({s.labels('master_name')}) ({sdown}) * 0",
+                    s.master_legend(),
+                )
+            ],
+            steps=thresholds((1, "orange")),
+            decimals=0,
+        ),
+        stat(
+            "Objectively down",
+            "Whether a quorum of Sentinels agrees the master is down (o_down) right now.",
+            [target(s.by_master("", "redis_sentinel_master_odown"), s.master_legend())],
+            mappings=YES_NO_BAD,
+            steps=thresholds((1, "red")),
+        ),
+        stat(
+            "Failovers in range",
+            describe(
+                "Failovers of each master in the selected time range (+switch-master, counted "
+                "once however many Sentinels saw it).",
+                failover_only=True,
+            ),
+            [
+                target(
+                    s.new_or_increased("redis_sentinel_failovers_total", "$__range"),
+                    s.master_legend(),
+                )
+            ],
+            steps=thresholds((1, "orange")),
+            decimals=0,
+        ),
+        table(
+            "What each Sentinel sees",
+            "One line per Sentinel (its host) and master name: the master it names, whether "
+            "it sees that master ok, down (0 ok, 1 s_down, 2 o_down), a failover in "
+            "progress, how many Sentinels it sees ok, and whether CKQUORUM passes there.",
+            [
+                ("Master ok", s.per_sentinel("redis_sentinel_master_status")),
+                ("Down", s.per_sentinel_down()),
+                ("Failover", s.per_sentinel("redis_sentinel_master_failover_in_progress")),
+                ("Sentinels ok", s.per_sentinel("redis_sentinel_master_ok_sentinels")),
+                ("CKQUORUM", s.per_sentinel("redis_sentinel_master_ckquorum_ok")),
+            ],
+            size=(24, 6),
+        ),
+        state_timeline(
+            "Master down per Sentinel",
+            "For each Sentinel (its host) and master name: ok, s_down (this Sentinel gets no "
+            "valid reply) or o_down (a quorum agrees).",
+            [
+                target(
+                    f"max by ({s.labels('master_name', *TARGET)}) ({sdown})"
+                    f" + on ({s.labels('master_name', *TARGET)}) "
+                    f"max by ({s.labels('master_name', *TARGET)}) ({odown})",
+                    s.master_legend(placeholders(TARGET)),
+                )
+            ],
+            mappings=DOWN_STATE,
+            size=(24, 6),
+        ),
+        row("Is replication healthy"),
+        stat(
+            "Replica links down",
+            "Replicas whose link to their master is down (0 is good).",
+            [
+                target(
+                    f"count({s.by_target(link)} == 0) or vector(0)",
+                    "links down",
+                )
+            ],
+            steps=thresholds((1, "red")),
+        ),
+        stat(
+            "Full syncs in progress",
+            "Replicas receiving a full resynchronisation (an RDB of the whole dataset) from "
+            "their master right now.",
+            [
+                target(
+                    f"count({s.by_target(s.sel('redis_master_sync_in_progress'))} == 1)"
+                    " or vector(0)",
+                    "full syncs",
+                )
+            ],
+            steps=thresholds((1, "orange")),
+        ),
+        stat(
+            "Full resyncs in range",
+            "Full resynchronisations each Redis served its replicas in the selected range (a "
+            "fork and the whole data set sent): one per replica after a restart or a "
+            "failover; more is a replica looping or a backlog too small to resume from "
+            "(RedisRepeatedFullResyncs).",
+            [
+                target(
+                    s.by_target(f"increase({s.sel('redis_replica_resyncs_full')}[$__range])"),
+                    s.target_legend(),
+                )
+            ],
+            steps=thresholds((1, "orange"), (3, "red")),
+            decimals=0,
+        ),
+        stat(
+            "Worst lag / backlog",
+            "For every master, its most lagging replica's bytes behind as a fraction of the "
+            "master's repl-backlog-size: past 100 % a replica that reconnects needs a full "
+            "resync (RedisReplicationLagHigh from 50 %).",
+            [
+                target(
+                    f"{s.by_target(s.sel('redis_connected_slave_lag_bytes'))} / {s.on_target()} "
+                    + s.by_target(s.sel("redis_replication_backlog_bytes")),
+                    s.target_legend(),
+                )
+            ],
+            unit="percentunit",
+            steps=thresholds((0.5, "orange"), (1, "red")),
+        ),
+        stat(
+            "Worst replica lag (seconds)",
+            "For every master, the longest time since one of its replicas acknowledged.",
+            [target(s.by_target(s.sel("redis_connected_slave_lag_seconds")), s.target_legend())],
+            unit="s",
+            steps=thresholds((5, "orange"), (30, "red")),
+        ),
+        stat(
+            "Replicas connected (Redis view)",
+            "Replicas connected to each Redis that is a master right now.",
+            [
+                target(
+                    f"{s.by_target(s.sel('redis_connected_slaves'))} and {s.on_target()} "
+                    + s.by_target(s.sel("redis_instance_info", IS_MASTER, REDIS_ONLY)),
+                    s.target_legend(),
+                )
+            ],
+            steps=thresholds((1, "green"), base="red"),
+        ),
+        state_timeline(
+            "Replica links",
+            "Each replica's link to its master, by host.",
+            [target(s.by_target(link), s.target_legend())],
+            mappings=UP_DOWN,
         ),
         stat(
             "Sentinels ok vs quorum",
@@ -603,75 +827,14 @@ def overview(s: Scope) -> JSON:
         ),
         stat(
             "Replicas linked (Sentinel view)",
-            "Replicas whose link to their master is up, as reported to the Sentinels, "
-            "deduplicated over Sentinels.",
+            "Replicas whose link to their master is up, as reported to the Sentinels that see "
+            "them up, deduplicated over Sentinels.",
             [
                 target(
-                    f"sum by ({s.labels('master_name')}) ("
-                    + s.by_master("", "redis_sentinel_replica_master_link_up", "replica_address")
-                    + ")",
-                    s.master_legend(),
+                    f"sum by ({s.labels('master_name')}) ({s.replica_linked()})", s.master_legend()
                 )
             ],
             steps=thresholds((1, "green"), base="red"),
-        ),
-        stat(
-            "Failovers in range",
-            describe(
-                "Failovers of each master in the selected time range (+switch-master, counted "
-                "once however many Sentinels saw it).",
-                failover_only=True,
-            ),
-            [
-                target(
-                    s.new_or_increased("redis_sentinel_failovers_total", "$__range"),
-                    s.master_legend(),
-                    instant=True,
-                )
-            ],
-            steps=thresholds((1, "orange")),
-            decimals=0,
-        ),
-        row("Lag and links (Redis view)"),
-        stat(
-            "Worst replica lag (bytes)",
-            "For every master, the largest number of bytes one of its replicas is behind "
-            "(master offset minus acknowledged offset).",
-            [target(s.by_target(s.sel("redis_connected_slave_lag_bytes")), s.target_legend())],
-            unit="bytes",
-            steps=thresholds((1048576, "orange"), (16777216, "red")),
-            graph=True,
-        ),
-        stat(
-            "Worst replica lag (seconds)",
-            "For every master, the longest time since one of its replicas acknowledged.",
-            [target(s.by_target(s.sel("redis_connected_slave_lag_seconds")), s.target_legend())],
-            unit="s",
-            steps=thresholds((5, "orange"), (30, "red")),
-            graph=True,
-        ),
-        stat(
-            "Replicas connected (Redis view)",
-            "Replicas connected to each Redis that is a master right now.",
-            [
-                target(
-                    f"{s.by_target(s.sel('redis_connected_slaves'))} and {s.on_target()} "
-                    + s.by_target(s.sel("redis_instance_info", IS_MASTER, REDIS_ONLY)),
-                    s.target_legend(),
-                )
-            ],
-            steps=thresholds((1, "green"), base="red"),
-        ),
-        stat(
-            "Replica links down",
-            "Replicas whose link to their master is down (0 is good).",
-            [
-                target(
-                    f"count({s.by_target(s.sel('redis_master_link_up'))} == 0) or vector(0)",
-                    "links down",
-                )
-            ],
-            steps=thresholds((1, "red")),
         ),
         row("Health"),
         stat(
@@ -694,7 +857,8 @@ def overview(s: Scope) -> JSON:
         ),
         state_timeline(
             "Targets up",
-            "Whether the exporter could read each Redis and Sentinel at its last scrape.",
+            "Whether the exporter on each host could read its Redis and its Sentinel at its "
+            "last scrape.",
             [target(s.by_target(s.sel("redis_up")), s.target_legend())],
             mappings=UP_DOWN,
         ),
@@ -710,8 +874,8 @@ def overview(s: Scope) -> JSON:
         s,
         "redis-ha-overview",
         "Redis HA overview",
-        "Every Redis replication group: current master, replicas, lag, Sentinel quorum, "
-        "failovers and alerts.",
+        "Where each group's master is, what the Sentinels see and do right now, whether "
+        "replication is healthy, and what fires.",
         panels,
     )
 
@@ -719,10 +883,6 @@ def overview(s: Scope) -> JSON:
 def replication(s: Scope) -> JSON:
     """Replication: per instance role, link, offsets, lag and backlog."""
     redis_info = s.sel("redis_instance_info", REDIS_ONLY)
-    role_value = (
-        f"{s.by_target(s.sel('redis_instance_info', IS_MASTER, REDIS_ONLY))} or "
-        f"{s.by_target('0 * ' + s.sel('redis_instance_info', NOT_MASTER, REDIS_ONLY))}"
-    )
     panels = [
         row("Roles and links"),
         table(
@@ -747,7 +907,7 @@ def replication(s: Scope) -> JSON:
             "Role over time",
             "Which Redis was master when: a failover shows as a lane turning from replica "
             "to master and another the other way.",
-            [target(role_value, s.target_legend())],
+            [target(s.role(), s.target_legend())],
             mappings=ROLE,
         ),
         state_timeline(
@@ -764,7 +924,7 @@ def replication(s: Scope) -> JSON:
         ),
         timeseries(
             "Last I/O from master",
-            "Seconds since each replica last heard from its master (-1: never).",
+            "Seconds since each replica last heard from its master (-1 while the link is down).",
             [target(s.by_target(s.sel("redis_master_last_io_seconds_ago")), s.target_legend())],
             unit="s",
         ),
@@ -861,7 +1021,6 @@ def replication(s: Scope) -> JSON:
                 target(
                     s.by_target(f"changes({s.sel('redis_second_repl_offset')}[$__range])"),
                     s.target_legend(),
-                    instant=True,
                 )
             ],
             size=(12, 6),
@@ -875,8 +1034,8 @@ def replication(s: Scope) -> JSON:
             "denied (the backlog no longer held the replica's offset: a full one follows).",
             [
                 target(
-                    by_host(s, f"increase({s.sel(metric)}[$__rate_interval])"),
-                    host_legend(s, kind),
+                    s.by_target(f"increase({s.sel(metric)}[$__rate_interval])"),
+                    s.target_legend(kind),
                 )
                 for metric, kind in (
                     ("redis_replica_resyncs_full", "full"),
@@ -921,7 +1080,6 @@ def sentinel(s: Scope) -> JSON:
             "Configuration epoch of each master: it goes up by one with every failover.",
             [target(s.by_master("", "redis_sentinel_master_config_epoch"), s.master_legend())],
             steps=thresholds(base="blue"),
-            graph=True,
         ),
         stat(
             "Failover in progress",
@@ -1003,13 +1161,11 @@ def sentinel(s: Scope) -> JSON:
         ),
         table(
             "Replicas as the Sentinels see them",
-            "Every replica of each master: up, link to the master, offset last reported.",
+            "Every replica of each master: up, link to the master (as last reported to a "
+            "Sentinel that sees the replica up), offset last reported.",
             [
                 ("Up", s.by_master("", "redis_sentinel_replica_up", "replica_address")),
-                (
-                    "Link up",
-                    s.by_master("", "redis_sentinel_replica_master_link_up", "replica_address"),
-                ),
+                ("Link up", s.replica_linked()),
                 (
                     "Offset",
                     s.by_master("", "redis_sentinel_replica_offset_bytes", "replica_address"),
@@ -1019,21 +1175,19 @@ def sentinel(s: Scope) -> JSON:
         ),
         row("Events and failovers"),
         timeseries(
-            "Event rate by type",
+            "Events by type",
             describe(
-                "Sentinel events per second by master and event (+sdown, +odown, "
-                "+switch-master, ...), the busiest Sentinel's count.",
+                "Sentinel events by master and event (+sdown, +odown, +switch-master, ...) in "
+                "each interval, the busiest Sentinel's count; the first event of a type counts "
+                "too (a rate would miss it: its counter is born with it).",
                 failover_only=True,
             ),
             [
                 target(
-                    f"max by ({s.labels('master_name', 'event')}) "
-                    f"(rate({s.sel('redis_sentinel_events_total', master=True)}"
-                    "[$__rate_interval]))",
+                    s.new_or_increased("redis_sentinel_events_total", "$__rate_interval", "event"),
                     s.master_legend("{{event}}"),
                 )
             ],
-            unit="ops",
         ),
         stat(
             "Failovers in range",
@@ -1042,7 +1196,6 @@ def sentinel(s: Scope) -> JSON:
                 target(
                     s.new_or_increased("redis_sentinel_failovers_total", "$__range"),
                     s.master_legend(),
-                    instant=True,
                 )
             ],
             steps=thresholds((1, "orange")),
@@ -1074,7 +1227,6 @@ def sentinel(s: Scope) -> JSON:
                     f"max by ({s.labels('master_name')}) (histogram_quantile(0.9, "
                     f"increase({s.sel(duration + '_bucket', master=True)}[$__range])))",
                     s.master_legend(),
-                    instant=True,
                 )
             ],
             unit="s",
@@ -1144,7 +1296,6 @@ def sentinel(s: Scope) -> JSON:
                         "[$__range])"
                     ),
                     s.target_legend(),
-                    instant=True,
                 )
             ],
             size=(8, 6),
@@ -1162,44 +1313,29 @@ def sentinel(s: Scope) -> JSON:
     )
 
 
-#: What tells one Redis server from another on the seeds' hosts, where every exporter reads
-#: ``localhost:6379``: the host's exporter (``instance``) and the Redis it reads (``addr``).
-HOST = ("instance", "addr")
-
-
-def by_host(s: Scope, expr: str, *labels: str) -> str:
-    """``max by (cluster, instance, addr, labels...) (expr)``: one series per Redis server."""
-    return f"max by ({s.labels(*HOST, *labels)}) ({expr})"
-
-
-def host_legend(s: Scope, suffix: str = "") -> str:
-    """``{{cluster}} {{instance}} {{addr}} suffix``."""
-    return " ".join(filter(None, (placeholders((*s.deployment, *HOST)), suffix)))
-
-
 def instance(s: Scope) -> JSON:
     """Redis instance: what redis_exporter's users watch of every server (memory, clients,
     commands, keys, persistence, slow log), one series per server."""
 
     def value(metric: str, *labels: str) -> str:
-        return by_host(s, s.sel(metric), *labels)
+        return s.by_target(s.sel(metric), *labels)
 
     def per_second(metric: str, *labels: str) -> str:
-        return by_host(s, f"rate({s.sel(metric)}[$__rate_interval])", *labels)
+        return s.by_target(f"rate({s.sel(metric)}[$__rate_interval])", *labels)
 
     def in_range(metric: str) -> str:
-        return by_host(s, f"increase({s.sel(metric)}[$__range])")
+        return s.by_target(f"increase({s.sel(metric)}[$__range])")
 
     def rates(
         title: str, description: str, unit: str, *series: tuple[str, str], width: int = 8
     ) -> JSON:
         """A graph of counters per second, ``(metric, legend suffix)`` each."""
-        targets = [target(per_second(metric), host_legend(s, kind)) for metric, kind in series]
+        targets = [target(per_second(metric), s.target_legend(kind)) for metric, kind in series]
         return timeseries(title, description, targets, size=(width, 8), unit=unit)
 
     def fraction(title: str, description: str, expr: str, width: int, steps: JSON) -> JSON:
         """A tile per server of ``expr``, a fraction shown in per cent."""
-        targets = [target(expr, host_legend(s), instant=True)]
+        targets = [target(expr, s.target_legend())]
         return stat(title, description, targets, size=(width, 8), unit="percentunit", steps=steps)
 
     hits, misses = "redis_keyspace_hits_total", "redis_keyspace_misses_total"
@@ -1211,9 +1347,9 @@ def instance(s: Scope) -> JSON:
             "Memory Redis allocated (used), what the process holds (RSS), and the maxmemory "
             "limit where one is set (no line where maxmemory is 0).",
             [
-                target(value("redis_memory_used_bytes"), host_legend(s, "used")),
-                target(value("redis_memory_used_rss_bytes"), host_legend(s, "rss")),
-                target(value("redis_memory_max_bytes") + " > 0", host_legend(s, "maxmemory")),
+                target(value("redis_memory_used_bytes"), s.target_legend("used")),
+                target(value("redis_memory_used_rss_bytes"), s.target_legend("rss")),
+                target(value("redis_memory_max_bytes") + " > 0", s.target_legend("maxmemory")),
             ],
             unit="bytes",
         ),
@@ -1230,9 +1366,9 @@ def instance(s: Scope) -> JSON:
             "Connected clients (replicas, Sentinels and the exporter included), clients "
             "blocked in BLPOP/XREAD/WAIT..., and maxclients (CONFIG GET, else INFO).",
             [
-                target(value("redis_connected_clients"), host_legend(s, "connected")),
-                target(value("redis_blocked_clients"), host_legend(s, "blocked")),
-                target(by_host(s, maxclients), host_legend(s, "maxclients")),
+                target(value("redis_connected_clients"), s.target_legend("connected")),
+                target(value("redis_blocked_clients"), s.target_legend("blocked")),
+                target(s.by_target(maxclients), s.target_legend("maxclients")),
             ],
         ),
         rates(
@@ -1248,7 +1384,7 @@ def instance(s: Scope) -> JSON:
         timeseries(
             "Commands per second by command",
             "Calls per second of every command (INFO commandstats).",
-            [target(per_second("redis_commands_total", "cmd"), host_legend(s, "{{cmd}}"))],
+            [target(per_second("redis_commands_total", "cmd"), s.target_legend("{{cmd}}"))],
             size=(24, 8),
             unit="ops",
         ),
@@ -1278,14 +1414,14 @@ def instance(s: Scope) -> JSON:
         timeseries(
             "Keys per database",
             "Keys in every database that holds any (INFO keyspace).",
-            [target(value("redis_db_keys", "db") + " > 0", host_legend(s, "{{db}}"))],
+            [target(value("redis_db_keys", "db") + " > 0", s.target_legend("{{db}}"))],
             size=(8, 8),
         ),
         timeseries(
             "Keys with a TTL per database",
             "Keys that will expire, in every database that has any: what a volatile-* "
             "maxmemory-policy may evict.",
-            [target(value("redis_db_keys_expiring", "db") + " > 0", host_legend(s, "{{db}}"))],
+            [target(value("redis_db_keys_expiring", "db") + " > 0", s.target_legend("{{db}}"))],
             size=(8, 8),
         ),
         rates(
@@ -1303,9 +1439,9 @@ def instance(s: Scope) -> JSON:
             "last rewrite succeeded (RedisRdbSaveFailed, RedisAofWriteFailed, "
             "RedisAofRewriteFailed); the AOF lanes stay OK where AOF is off.",
             [
-                target(value("redis_rdb_last_bgsave_status"), host_legend(s, "rdb save")),
-                target(value("redis_aof_last_write_status"), host_legend(s, "aof write")),
-                target(value("redis_aof_last_bgrewrite_status"), host_legend(s, "aof rewrite")),
+                target(value("redis_rdb_last_bgsave_status"), s.target_legend("rdb save")),
+                target(value("redis_aof_last_write_status"), s.target_legend("aof write")),
+                target(value("redis_aof_last_bgrewrite_status"), s.target_legend("aof rewrite")),
             ],
             mappings=OK_FAIL,
             size=(12, 8),
@@ -1313,7 +1449,7 @@ def instance(s: Scope) -> JSON:
         timeseries(
             "Changes since last save",
             "Writes not yet in an RDB snapshot: what a restart would lose without AOF.",
-            [target(value("redis_rdb_changes_since_last_save"), host_legend(s))],
+            [target(value("redis_rdb_changes_since_last_save"), s.target_legend())],
             size=(6, 8),
         ),
         stat(
@@ -1322,8 +1458,7 @@ def instance(s: Scope) -> JSON:
             [
                 target(
                     value("redis_rdb_last_save_timestamp_seconds") + " * 1000",
-                    host_legend(s),
-                    instant=True,
+                    s.target_legend(),
                 )
             ],
             size=(6, 8),
@@ -1335,7 +1470,7 @@ def instance(s: Scope) -> JSON:
             "Slow log length",
             "Entries in the slow log (commands slower than slowlog-log-slower-than, up to "
             "slowlog-max-len).",
-            [target(value("redis_slowlog_length"), host_legend(s))],
+            [target(value("redis_slowlog_length"), s.target_legend())],
         ),
         stat(
             "Last slow execution",
@@ -1343,8 +1478,7 @@ def instance(s: Scope) -> JSON:
             [
                 target(
                     value("redis_last_slow_execution_duration_seconds"),
-                    host_legend(s),
-                    instant=True,
+                    s.target_legend(),
                 )
             ],
             size=(12, 8),

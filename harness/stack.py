@@ -12,8 +12,9 @@ then ``SIGKILL``) even when the test failed::
         prom.query('up{job="redis_exporter"}')        # [(labels, value), ...]
         hook.alerts("RedisSentinelMasterODown")      # [(notification, alert), ...]
 
-:func:`monitored_topology` puts it together for the seeds' layout: a real topology, one
-exporter per host and Prometheus scraping them as job ``redis_exporter``.
+:func:`host_exporters` starts one exporter per host of a loopback topology, and
+:func:`wait_settled` waits until Prometheus sees them all healthy and has evaluated the rules;
+tests/e2e/test_oncall_e2e.py puts the same together on network-namespace hosts.
 
 The config builders (:func:`prometheus_config`, :func:`static_job`, :func:`labelled_job`,
 :func:`http_sd_job`, :func:`sd_through_exporter_job`, :func:`federate_job`, :func:`shorten_for`,
@@ -31,6 +32,7 @@ import subprocess
 import threading
 import time
 import urllib.parse
+import urllib.request
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -368,9 +370,21 @@ class Alertmanager(Daemon):
     """HTTP API helpers of a running Alertmanager."""
 
     def alerts(self) -> list[JSON]:
-        """Alerts Alertmanager holds (``/api/v2/alerts``), active, silenced and inhibited."""
+        """Alerts Alertmanager holds (``/api/v2/alerts``), active, silenced and inhibited;
+        ``status.inhibitedBy`` names the fingerprints of the alerts that inhibit one."""
         found: list[JSON] = self.get_json("/api/v2/alerts")
         return found
+
+    def post_alerts(self, alerts: Sequence[Mapping[str, Any]]) -> None:
+        """Send alerts as Prometheus does (``POST /api/v2/alerts``): ``[{"labels": {...},
+        "annotations": {...}}, ...]``, firing from now until ``resolve_timeout``."""
+        body = json.dumps([dict(alert) for alert in alerts]).encode()
+        request = urllib.request.Request(
+            self.url + "/api/v2/alerts", body, {"Content-Type": "application/json"}
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            if response.status != 200:
+                raise StackError(f"{self.name} POST /api/v2/alerts: HTTP {response.status}")
 
 
 def rfc3339_time(text: str) -> float:
@@ -593,17 +607,6 @@ def host_exporter_args(topo: Topology, i: int) -> list[str]:
     return ["--redis.addr", topo.redis[i].uri, "--sentinel.addr", topo.sentinels[i].uri]
 
 
-@dataclass
-class MonitoredTopology:
-    topo: Topology
-    exporters: list[ExporterProcess]
-    prometheus: Prometheus
-
-    @property
-    def hosts(self) -> int:
-        return len(self.exporters)
-
-
 def wait_settled(prometheus: Prometheus, hosts: int, timeout: float = 60.0) -> None:
     """Prometheus scrapes every exporter, every Redis and Sentinel is up, every event stream is
     subscribed, and every rule group has been evaluated since."""
@@ -650,33 +653,3 @@ def wait_failover_calm(prometheus: Prometheus, sentinels: int, timeout: float = 
     before that, a failover whose start it cannot see counts as in progress for an hour."""
     calm = "max_over_time(timestamp(redis_sentinel_master_failover_in_progress == 0)[1h:15s])"
     wait_for(lambda: len(prometheus.query(calm)) == sentinels, timeout=timeout)
-
-
-@contextlib.contextmanager
-def monitored_topology(
-    workdir: Path,
-    *,
-    groups: Sequence[str],
-    failover_timeout_ms: int = 30000,
-    rule_files: Sequence[Path] = (),
-    alertmanagers: Sequence[str] = (),
-) -> Iterator[MonitoredTopology]:
-    """A real topology (one master, two replicas, three Sentinels per the seeds), one exporter
-    per host (``--redis.addr`` and ``--sentinel.addr`` of that host), each subscribed to its
-    Sentinel's events before Prometheus starts, and Prometheus scraping them as job
-    ``redis_exporter``; yields once :func:`wait_settled`."""
-    with contextlib.ExitStack() as stack:
-        topo = stack.enter_context(
-            Topology(workdir / "topo", groups=groups, failover_timeout_ms=failover_timeout_ms)
-        )
-        exporters = host_exporters(stack, topo, workdir)
-        prometheus = stack.enter_context(
-            run_prometheus(
-                workdir / "prometheus",
-                [static_job(JOB, targets_of(exporters))],
-                rule_files=rule_files,
-                alertmanagers=alertmanagers,
-            )
-        )
-        wait_settled(prometheus, len(exporters))
-        yield MonitoredTopology(topo, exporters, prometheus)

@@ -12,9 +12,11 @@ nothing in a real Prometheus, :func:`eventually_nothing` retries a survey of the
 from __future__ import annotations
 
 import contextlib
+import json
 import math
 import re
 from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 from harness.process import wait_for
@@ -25,6 +27,18 @@ from support import load_dashboard_generator
 JSON = dict[str, Any]
 
 gen = load_dashboard_generator()
+
+#: The committed dashboards.
+DASHBOARDS = Path(__file__).resolve().parents[2] / "dashboards"
+
+
+def committed_boards() -> dict[str, dict[str, Any]]:
+    """The committed dashboards, parsed, by file name."""
+    return {
+        path.name: json.loads(path.read_text(encoding="utf-8"))
+        for path in sorted(DASHBOARDS.glob("*.json"))
+    }
+
 
 #: Values used by :func:`panel_queries` for Grafana's built-in interval variables.
 BUILTIN_DEFAULTS: dict[str, str] = {

@@ -12,6 +12,7 @@ import json
 import re
 import subprocess
 import sys
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from typing import Any
 import pytest
 import yaml
 
+from dashboards.meanings import COMMON, MEANINGS, World, checks_of, queries_by_panel, targets_up
 from dashboards.queries import (
     alert_only_titles,
     default_variables,
@@ -396,6 +398,58 @@ def test_every_query_filters_keeps_and_names_the_deployment(labels: tuple[str, .
                     assert legend.startswith(named + " "), (name, panel["title"], legend)
         annotation = board["annotations"]["list"][0]
         assert annotation["tagKeys"] == ",".join((*labels, "master_name")), name
+
+
+def test_every_target_grouping_keeps_the_host(boards: dict[str, dict[str, Any]]) -> None:
+    """On the seeds' hosts every exporter reads ``localhost:6379`` and ``localhost:26379``: a
+    ``by``/``on`` over ``addr`` without ``instance`` merges three hosts into one series."""
+    checked = 0
+    for name, title, expr in substituted(boards):
+        for found in grouping_lists(expr):
+            if "addr" in found:
+                assert "instance" in found, (name, title, found)
+                checked += 1
+    assert checked > 30
+
+
+def test_stat_panels_use_instant_queries(boards: dict[str, dict[str, Any]]) -> None:
+    """A range query's last value outlives its series (an old master's replica count)."""
+    stats = [p for board in boards.values() for p in iter_panels(board) if p["type"] == "stat"]
+    assert len(stats) > 10
+    for panel in stats:
+        assert panel["options"]["graphMode"] == "none", panel["title"]
+        for t in panel["targets"]:
+            assert (t["instant"], t["range"]) == (True, False), panel["title"]
+
+
+def test_every_query_has_a_meaning(boards: dict[str, dict[str, Any]]) -> None:
+    """The end-to-end test compares every query with what its phase means
+    (tests/dashboards/meanings.py): a new panel needs a meaning before it ships."""
+    for name, board in boards.items():
+        counts = Counter(
+            title for title, _, _ in queries_by_panel(name, board, all_variables(board))
+        )
+        for title, count in counts.items():
+            assert len(checks_of(name, title)) == count, (name, title)
+    panels = {(n, t) for n, b in boards.items() for t, _ in raw_queries(b) if t not in COMMON}
+    assert set(MEANINGS) == panels
+
+
+def test_a_meaning_tells_hosts_apart() -> None:
+    """ "Targets up" merged by addr (two series for six targets) or missing a dead Redis is
+    wrong; six series with the dead one at 0 is right."""
+    world = World(("10.0.0.2", "10.0.0.3", "10.0.0.4"), master=0, dead=frozenset({2}))
+    right = [
+        ({"instance": f"10.0.0.{h}:9121", "addr": addr}, 0.0 if (h, port) == (4, 6379) else 1.0)
+        for h in (2, 3, 4)
+        for addr, port in (("localhost:6379", 6379), ("localhost:26379", 26379))
+    ]
+    check = targets_up()
+    assert check(world, right) is None
+    merged = [({"addr": "localhost:6379"}, 1.0), ({"addr": "localhost:26379"}, 1.0)]
+    assert check(world, merged) is not None
+    all_up = [(labels, 1.0) for labels, _ in right]
+    assert "values" in str(check(world, all_up))
 
 
 def test_no_group_labels_leave_no_trace() -> None:
