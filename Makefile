@@ -12,8 +12,10 @@ WHEELHOUSE ?= dist/wheelhouse
 .PHONY: test lint typecheck demo deps venv bench chaos soak clean docs rules dashboards wheel
 
 # `make rules dashboards GROUP_LABELS=cluster,region` generates both for your deployment labels
-# (GROUP_LABELS= for none); RUNBOOK_URL= sets the runbooks' base; OUT= / OUT_DIR= write elsewhere
-# than the shipped files. Unset, each takes the generator's default.
+# (GROUP_LABELS= for none); RUNBOOK_URL= sets the runbooks' base (default
+# http://{exporter}/runbooks/, served by every exporter; docs/alerts.md#runbooks); OUT= / OUT_DIR=
+# write elsewhere than the shipped files: the way to make rules you copy by hand. Unset, each
+# takes the generator's default.
 GENERATOR_ARGS = $(if $(filter undefined,$(origin GROUP_LABELS)),,--group-labels '$(GROUP_LABELS)')
 
 deps:

@@ -31,7 +31,8 @@ placeholder          expands to (group labels ``cluster``)            (none)
 
 so ``max by ({deploy}master_name) (x)`` becomes ``max by (cluster, master_name) (x)``. Pieces of
 annotations that several alerts share are placeholders too (:data:`SNIPPETS`:
-``{master_addresses}``, ``{votes_needed}``, ``{in_group}``). An unknown ``{name}`` is an error;
+``{master_addresses}``, ``{votes_needed}``, ``{in_group}``, and ``{exporter}``, which the
+``--runbook-url`` base may use too). An unknown ``{name}`` is an error;
 PromQL selectors (``{job="x"}``) and Go templates (``{{ . }}``) never look like one.
 
 Every tunable value (thresholds, windows, ``for:``) is written once, here; the thresholds table
@@ -54,12 +55,14 @@ HERE = Path(__file__).resolve().parent
 RULES_FILE = HERE / "redis-ha.rules.yml"
 #: Deployment labels the shipped file groups by.
 DEFAULT_GROUP_LABELS: tuple[str, ...] = ("cluster",)
-#: Base of every ``runbook_url`` (the alert name and ``.md`` are appended).
-DEFAULT_RUNBOOK_URL = (
-    "https://github.com/redis-ha-exporter/redis-ha-exporter/blob/main/docs/runbooks/"
-)
-#: The scrape job of the seeds, read by RedisExporterDown.
+#: Base of every ``runbook_url`` (the alert name and ``.md`` are appended; placeholders such as
+#: ``{exporter}`` expanded): the runbooks every exporter serves (exporter/.../runbooks.py).
+DEFAULT_RUNBOOK_URL = "http://{exporter}/runbooks/"
+#: The scrape job of the seeds, read by RedisExporterDown (and ``{exporter}``).
 JOB = "redis_exporter"
+#: Where ``{exporter}`` points when Prometheus has no target of the job at all: the default
+#: ``--web.listen-address``, on the operator's own host.
+FALLBACK_EXPORTER = "localhost:9121"
 #: Labels the exporter, Prometheus or these rules already use: a deployment label of one of
 #: these names would be overwritten or would merge what it should keep apart.
 RESERVED_LABELS = frozenset(
@@ -128,6 +131,23 @@ SNIPPETS = {
         "$labels.master_name{match_args} | query }}{{ . | first | value }}{{ end }}"
     ),
     "in_group": "{{ with $labels.master_name }} (group {{ . }}){{ end }}",
+    # The host:port of an exporter to fetch a runbook from, chosen when the alert is evaluated:
+    # the first (by instance) that is up in the alert's deployment, else up anywhere, else any
+    # exporter of the job (it serves the runbook once it is back), else FALLBACK_EXPORTER
+    # (alerts/tests/runbooks.yml). Without group labels the first two queries are the same.
+    # '{{ with printf "up{job=\"redis_exporter\",cluster=%q} == 1" $labels.cluster | query
+    # | sortByLabel "instance" }}{{ . | first | label "instance" }}{{ else }}{{ with ...'
+    "exporter": "".join(
+        f'{{{{ with {query} | sortByLabel "instance" }}}}{{{{ . | first | label "instance" }}}}'
+        "{{ else }}"
+        for query in (
+            f'printf "up{{job=\\"{JOB}\\"{{match}}}} == 1"{{match_args}} | query',
+            f'query "up{{job=\\"{JOB}\\"}} == 1"',
+            f'query "up{{job=\\"{JOB}\\"}}"',
+        )
+    )
+    + FALLBACK_EXPORTER
+    + "{{ end }}" * 3,
 }
 #: The three cases of a Redis server's address, for redis:instance_address:info.
 LOOPBACK_ADDR = r"(localhost|127\\.[0-9.]+|::1|\\[::1\\]):[0-9]+|/.*"
@@ -1123,7 +1143,7 @@ def rule_mapping(rule: Record | Alert, labels: Sequence[str], runbook_url: str) 
         "annotations": {
             "summary": expand(rule.summary, labels),
             "description": expand(rule.description, labels),
-            "runbook_url": f"{runbook_url}{rule.alert}.md",
+            "runbook_url": expand(f"{runbook_url}{rule.alert}.md", labels),
         },
     }
 
@@ -1252,7 +1272,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="deployment labels, comma-separated; '' for none (default: %(default)s)",
     )
     parser.add_argument(
-        "--runbook-url", default=DEFAULT_RUNBOOK_URL, help="runbook base URL (default: %(default)s)"
+        "--runbook-url",
+        default=DEFAULT_RUNBOOK_URL,
+        help="runbook base URL, <Alert>.md appended; {exporter} stands for a live exporter's "
+        "host:port, chosen by Prometheus (default: %(default)s)",
     )
     parser.add_argument("--out", default=str(RULES_FILE), help="file, or - for stdout")
     parser.add_argument("--check", action="store_true", help="exit 1 if --out is stale")
@@ -1262,7 +1285,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as exc:
         print(f"generate.py: --group-labels: {exc}", file=sys.stderr)
         return 2
-    text = render(labels, args.runbook_url)
+    try:
+        text = render(labels, args.runbook_url)
+    except KeyError as exc:
+        print(f"generate.py: --runbook-url: {exc.args[0]}", file=sys.stderr)
+        return 2
     if args.out == "-":
         sys.stdout.write(text)
         return 0

@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import threading
+import urllib.request
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import ModuleType
@@ -19,6 +20,8 @@ import pytest
 from harness.process import HOST, HarnessError, binary, free_port
 
 Labels = frozenset[tuple[str, str]]
+#: The runbooks, one per alert; every exporter serves them at /runbooks/<Alert>.md.
+RUNBOOKS = Path(__file__).resolve().parents[1] / "docs" / "runbooks"
 
 
 def free_port_run(count: int) -> int:
@@ -341,3 +344,13 @@ def describe(result: subprocess.CompletedProcess[str]) -> str:
         f"$ {' '.join(result.args)}\nexit status {result.returncode}\n"
         f"--- stdout\n{result.stdout}--- stderr\n{result.stderr}"
     )
+
+
+def assert_serves_runbook(url: str, alert: str, headers: dict[str, str] | None = None) -> None:
+    """GET ``url`` (an alert's runbook_url): the repository's runbook of ``alert``, as text."""
+    assert url.endswith(f"/{alert}.md"), url
+    request = urllib.request.Request(url, headers=headers or {})
+    with urllib.request.urlopen(request, timeout=5) as response:
+        assert response.headers["Content-Type"] == "text/plain; charset=utf-8", url
+        text = response.read().decode("utf-8")
+    assert text == (RUNBOOKS / f"{alert}.md").read_text(encoding="utf-8"), url

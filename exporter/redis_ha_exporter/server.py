@@ -31,6 +31,7 @@ from redis_ha_exporter.discovery import target_groups, through_exporter
 from redis_ha_exporter.events.subscriber import EventStreams
 from redis_ha_exporter.families import build_families, registry_of
 from redis_ha_exporter.logs import kv
+from redis_ha_exporter.runbooks import Runbooks, load
 from redis_ha_exporter.scrape import Scraper, deadline_from_header
 from redis_ha_exporter.snapshot import Collection
 from redis_ha_exporter.targets import Kind, Target, TargetError, parse_target
@@ -189,6 +190,7 @@ async def landing(request: web.Request) -> web.Response:
     links.append(("/events", "recent Sentinel events, newest first (JSON)"))
     links.append(("/sd", "Prometheus http_sd_configs: every master, replica and Sentinel"))
     links.append(("/sd?targets=exporter", "the same, as targets of /scrape: no relabeling"))
+    links.append(("/runbooks/", "the runbook of every alert (the alerts' runbook_url)"))
     links.append(("/health", "liveness"))
     items = "".join(
         f'<li><a href="{html.escape(href)}">{html.escape(href)}</a> — {html.escape(what)}</li>'
@@ -250,6 +252,7 @@ def build_app(config: Config, scraper: Scraper) -> web.Application:
     if config.scrape_endpoint:
         app.router.add_get("/scrape", scrape_target)
     app.router.add_get("/health", health)
+    app.router.add_get("/runbooks/{name:.*}", Runbooks(load()).handle)
     if config.telemetry_path != "/":
         app.router.add_get("/", landing)
 

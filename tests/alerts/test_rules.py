@@ -25,6 +25,7 @@ import yaml
 
 from harness.stack import parse_duration
 from redis_ha_exporter.catalogue import BY_NAME, Kind
+from redis_ha_exporter.runbooks import load as load_runbooks
 from support import load_rules_generator, require_tool, run_tool
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,7 +33,10 @@ RULES = ROOT / "alerts" / "redis-ha.rules.yml"
 RULE_TESTS = sorted((ROOT / "alerts" / "tests").glob("*.yml"))
 RUNBOOKS = ROOT / "docs" / "runbooks"
 DOCS = ROOT / "docs" / "alerts.md"
-RUNBOOK_BASE = "https://github.com/redis-ha-exporter/redis-ha-exporter/blob/main/docs/runbooks/"
+#: The runbooks the exporter serves at /runbooks/ (file name -> text).
+SERVED_RUNBOOKS = load_runbooks()
+#: A runbook_url as Prometheus expands the default base: a runbook on an exporter's port.
+EXPANDED_RUNBOOK_URL = re.compile(r"http://(?P<exporter>[^/]+:9121)/runbooks/(?P<alert>\w+)\.md")
 
 # The rest of the host (group redis-ha.instance): one Redis server each, alerts/tests/instance.yml.
 INSTANCE_ALERTS = (
@@ -269,6 +273,20 @@ def test_bad_group_labels_exit_2_with_one_line(tmp_path: Path, value: str, reaso
     assert not (tmp_path / "rules.yml").exists()
 
 
+def test_runbook_url_takes_placeholders_and_an_unknown_one_exits_2(tmp_path: Path) -> None:
+    out = tmp_path / "rules.yml"
+    result = run_generator("--runbook-url", "https://{exporter}/rb/", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    (url, *_) = (r["annotations"]["runbook_url"] for r in load_yaml(out)["groups"][1]["rules"])
+    assert url.startswith("https://{{ with printf ")
+    assert url.endswith("{{ end }}/rb/RedisDown.md")
+    bad = run_generator("--runbook-url", "https://wiki/{alert}/", "--out", str(tmp_path / "x"))
+    assert bad.returncode == 2
+    assert bad.stderr.startswith("generate.py: --runbook-url: unknown placeholder {alert}")
+    assert bad.stderr.count("\n") == 1
+    assert not (tmp_path / "x").exists()
+
+
 def test_reserved_labels_cover_every_catalogued_label() -> None:
     catalogued_labels = {label for spec in BY_NAME.values() for label in spec.labels}
     assert catalogued_labels | {"job", "instance"} <= gen.RESERVED_LABELS
@@ -296,7 +314,7 @@ def label_lists(expr: str) -> list[set[str]]:
 
 @pytest.mark.parametrize("labels", [("cluster",), ("region", "cluster")])
 def test_every_grouping_keeps_the_deployment_labels(labels: tuple[str, ...]) -> None:
-    data = gen.rule_file(labels, "https://runbooks.example/")
+    data = gen.rule_file(labels)  # the default runbook base reads up by deployment too
     checked = 0
     for group in data["groups"]:
         for rule in group["rules"]:
@@ -413,8 +431,11 @@ def test_alert_labels_and_annotations(rule: Rule) -> None:
     assert annotations["summary"].strip()
     # the description shows the values that matter: a label or the value, not only prose
     assert re.search(r"\{\{.*(\$value|\$labels\.).*\}\}", annotations["description"], re.S)
-    assert annotations["runbook_url"] == f"{RUNBOOK_BASE}{rule['alert']}.md"
-    assert (RUNBOOKS / f"{rule['alert']}.md").is_file()
+    # http://<a live exporter, chosen by Prometheus>/runbooks/<alert>.md, which it serves
+    url = annotations["runbook_url"]
+    assert url.startswith('http://{{ with printf "up{job=\\"redis_exporter\\",cluster=%q} == 1"')
+    assert url.endswith(f"{{{{ end }}}}/runbooks/{rule['alert']}.md")
+    assert f"{rule['alert']}.md" in SERVED_RUNBOOKS
     parse_duration(rule.get("for", "0s"))
 
 
@@ -505,7 +526,9 @@ def test_every_alert_has_a_firing_and_a_quiet_case(name: str) -> None:
         for alert in case["exp_alerts"]:
             assert alert["exp_labels"]["severity"] in severities
             assert set(alert["exp_annotations"]) == {"summary", "description", "runbook_url"}
-            assert alert["exp_annotations"]["runbook_url"] == f"{RUNBOOK_BASE}{name}.md"
+            url = EXPANDED_RUNBOOK_URL.fullmatch(alert["exp_annotations"]["runbook_url"])
+            assert url, alert["exp_annotations"]["runbook_url"]
+            assert url["alert"] == name
 
 
 def test_every_severity_variant_is_proven_firing() -> None:

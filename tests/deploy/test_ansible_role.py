@@ -59,7 +59,7 @@ from harness.process import HOST, binary, free_ports, spawn, terminate, wait_for
 from harness.stack import RULES, Prometheus
 from harness.topology import Topology
 from redis_ha_exporter import __version__
-from support import describe, require_tool, run_tool
+from support import assert_serves_runbook, describe, require_tool, run_tool
 
 REPO = Path(__file__).resolve().parents[2]
 ANSIBLE = REPO / "ansible"
@@ -68,6 +68,14 @@ GROUP = "app-cache"
 PLAIN = "redis-ha-exporter.service"
 TEMPLATE_INSTANCE = "redis-ha-exporter@6389.service"
 PROMETHEUS_CONFIG = "etc/prometheus/prometheus.yml"
+GENERATOR = REPO / "alerts" / "generate.py"
+#: Every alert of the shipped rules.
+ALERT_NAMES = {
+    rule["alert"]
+    for group in yaml.safe_load(RULES.read_text())["groups"]
+    for rule in group["rules"]
+    if "alert" in rule
+}
 #: The Prometheus the roles find: an existing configuration with a job of its own.
 EXISTING_PROMETHEUS: dict[str, Any] = {
     "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
@@ -482,6 +490,21 @@ def test_the_installed_exporter_scrapes_redis_and_sentinel(
     assert samples.value("redis_sentinel_master_status", master_name=GROUP) == 1
 
 
+@pytest.mark.parametrize("unit", [PLAIN, TEMPLATE_INSTANCE])
+def test_the_installed_exporter_serves_every_runbook(
+    unit: str, running: dict[str, ExporterProcess]
+) -> None:
+    """Installed from the wheel, the exporter serves the runbook of every alert (where the
+    default runbook_url points), behind its basic auth like /metrics."""
+    exporter = running[unit]
+    headers = basic_auth("prometheus", SCRAPE_PASSWORD) if unit == PLAIN else {}
+    for name in sorted(ALERT_NAMES):
+        url = f"http://{HOST}:{exporter.port}/runbooks/{name}.md"
+        assert_serves_runbook(url, name, headers)
+    if unit == PLAIN:
+        assert exporter.get(f"/runbooks/{min(ALERT_NAMES)}.md")[0] == 401
+
+
 def test_the_web_config_reached_the_plain_exporter(running: dict[str, ExporterProcess]) -> None:
     status, _ = running[PLAIN].get("/metrics")
     assert status == 401
@@ -504,6 +527,7 @@ def test_prometheus_keeps_its_own_job_and_gets_ours(deployment: Deployment) -> N
         "basic_auth": {"username": "prometheus", "password_file": "redis-ha/scrape-password"},
     }
     installed = deployment.root / "etc/prometheus/redis-ha"
+    # Generated for the defaults (http, group label cluster): the shipped file, byte for byte.
     assert (installed / "redis-ha.rules.yml").read_bytes() == RULES.read_bytes()
     assert (installed / "scrape-password").read_text() == SCRAPE_PASSWORD
 
@@ -542,6 +566,56 @@ def test_prometheus_scrapes_the_installed_exporters_with_the_rules(
         terminate([prometheus.proc])
 
 
+def prometheus_only(tmp_path: Path) -> Path:
+    """A playbook of the Prometheus role alone."""
+    playbook = tmp_path / "prometheus.yml"
+    play = {"name": "Prometheus side", "hosts": "prometheus", "gather_facts": False}
+    playbook.write_text(yaml.safe_dump([{**play, "roles": [{"role": "redis_ha_prometheus"}]}]))
+    return playbook
+
+
+def test_the_rules_are_generated_for_the_runbook_url_and_group_labels(
+    deployment: Deployment, tmp_path: Path
+) -> None:
+    """The Prometheus role alone on a fresh root, with an HTTPS job and two deployment labels:
+    the rules are generated for them (runbook_url on https://{exporter}), pass promtool, and a
+    second run changes nothing; a chosen runbook base then replaces the default."""
+    root = tmp_path / "root"
+    (root / PROMETHEUS_CONFIG).parent.mkdir(parents=True)
+    (root / PROMETHEUS_CONFIG).write_text(yaml.safe_dump(EXISTING_PROMETHEUS))
+    variables = {
+        **deployment.variables,
+        "redis_ha_prometheus_root": str(root),
+        "redis_ha_prometheus_job": {"scheme": "https"},
+        "redis_ha_prometheus_group_labels": ["region", "cluster"],
+    }
+    installed = root / "etc/prometheus/redis-ha/redis-ha.rules.yml"
+    playbook = prometheus_only(tmp_path)
+
+    def run(name: str, base: str) -> int:
+        """A run; the number of tasks it changed, once the installed rules are checked."""
+        result = play(tmp_path / name, variables, playbook=playbook)
+        assert result.returncode == 0, describe(result)
+        labels = ["--group-labels", "region,cluster", "--out", "-"]
+        generated = run_tool([sys.executable, str(GENERATOR), *labels, "--runbook-url", base])
+        assert installed.read_text() == generated.stdout
+        checked = run_tool([require_tool("promtool"), "check", "rules", str(installed)])
+        assert checked.returncode == 0, describe(checked)
+        return recap(result)["changed"]
+
+    assert run("first", "https://{exporter}/runbooks/") > 0
+    assert run("second", "https://{exporter}/runbooks/") == 0
+    variables["redis_ha_prometheus_runbook_url"] = "https://wiki.example/redis/runbooks/"
+    assert run("chosen", "https://wiki.example/redis/runbooks/") == 1  # the rules alone
+    urls = {
+        rule["annotations"]["runbook_url"]
+        for group in yaml.safe_load(installed.read_text())["groups"]
+        for rule in group["rules"]
+        if "alert" in rule
+    }
+    assert urls == {f"https://wiki.example/redis/runbooks/{name}.md" for name in ALERT_NAMES}
+
+
 def test_promtool_stops_a_broken_rule_file_before_it_is_installed(
     deployment: Deployment, tmp_path: Path
 ) -> None:
@@ -554,23 +628,11 @@ def test_promtool_stops_a_broken_rule_file_before_it_is_installed(
     root = tmp_path / "root"
     shutil.copytree(deployment.root / "etc/prometheus", root / "etc/prometheus")
     before = {p: p.read_bytes() for p in root.rglob("*") if p.is_file()}
-    playbook = tmp_path / "prometheus.yml"
-    playbook.write_text(
-        yaml.safe_dump(
-            [
-                {
-                    "name": "Prometheus side",
-                    "hosts": "prometheus",
-                    "gather_facts": False,
-                    "roles": [{"role": "redis_ha_prometheus"}],
-                }
-            ]
-        )
-    )
+    playbook = prometheus_only(tmp_path)
     variables = {
         **deployment.variables,
         "redis_ha_prometheus_root": str(root),
-        "redis_ha_prometheus_rules": [str(RULES), str(broken)],
+        "redis_ha_prometheus_rules": [str(broken)],
     }
     result = play(tmp_path / "run", variables, playbook=playbook)
     assert result.returncode != 0, describe(result)

@@ -119,7 +119,7 @@ def context_files() -> list[str]:
     """Files of the repository root that the build context sends to the builder.
 
     A directory left out whole is not walked (.venv, .git), unless a `!` rule may reach
-    inside it, as Docker itself does.
+    inside it, as Docker itself does; a symlink is sent as a symlink.
     """
     rules = ignore_rules(DOCKERIGNORE.read_text())
     kept: list[str] = []
@@ -133,6 +133,8 @@ def context_files() -> list[str]:
             or any(not ex and p.startswith(prefix + d + "/") for ex, p in rules)
         ]
         kept.extend(prefix + n for n in sorted(names) if not excluded(rules, prefix + n))
+        # A symlink to a directory goes as the link (os.walk does not enter it).
+        kept.extend(prefix + d for d in dirs if (REPO / (prefix + d)).is_symlink())
     return sorted(kept)
 
 
@@ -260,8 +262,14 @@ def test_builder_stage_builds_the_wheel_from_the_context(tmp_path: Path) -> None
     context = tmp_path / "context"
     for rel in context_files():
         (context / rel).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(REPO / rel, context / rel)
+        shutil.copy2(REPO / rel, context / rel, follow_symlinks=False)
     with zipfile.ZipFile(build_wheel(context, tmp_path / "dist")) as archive:
         entry_points = next(n for n in archive.namelist() if n.endswith("entry_points.txt"))
         scripts = archive.read(entry_points).decode()
+        runbooks = {n for n in archive.namelist() if n.startswith("redis_ha_exporter/runbooks/")}
     assert "redis-ha-exporter = redis_ha_exporter.cli:main" in scripts
+    # The package's runbooks symlink resolves inside the context: the image serves /runbooks/.
+    expected = {
+        f"redis_ha_exporter/runbooks/{p.name}" for p in (REPO / "docs/runbooks").glob("*.md")
+    }
+    assert runbooks == expected

@@ -63,6 +63,7 @@ from harness.stack import (
     write_short_rules,
 )
 from harness.topology import Topology
+from support import assert_serves_runbook
 
 pytestmark = pytest.mark.e2e
 
@@ -100,6 +101,7 @@ class Watch:
     global_: Prometheus
     alertmanagers: dict[str, Alertmanager]
     webhooks: dict[str, WebhookReceiver]  # by the Prometheus that alerts through it
+    targets: dict[str, list[str]]  # each deployment's exporters
 
     @property
     def alerting(self) -> dict[str, Prometheus]:
@@ -164,7 +166,7 @@ def watch(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Watch]:
             wait_settled(prometheus, hosts[name])
         for topo in topologies.values():
             use_like_an_application(topo)
-        yield Watch(topologies, single, leaves, global_, alertmanagers, webhooks)
+        yield Watch(topologies, single, leaves, global_, alertmanagers, webhooks, targets)
 
 
 # --------------------------------------------------------------------------------------
@@ -321,6 +323,10 @@ def test_kill_of_dc2_master_pages_for_dc2_only(watch: Watch) -> None:
         ((page, no_master),) = hook.alerts(NO_MASTER, "firing")
         summary = no_master["annotations"]["summary"]
         assert summary == f"Redis group {GROUP} in cluster dc2 has no working master"
+        # The runbook comes from a live exporter of dc2, the page's own deployment.
+        url = no_master["annotations"]["runbook_url"]
+        assert url.split("/")[2] in watch.targets["dc2"], (name, url)
+        assert_serves_runbook(url, NO_MASTER)
         assert page.payload["groupLabels"] == group
         failovers = {a["labels"]["cluster"] for _, a in hook.alerts(FAILOVER, "firing")}
         assert failovers == {"dc2"}, (name, logs[name])
