@@ -271,21 +271,28 @@ def add_sentinel(out: FamilyBuilder, addr: str, state: SentinelState, dropped_to
 
 
 def add_events(
-    out: FamilyBuilder, addr: str, events: EventSnapshot, masters: Iterable[str] = ()
+    out: FamilyBuilder, addr: str, events: EventSnapshot, sentinel: SentinelState | None = None
 ) -> None:
     """A Sentinel's event state → the event-stream families.
 
-    Failover counters and duration histograms start at zero for every master the Sentinel
-    monitors, so ``increase()`` sees the first failover too.
+    With the Sentinel's collection (``sentinel``: its scrape succeeded), only the masters it
+    monitors now are shown, so the series of a removed master end at the next scrape; their
+    failover counters and duration histograms start at zero, so ``increase()`` sees the first
+    failover too; and a failover the event state tracks is shown as started only while the
+    Sentinel flags it ``failover_in_progress``. Without it, all the stream counted is shown.
     """
     out.add("redis_sentinel_event_stream_up", float(events.stream_up), addr=addr)
     out.add("redis_sentinel_event_stream_reconnects_total", events.reconnects, addr=addr)
     out.add("redis_sentinel_event_parse_errors_total", events.parse_errors, addr=addr)
+    monitored = None if sentinel is None else {m.name for m in sentinel.masters}
     for (master_name, event), count in sorted(events.events.items()):
+        if master_name and monitored is not None and master_name not in monitored:
+            continue
         out.add(
             "redis_sentinel_events_total", count, addr=addr, master_name=master_name, event=event
         )
-    names = sorted({*masters, *events.failovers, *events.durations})
+    counted = {*events.failovers, *events.durations}
+    names = sorted(counted if monitored is None else monitored)
     empty = [(bound, 0.0) for bound in (*DEFAULT_FAILOVER_BUCKETS, float("inf"))]
     for name in names:
         out.add(
@@ -312,6 +319,15 @@ def add_events(
                 histogram.sum,
                 addr=addr,
                 master_name=name,
+            )
+    for monitored_master in sentinel.masters if sentinel is not None else ():
+        master = monitored_master.master  # None: SENTINEL MASTERS refused, the flag unknown
+        if master is not None and master.failover_in_progress:
+            out.add(
+                "redis_sentinel_failover_started_timestamp_seconds",
+                events.failovers_in_progress.get(monitored_master.name),
+                addr=addr,
+                master_name=monitored_master.name,
             )
 
 
@@ -415,13 +431,13 @@ def build_families(
 ) -> list[Metric]:
     """Every family for a collection: per-target metrics, event streams, the exporter's own."""
     out = FamilyBuilder()
-    monitored: dict[str, list[str]] = {}
+    sentinels: dict[str, SentinelState] = {}
     for snap in collection.targets:
         add_target(out, snap, collection.masters_dropped_total.get(snap.addr, 0))
         if snap.sentinel is not None:
-            monitored[snap.addr] = [m.name for m in snap.sentinel.masters]
+            sentinels[snap.addr] = snap.sentinel
     for addr, snapshot in (events or {}).items():
-        add_events(out, addr, snapshot, monitored.get(addr, ()))
+        add_events(out, addr, snapshot, sentinels.get(addr))
     out.add(
         "redis_exporter_build_info",
         1.0,
