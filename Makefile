@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 # (pip install --no-index --find-links $(WHEELHOUSE) redis-ha-exporter; the Ansible role does).
 WHEELHOUSE ?= dist/wheelhouse
 
-.PHONY: test lint typecheck demo deps venv bench clean docs rules dashboards wheel
+.PHONY: test lint typecheck demo deps venv bench chaos soak clean docs rules dashboards wheel
 
 # `make rules dashboards GROUP_LABELS=cluster,region` generates both for your deployment labels
 # (GROUP_LABELS= for none); RUNBOOK_URL= sets the runbooks' base (default
@@ -74,6 +74,17 @@ dashboards:
 
 bench: deps $(STAMP)
 	$(VENV)/bin/pytest -m slow -s tests/bench $(PYTEST_ARGS)
+
+# `make chaos`: one fault after another on three hosts (network namespaces) for some minutes while
+# a client scrapes; `make soak`: SOAK_SECONDS (300) under load, RSS slope in KiB per 1000 scrapes,
+# and SCRAPE_ROUNDS (3000) /metrics and /scrape calls counting tasks and connections. Both print
+# their figures (docs/reliability.md); `make test` runs a short version of each fault.
+chaos: deps $(STAMP)
+	$(VENV)/bin/pytest -m slow -s tests/chaos/test_chaos.py $(PYTEST_ARGS)
+
+soak: deps $(STAMP)
+	SCRAPE_ROUNDS=$${SCRAPE_ROUNDS:-3000} $(VENV)/bin/pytest -s \
+	  tests/e2e/test_resources_e2e.py tests/chaos/test_soak.py $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -650,15 +650,7 @@ SENTINEL = Group(
             "RedisSentinelFailoverStuck",
             """
             max by ({deploy}master_name) (
-              (
-                (
-                  time() - max_over_time(timestamp(redis_sentinel_master_failover_in_progress == 0)[1h:])
-                  or
-                  time() - min_over_time(timestamp(redis_sentinel_master_failover_in_progress)[1h:])
-                )
-                and
-                redis_sentinel_master_failover_in_progress == 1
-              )
+              (time() - redis_sentinel_failover_started_timestamp_seconds)
               > on ({deploy}job, instance, addr, master_name) group_left ()
               max by ({deploy}job, instance, addr, master_name) (redis_sentinel_master_setting_failover_timeout) / 1000
             )

@@ -13,6 +13,7 @@ from prometheus_client import CollectorRegistry
 
 from fakes import redis_snapshot
 from redis_ha_exporter.catalogue import CATALOGUE, INFO_FIELDS
+from redis_ha_exporter.events.state import EventState
 from redis_ha_exporter.families import (
     FamilyBuilder,
     build_families,
@@ -21,6 +22,7 @@ from redis_ha_exporter.families import (
     registry_of,
     replica_up,
 )
+from redis_ha_exporter.parse.events import parse_event
 from redis_ha_exporter.parse.info import parse_info_fields, parse_replication, parse_server
 from redis_ha_exporter.parse.sentinel import SentinelPeer, SentinelReplica, normalise_flags
 from redis_ha_exporter.snapshot import Collection, TargetSnapshot
@@ -464,3 +466,54 @@ def test_a_sentinel_gets_none_of_the_instance_families() -> None:
     assert reg.get_sample_value("redis_uptime_in_seconds", {"addr": SENTINEL}) is not None
     (info,) = [s for m in reg.collect() for s in m.samples if s.name == "redis_instance_info"]
     assert (info.labels["redis_mode"], info.labels["role"]) == ("sentinel", "")
+
+
+def event_state_of_two_masters() -> EventState:
+    """A stream that counted events and a failover of m1 and of m2 (since removed)."""
+    state = EventState()
+    state.mark_connected(100.0)
+    for name in ("m1", "m2"):
+        state.apply(parse_event("+sdown", f"master {name} 10.0.0.1 6379"), 101.0)
+        state.apply(parse_event("+switch-master", f"{name} 10.0.0.1 6379 10.0.0.2 6379"), 102.0)
+    return state
+
+
+def test_event_series_of_a_master_the_sentinel_no_longer_monitors_disappear() -> None:
+    snap = sentinel_snapshot("healthy", SENTINEL)  # monitors m1 only
+    events = {SENTINEL: event_state_of_two_masters().snapshot()}
+    reg = registry_of(build_families(Collection((snap,), 1), events))
+    for name, shown in (("m1", 1.0), ("m2", None)):
+        at = {"addr": SENTINEL, "master_name": name}
+        assert reg.get_sample_value("redis_sentinel_failovers_total", at) == shown
+        assert reg.get_sample_value("redis_sentinel_events_total", {**at, "event": "+sdown"}) == (
+            shown
+        )
+    # the Sentinel's scrape failed: what is monitored is unknown, all the stream counted shows
+    down = TargetSnapshot(parse_target(SENTINEL, Kind.SENTINEL), up=False, duration_seconds=1.0)
+    reg = registry_of(build_families(Collection((down,), 1), events))
+    at = {"addr": SENTINEL, "master_name": "m2"}
+    assert reg.get_sample_value("redis_sentinel_failovers_total", at) == 1
+
+
+def test_failover_start_is_shown_only_while_the_sentinel_flags_it_in_progress() -> None:
+    state = EventState()
+    state.mark_connected(100.0)
+    state.apply(parse_event("+try-failover", "master m1 127.0.0.1 49569"), 105.0)
+    events = {SENTINEL: state.snapshot()}
+    at = {"addr": SENTINEL, "master_name": "m1"}
+    name = "redis_sentinel_failover_started_timestamp_seconds"
+    failing = registry_of(
+        build_families(Collection((sentinel_snapshot("failover", SENTINEL),), 1), events)
+    )
+    assert failing.get_sample_value(name, at) == 105.0
+    done = registry_of(
+        build_families(Collection((sentinel_snapshot("after_failover", SENTINEL),), 1), events)
+    )
+    assert done.get_sample_value(name, at) is None
+    not_tracked = registry_of(
+        build_families(
+            Collection((sentinel_snapshot("failover", SENTINEL),), 1),
+            {SENTINEL: EventState().snapshot()},
+        )
+    )
+    assert not_tracked.get_sample_value(name, at) is None

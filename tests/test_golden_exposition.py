@@ -15,7 +15,7 @@ from prometheus_client.exposition import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from fakes import redis_snapshot
-from redis_ha_exporter.events.state import EventSnapshot, EventState
+from redis_ha_exporter.events.state import EventSnapshot, EventState, MasterView
 from redis_ha_exporter.families import build_families, registry_of
 from redis_ha_exporter.parse.events import is_event_channel, parse_event
 from redis_ha_exporter.parse.info import parse_info_fields, parse_replication, parse_server
@@ -71,7 +71,8 @@ def exposition() -> str:
 
 
 def sentinel_collection() -> tuple[Collection, dict[str, EventSnapshot]]:
-    """A Sentinel from recorded replies plus the events it published in a recorded failover."""
+    """A Sentinel from recorded replies plus the events it published in a recorded failover
+    (of the master it monitors, ``m1``), and one caught in a failover when it subscribed."""
     snap = sentinel_snapshot("after_failover", "127.0.0.1:26379")
     state = EventState(ring_size=10)
     state.mark_connected(1000.0)
@@ -80,8 +81,24 @@ def sentinel_collection() -> tuple[Collection, dict[str, EventSnapshot]]:
             continue
         seconds, source, channel, payload = line.split("\t", 3)
         if source == "s0" and is_event_channel(channel):
-            state.apply(parse_event(channel, payload), 1000.0 + float(seconds))
-    return Collection((snap,), 1), {snap.addr: state.snapshot()}
+            event = parse_event(channel, payload.replace("mymaster", "m1"))
+            state.apply(event, 1000.0 + float(seconds))
+    failing = sentinel_snapshot("failover", "127.0.0.1:26380")
+    caught = EventState(ring_size=10)
+    caught.mark_connected(2000.0)
+    assert failing.sentinel is not None
+    caught.reconcile(
+        {
+            m.name: MasterView(m.address, m.master.config_epoch, True)
+            for m in failing.sentinel.masters
+            if m.master is not None
+        },
+        2000.5,
+    )
+    return Collection((snap, failing), 1), {
+        snap.addr: state.snapshot(),
+        failing.addr: caught.snapshot(),
+    }
 
 
 def sentinel_exposition() -> str:
@@ -95,6 +112,10 @@ def test_sentinel_exposition_matches_the_golden_file() -> None:
     assert text == GOLDEN_SENTINEL.read_text()
     assert "redis_sentinel_failovers_total" in text
     assert 'redis_sentinel_failover_duration_seconds_bucket{addr="127.0.0.1:26379"' in text
+    assert (
+        'redis_sentinel_failover_started_timestamp_seconds{addr="127.0.0.1:26380",'
+        'master_name="m1"} 2000.5'
+    ) in text
 
 
 def test_exposition_matches_the_golden_file() -> None:

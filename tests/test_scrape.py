@@ -46,15 +46,15 @@ def scraper(net: FakeNetwork, *redis: str, sentinels: tuple[str, ...] = ()) -> S
     [
         (None, 10.0, 9.5),  # 10 s less 0.5 s margin
         ("10", 30.0, 9.5),  # the header wins over the default
-        ("2", 10.0, 1.8),  # 10 % margin below 5 s
-        ("0.2", 10.0, 0.18),
+        ("2", 10.0, 1.6),  # 20 % margin below 2.5 s
+        ("0.2", 10.0, 0.16),
         ("0.01", 10.0, 0.05),  # never below 50 ms
-        ("", 4.0, 3.6),
-        ("soon", 4.0, 3.6),
-        ("-1", 4.0, 3.6),
-        ("0", 4.0, 3.6),
-        ("nan", 4.0, 3.6),
-        ("inf", 4.0, 3.6),  # an endless budget would let one hung target hold a scrape open
+        ("", 4.0, 3.5),
+        ("soon", 4.0, 3.5),
+        ("-1", 4.0, 3.5),
+        ("0", 4.0, 3.5),
+        ("nan", 4.0, 3.5),
+        ("inf", 4.0, 3.5),  # an endless budget would let one hung target hold a scrape open
     ],
 )
 def test_deadline_from_header(header: str | None, default: float, expected: float) -> None:

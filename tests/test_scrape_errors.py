@@ -171,7 +171,34 @@ def broken(replies: Callable[[], dict[Command, object]], command: str, reply: ob
     return replying({**replies(), tuple(command.split()): reply})
 
 
+def too_many_replicas() -> Execute:
+    """INFO listing 5000 replicas (beyond MAX_ENTRIES)."""
+    replies = redis_replies()
+    lines = "".join(
+        f"slave{i}:ip=10.0.{i // 250}.{i % 250},port=6379,state=online,offset=1,lag=0\r\n"
+        for i in range(5000)
+    )
+    return broken(redis_replies, "INFO ALL", str(replies["INFO", "ALL"]) + lines)
+
+
+def too_many_sentinel_replicas() -> Execute:
+    """SENTINEL SLAVES of m1 listing 5000 replicas."""
+    replies = sentinel_replies()
+    (entry,) = cast(list[object], replies["SENTINEL", "SLAVES", "m1"])[:1]
+    return broken(sentinel_replies, "SENTINEL SLAVES m1", [entry] * 5000)
+
+
 FAULTS = [
+    pytest.param(REDIS, too_many_replicas, "TooManyEntries", id="5000 replicas"),
+    pytest.param(
+        REDIS,
+        lambda: broken(redis_replies, "CONFIG GET databases", ["databases", "100000"]),
+        "TooManyEntries",
+        id="100000 databases",
+    ),
+    pytest.param(
+        SENTINEL, too_many_sentinel_replicas, "TooManyEntries", id="5000 Sentinel replicas"
+    ),
     pytest.param(
         REDIS, lambda: raising(RedisConnectionError("refused")), "ConnectionError", id="refused"
     ),

@@ -1609,6 +1609,16 @@ CATALOGUE: tuple[MetricSpec, ...] = (
         EVENTS,
     ),
     MetricSpec(
+        "redis_sentinel_failover_started_timestamp_seconds",
+        G,
+        "Unix time the failover in progress began (+try-failover on this Sentinel's event "
+        "stream; when it began before the stream was (re)connected, the time it was: it is at "
+        "least that old). Only while SENTINEL MASTERS flags the master failover_in_progress.",
+        MASTER_NAME,
+        "pub/sub +try-failover; SENTINEL MASTERS after reconnect",
+        EVENTS,
+    ),
+    MetricSpec(
         "redis_sentinel_event_stream_up",
         G,
         "1 while the exporter is subscribed to this Sentinel's event stream.",

@@ -45,13 +45,14 @@ from redis_ha_exporter.events.state import EventSnapshot
 from redis_ha_exporter.families import (
     LABEL_NAMES,
     PROTOTYPES,
+    EventMasters,
     Samples,
     add_events,
     add_own,
     add_target,
     build_families,
     catalogue_order,
-    monitored_masters,
+    event_masters,
     refuse,
     registry_of,
 )
@@ -220,7 +221,7 @@ class ExpositionWriter:
 
     def __init__(self) -> None:
         self._label_texts: dict[LabelKey, str] = {}
-        self._event_parts: dict[str, tuple[EventSnapshot, tuple[str, ...], Exposition]] = {}
+        self._event_parts: dict[str, tuple[EventSnapshot, EventMasters, Exposition]] = {}
 
     @property
     def cached_label_sets(self) -> int:
@@ -261,17 +262,18 @@ class ExpositionWriter:
             parts = [self.exposition()]
             for snap in collection.targets:
                 add_target(parts[0], snap, collection.masters_dropped_total.get(snap.addr, 0))
-        monitored = monitored_masters(collection)
+        masters = event_masters(collection)
         for addr, snapshot in (events or {}).items():
-            parts.append(self._events(addr, snapshot, monitored.get(addr, ())))
+            parts.append(self._events(addr, snapshot, masters.get(addr, (None, ()))))
         own = self.exposition()
         add_own(own, collection)
         return self.finish([*parts, own], openmetrics=openmetrics)
 
-    def _events(self, addr: str, snapshot: EventSnapshot, masters: tuple[str, ...]) -> Exposition:
+    def _events(self, addr: str, snapshot: EventSnapshot, masters: EventMasters) -> Exposition:
         """A Sentinel's event-stream samples: written again only when its event state (whose
-        snapshot is the same object until it changes) or its masters changed since the last
-        scrape. With many masters they are the larger part of a scrape (a histogram each)."""
+        snapshot is the same object until it changes) or what its Sentinel says of its masters
+        (which it monitors, which fail over) changed since the last scrape. With many masters
+        they are the larger part of a scrape (a histogram each)."""
         kept = self._event_parts.get(addr)
         if kept is not None and kept[0] is snapshot and kept[1] == masters:
             return kept[2]

@@ -346,12 +346,20 @@ def add_sentinel(out: Samples, addr: str, state: SentinelState, dropped_total: i
             )
 
 
-def add_events(out: Samples, addr: str, events: EventSnapshot, masters: Iterable[str] = ()) -> None:
+def add_events(
+    out: Samples, addr: str, events: EventSnapshot, masters: EventMasters = (None, ())
+) -> None:
     """A Sentinel's event state → the event-stream families.
 
-    Failover counters and duration histograms start at zero for every master the Sentinel
-    monitors, so ``increase()`` sees the first failover too.
+    With the Sentinel's collection (``masters``: those it monitors now, and those of them it
+    flags ``failover_in_progress``; see :func:`event_masters`), only the masters it monitors now
+    are shown, so the series of a removed master end at the next scrape; their failover
+    counters and duration histograms start at zero, so ``increase()`` sees the first failover
+    too; and a failover the event state tracks is shown as started only while the Sentinel
+    flags it ``failover_in_progress``. Without it (``None``: its scrape failed), all the stream
+    counted is shown.
     """
+    monitored, in_progress = masters
     out.add_samples(
         {"addr": addr},
         (
@@ -360,10 +368,13 @@ def add_events(out: Samples, addr: str, events: EventSnapshot, masters: Iterable
             ("redis_sentinel_event_parse_errors_total", events.parse_errors),
         ),
     )
+    shown = None if monitored is None else set(monitored)
     for (master_name, event), count in sorted(events.events.items()):
+        if master_name and shown is not None and master_name not in shown:
+            continue
         at = {"addr": addr, "master_name": master_name, "event": event}
         out.add_sample("redis_sentinel_events_total", at, count)
-    names = sorted({*masters, *events.failovers, *events.durations})
+    names = sorted({*events.failovers, *events.durations} if monitored is None else monitored)
     empty = [(bound, 0.0) for bound in (*DEFAULT_FAILOVER_BUCKETS, float("inf"))]
     for name in names:
         of_master = {"addr": addr, "master_name": name}
@@ -380,6 +391,12 @@ def add_events(out: Samples, addr: str, events: EventSnapshot, masters: Iterable
         else:
             buckets, total = [(b, float(n)) for b, n in histogram.buckets], histogram.sum
         out.add_histogram("redis_sentinel_failover_duration_seconds", buckets, total, **of_master)
+    for name in in_progress:
+        out.add_sample(
+            "redis_sentinel_failover_started_timestamp_seconds",
+            {"addr": addr, "master_name": name},
+            events.failovers_in_progress.get(name),
+        )
 
 
 def add_instance(out: Samples, addr: str, instance: Instance) -> None:
@@ -505,16 +522,28 @@ def add_collection(
     out: Samples, collection: Collection, events: Mapping[str, EventSnapshot] | None = None
 ) -> None:
     """The samples about the collection as a whole: the event streams, the exporter's own."""
-    monitored = monitored_masters(collection)
+    masters = event_masters(collection)
     for addr, snapshot in (events or {}).items():
-        add_events(out, addr, snapshot, monitored.get(addr, ()))
+        add_events(out, addr, snapshot, masters.get(addr, (None, ())))
     add_own(out, collection)
 
 
-def monitored_masters(collection: Collection) -> dict[str, tuple[str, ...]]:
-    """The masters each Sentinel of the collection monitors (as kept), by its ``addr``."""
+#: What a Sentinel's event-stream samples show besides its event state: the masters it monitors
+#: now (None when its collection failed) and those of them it flags ``failover_in_progress``.
+EventMasters = tuple[tuple[str, ...] | None, tuple[str, ...]]
+
+
+def event_masters(collection: Collection) -> dict[str, EventMasters]:
+    """The :data:`EventMasters` of each Sentinel the collection read, by its ``addr``."""
     return {
-        snap.addr: tuple(m.name for m in snap.sentinel.masters)
+        snap.addr: (
+            tuple(m.name for m in snap.sentinel.masters),
+            tuple(
+                m.name
+                for m in snap.sentinel.masters
+                if m.master is not None and m.master.failover_in_progress  # None: unknown
+            ),
+        )
         for snap in collection.targets
         if snap.sentinel is not None
     }

@@ -13,6 +13,8 @@ import time
 import traceback
 from typing import Any
 
+from aiohttp.http_exceptions import HttpProcessingError
+
 _LEVELS = {
     "debug": logging.DEBUG,
     "info": logging.INFO,
@@ -62,9 +64,27 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(_fields(record), default=str)
 
 
+class BadRequestFilter(logging.Filter):
+    """aiohttp logs a request it cannot parse (an oversized header or query string, too many
+    headers, not HTTP at all) as an error with its traceback: any client could fill the log so.
+    Such a record becomes one debug line naming the client and the kind of fault, without the
+    request's bytes (they may hold the client's credentials); dropped above debug level."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if not isinstance(exc, HttpProcessingError):
+            return True
+        remote = record.args[0] if isinstance(record.args, tuple) and record.args else ""
+        record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        record.msg, record.args, record.exc_info, record.exc_text = "bad request", (), None, None
+        record.kv = {"remote": str(remote), "status": exc.code, "reason": type(exc).__name__}
+        return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
+
+
 def setup_logging(level: str, fmt: str) -> None:
     """Route the ``redis_ha_exporter`` loggers to stderr in ``fmt`` at ``level``, and aiohttp's
-    server logger too: it reports a request that failed with an exception (a 500)."""
+    server logger too: it reports a request that failed with an exception (a 500); requests it
+    could not parse go through :class:`BadRequestFilter`."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if fmt == "json" else LogfmtFormatter())
     for name in ("redis_ha_exporter", "aiohttp.server"):
@@ -72,5 +92,7 @@ def setup_logging(level: str, fmt: str) -> None:
         logger.handlers[:] = [handler]
         logger.setLevel(_LEVELS.get(level, logging.INFO))
         logger.propagate = False
+    server = logging.getLogger("aiohttp.server")
+    server.filters[:] = [BadRequestFilter()]
     access = logging.getLogger("aiohttp.access")
     access.disabled = True

@@ -48,6 +48,14 @@ MIN_BUDGET = 0.05
 #: gzip's fastest level: a third of the CPU of the default for a body a fifth larger, on the
 #: loop (well under a millisecond for a host's 50 KB, less than handing it to a thread).
 GZIP_LEVEL = 1
+#: Seconds an HTTP connection may stay idle, or take to send a request's headers: Prometheus
+#: reuses its connection at every scrape interval up to a minute; hundreds of idle clients, or
+#: clients that trickle their headers, hold their sockets no longer than this.
+IDLE_TIMEOUT = 75.0
+#: Seconds the requests in progress are given to finish once the exporter is told to stop; the
+#: collection of the configured targets is cancelled at once (a hung target would hold it for
+#: its whole deadline), so the process is gone within a second of SIGTERM.
+SHUTDOWN_GRACE = 0.3
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 SCRAPER_KEY = web.AppKey("scraper", Scraper)
@@ -85,6 +93,7 @@ async def collect_configured(request: web.Request, timeout: float | None = None)
     budget = deadline(request) if timeout is None else timeout
     collection = await request.app[SCRAPER_KEY].collect(budget)
     request.app[REPORTS_KEY].learn(collection)
+    request.app[EVENTS_KEY].learn(collection)
     return collection
 
 
@@ -242,9 +251,10 @@ def build_app(config: Config, scraper: Scraper) -> web.Application:
         app[WEB_FILE_KEY] = WebConfigFile(config.web)
     sentinels = [t for t in config.targets if t.kind is Kind.SENTINEL]
     streams = EventStreams(
-        sentinels if config.events_enabled else [],
+        sentinels,
         config.events_ring_size,
         config.max_sentinel_masters,
+        enabled=config.events_enabled,
     )
     app[EVENTS_KEY] = streams
     app.router.add_get("/events", recent_events)
@@ -260,27 +270,42 @@ def build_app(config: Config, scraper: Scraper) -> web.Application:
     async def start_streams(_: web.Application) -> None:
         streams.start()
 
-    async def stop_everything(_: web.Application) -> None:
+    async def stop_collecting(_: web.Application) -> None:
+        """Before the requests in progress are waited for: nothing new starts, nothing waits."""
         await streams.stop()
+        await scraper.cancel()
+
+    async def close_everything(_: web.Application) -> None:
         await scraper.close()
         if config.web is not None:
             app[WEB_FILE_KEY].close()
 
     app.on_startup.append(start_streams)
-    app.on_cleanup.append(stop_everything)
+    app.on_shutdown.append(stop_collecting)
+    app.on_cleanup.append(close_everything)
     return app
 
 
-async def start(config: Config) -> web.AppRunner:
-    """Start serving ``config``; returns the runner (``await runner.cleanup()`` to stop)."""
-    scraper = Scraper(
+def scraper_for(config: Config) -> Scraper:
+    """The scraper of the configured targets, as the exporter runs it."""
+    return Scraper(
         config.targets,
         config.scrape_timeout,
         config.max_sentinel_masters,
         config_command=config.config_command,
     )
-    app = build_app(config, scraper)
-    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+
+
+async def start(config: Config) -> web.AppRunner:
+    """Start serving ``config``; returns the runner (``await runner.cleanup()`` to stop)."""
+    app = build_app(config, scraper_for(config))
+    runner = web.AppRunner(
+        app,
+        access_log=None,
+        handle_signals=False,
+        shutdown_timeout=SHUTDOWN_GRACE,
+        keepalive_timeout=IDLE_TIMEOUT,
+    )
     await runner.setup()
     web_file = app.get(WEB_FILE_KEY)
     ssl_context = web_file.serving_context() if web_file is not None else None

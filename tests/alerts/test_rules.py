@@ -93,10 +93,11 @@ SEVERITIES = {"critical", "warning", "info", "none"}
 # Must stay quiet once a failover has settled (checked at the last eval time of failover.yml):
 # every alert but the Watchdog.
 QUIET_AFTER_FAILOVER = set(REQUIRED_ALERTS) - ALWAYS_FIRING
-# Catalogued metrics that only exist after an event, so the healthy topology has no series.
+# Catalogued metrics that only exist during or after an event: the healthy topology has none.
 AFTER_EVENTS_ONLY = {
     "redis_sentinel_last_failover_timestamp_seconds",
     "redis_sentinel_failover_duration_seconds",
+    "redis_sentinel_failover_started_timestamp_seconds",
 }
 # Metrics Prometheus itself provides.
 PROMETHEUS_METRICS = {"up"}

@@ -86,7 +86,8 @@ FOR_OVERRIDES = {
 }
 #: A replica notices a dead master link after repl-timeout (60 s by default).
 FAST_LINK_TIMEOUT = ("repl-timeout 5", "repl-ping-replica-period 1")
-#: RedisSentinelFailoverStuck measures on a [1h:15s] subquery: a failover-timeout well above it.
+#: RedisSentinelFailoverStuck pages a failover older than failover-timeout: one well above the
+#: few seconds a failover takes here.
 FAILOVER_TIMEOUT_MS = 30000
 HEALTHY_SECONDS = 60.0
 NO_MASTER = "RedisNoMaster"

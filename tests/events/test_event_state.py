@@ -15,6 +15,7 @@ from redis_ha_exporter.events.state import (
     DEFAULT_FAILOVER_BUCKETS,
     DurationHistogram,
     EventState,
+    MasterView,
 )
 from redis_ha_exporter.parse.events import (
     KNOWN_EVENTS,
@@ -91,6 +92,8 @@ def test_event_counts_equal_an_independent_count_of_the_recording(name: str, sou
         master = "" if channel in {"+new-epoch", "+vote-for-leader", "+tilt", "-tilt",
                                    "-script-error"} else "mymaster"  # fmt: skip
         expected[(master, channel if channel in KNOWN_EVENTS else OTHER)] += 1
+        if channel == "-monitor":  # the master is forgotten with its counters
+            expected = Counter({k: n for k, n in expected.items() if k[0] != master})
     assert dict(state.snapshot().events) == dict(expected)
     assert state.snapshot().parse_errors == 0
 
@@ -244,20 +247,24 @@ def test_clock_going_backwards_observes_zero_not_a_negative_duration() -> None:
 # --- reconcile ----------------------------------------------------------------------------------
 
 
+def at(address: str, epoch: int, in_progress: bool = False) -> MasterView:
+    return MasterView(address, epoch, in_progress)
+
+
 def test_first_reconcile_only_sets_the_baseline() -> None:
     state = EventState()
-    assert state.reconcile({"mymaster": (A, 5)}, 100.0) == []
+    assert state.reconcile({"mymaster": at(A, 5)}, 100.0) == []
     assert state.snapshot().failovers == {}
 
 
 def test_reconcile_counts_a_missed_failover_exactly_once() -> None:
     state = EventState()
     state.mark_connected(0.0)
-    state.reconcile({"mymaster": (A, 1), "other": (C, 3)}, 10.0)
+    state.reconcile({"mymaster": at(A, 1), "other": at(C, 3)}, 10.0)
     state.mark_disconnected(20.0)
     state.mark_connected(30.0)
-    assert state.reconcile({"mymaster": (B, 2), "other": (C, 3)}, 31.0) == ["mymaster"]
-    assert state.reconcile({"mymaster": (B, 2), "other": (C, 3)}, 40.0) == []
+    assert state.reconcile({"mymaster": at(B, 2), "other": at(C, 3)}, 31.0) == ["mymaster"]
+    assert state.reconcile({"mymaster": at(B, 2), "other": at(C, 3)}, 40.0) == []
     snap = state.snapshot()
     assert snap.failovers == {"mymaster": 1}
     assert snap.reconciled_failovers == {"mymaster": 1}
@@ -272,22 +279,63 @@ def test_reconcile_counts_a_missed_failover_exactly_once() -> None:
     assert newest["time"] == 31.0
 
 
+def test_two_failovers_back_to_the_old_address_in_one_gap_count_at_least_one() -> None:
+    state = EventState()
+    state.mark_connected(0.0)
+    state.reconcile({"mymaster": at(A, 1)}, 10.0)
+    state.mark_disconnected(20.0)  # A -> B (epoch 2), B -> A (epoch 3) while away
+    state.mark_connected(30.0)
+    assert state.reconcile({"mymaster": at(A, 3)}, 31.0) == ["mymaster"]
+    assert state.snapshot().failovers == {"mymaster": 1}
+    newest = state.recent()[0]
+    assert (newest["reconciled"], newest["old_address"], newest["new_address"]) == (True, A, A)
+    state.apply(switch(B, A), 31.5)  # the last one was in flight: it happened, it counts
+    assert state.snapshot().failovers == {"mymaster": 2}
+
+
 def test_reconcile_does_not_count_a_failover_already_seen_by_switch_master() -> None:
     state = EventState()
-    state.reconcile({"mymaster": (A, 1)}, 10.0)
+    state.reconcile({"mymaster": at(A, 1)}, 10.0)
     state.apply(switch(A, B), 20.0)
+    assert state.needs_rebaseline
+    state.rebaseline({"mymaster": at(B, 2)})
+    assert not state.needs_rebaseline
     state.mark_disconnected(30.0)
     state.mark_connected(40.0)
-    assert state.reconcile({"mymaster": (B, 2)}, 41.0) == []
+    assert state.reconcile({"mymaster": at(B, 2)}, 41.0) == []
     assert state.snapshot().failovers == {"mymaster": 1}
+
+
+def test_a_gap_after_a_live_failover_is_judged_by_the_epoch_read_after_it() -> None:
+    state = EventState()
+    state.reconcile({"mymaster": at(A, 1)}, 10.0)
+    state.apply(switch(A, B), 20.0)  # live: counted, epoch 2 read just after
+    state.rebaseline({"mymaster": at(B, 2)})
+    state.mark_disconnected(30.0)  # B -> A -> B while away: the address is the same again
+    state.mark_connected(40.0)
+    assert state.reconcile({"mymaster": at(B, 4)}, 41.0) == ["mymaster"]
+    assert state.snapshot().failovers == {"mymaster": 2}
+
+
+def test_a_rebaseline_that_reads_a_later_failover_counts_it_once_as_an_event() -> None:
+    state = EventState()
+    state.reconcile({"mymaster": at(A, 1)}, 10.0)
+    state.apply(switch(A, B), 20.0)
+    state.rebaseline({"mymaster": at(A, 3)})  # B -> A done, its event not read yet
+    state.apply(switch(B, A), 20.5)
+    state.rebaseline({"mymaster": at(A, 3)})
+    state.mark_disconnected(30.0)
+    state.mark_connected(40.0)
+    assert state.reconcile({"mymaster": at(A, 3)}, 41.0) == []
+    assert state.snapshot().failovers == {"mymaster": 2}
 
 
 def test_switch_master_in_flight_during_reconcile_is_not_counted_twice() -> None:
     state = EventState()
-    state.reconcile({"mymaster": (A, 1)}, 10.0)
+    state.reconcile({"mymaster": at(A, 1)}, 10.0)
     state.mark_disconnected(20.0)
     state.mark_connected(30.0)
-    assert state.reconcile({"mymaster": (B, 2)}, 31.0) == ["mymaster"]
+    assert state.reconcile({"mymaster": at(B, 2)}, 31.0) == ["mymaster"]
     state.apply(switch(A, B), 31.01)  # published before SENTINEL MASTERS was read
     assert state.snapshot().failovers == {"mymaster": 1}
     state.apply(switch(B, C), 50.0)  # the next failover counts again
@@ -298,26 +346,89 @@ def test_switch_master_in_flight_during_reconcile_is_not_counted_twice() -> None
 
 def test_reconcile_needs_a_grown_epoch_and_forgets_removed_masters() -> None:
     state = EventState()
-    state.reconcile({"mymaster": (A, 3)}, 10.0)
-    assert state.reconcile({"mymaster": (B, 3)}, 20.0) == []  # same epoch: not a failover
+    state.reconcile({"mymaster": at(A, 3)}, 10.0)
+    assert state.reconcile({"mymaster": at(B, 3)}, 20.0) == []  # same epoch: not a failover
     assert state.reconcile({}, 30.0) == []  # master removed: baseline forgotten
-    assert state.reconcile({"mymaster": (C, 9)}, 40.0) == []  # re-added: baseline again
+    assert state.reconcile({"mymaster": at(C, 9)}, 40.0) == []  # re-added: baseline again
     assert state.snapshot().failovers == {}
 
 
 def test_switch_master_before_any_reconcile_gives_no_epoch_so_no_reconciled_count() -> None:
     state = EventState()
     state.apply(switch(A, B), 10.0)
-    assert state.reconcile({"mymaster": (C, 7)}, 20.0) == []
-    assert state.reconcile({"mymaster": (A, 8)}, 30.0) == ["mymaster"]
+    assert state.reconcile({"mymaster": at(C, 7)}, 20.0) == []
+    assert state.reconcile({"mymaster": at(A, 8)}, 30.0) == ["mymaster"]
     assert state.snapshot().failovers == {"mymaster": 2}
 
 
-def test_monitor_removal_forgets_the_baseline() -> None:
-    state = EventState()
-    state.reconcile({"mymaster": (A, 1)}, 10.0)
+def test_monitor_removal_forgets_the_master_and_frees_its_place() -> None:
+    state = EventState(max_masters=1)
+    state.reconcile({"mymaster": at(A, 1)}, 10.0)
+    state.apply(switch(A, B), 10.5)
+    state.apply(on_master("+try-failover"), 10.7)
     state.apply(on_master("-monitor"), 11.0)
-    assert state.reconcile({"mymaster": (B, 2)}, 12.0) == []
+    snap = state.snapshot()
+    assert (snap.events, snap.failovers, snap.last_failover, snap.failovers_in_progress) == (
+        {}, {}, {}, {},
+    )  # fmt: skip
+    assert not state.needs_rebaseline
+    assert state.recent()[0]["event"] == "-monitor"  # /events still tells
+    state.apply(on_master("+sdown", "renamed"), 12.0)  # the one place is free again
+    assert state.snapshot().events == {("renamed", "+sdown"): 1}
+    assert state.reconcile({"renamed": at(B, 2)}, 13.0) == []  # a new baseline, not a failover
+
+
+def test_masters_no_longer_listed_are_forgotten_at_reconcile() -> None:
+    state = EventState(max_masters=2)
+    for name in ("m1", "m2"):
+        state.apply(on_master("+sdown", name), 1.0)
+    state.reconcile({"m2": at(A, 1)}, 2.0)
+    state.apply(on_master("+sdown", "m3"), 3.0)
+    assert state.snapshot().events == {("m2", "+sdown"): 1, ("m3", "+sdown"): 1}
+
+
+# --- failover in progress ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "end",
+    ["+failover-end", "-failover-abort-not-elected", "+reset-master", "-monitor"],
+)
+def test_a_failover_is_in_progress_from_try_failover_until_it_ends(end: str) -> None:
+    state = EventState()
+    state.apply(on_master("+try-failover"), 100.0)
+    assert state.snapshot().failovers_in_progress == {"mymaster": 100.0}
+    state.apply(on_master(end), 150.0)
+    assert state.snapshot().failovers_in_progress == {}
+
+
+def test_a_failover_under_way_at_reconnect_starts_then_and_is_not_timed() -> None:
+    state = EventState()
+    state.mark_connected(0.0)
+    state.reconcile({"mymaster": at(A, 1)}, 1.0)
+    state.apply(on_master("+try-failover"), 100.0)
+    state.mark_disconnected(101.0)
+    state.mark_connected(130.0)
+    state.reconcile({"mymaster": at(A, 1, in_progress=True)}, 131.0)
+    assert state.snapshot().failovers_in_progress == {"mymaster": 131.0}  # at least this old
+    state.apply(on_master("+failover-state-select-slave"), 132.0)  # keeps the start
+    assert state.snapshot().failovers_in_progress == {"mymaster": 131.0}
+    state.apply(on_master("+failover-end"), 140.0)
+    state.apply(switch(A, B), 140.1)
+    snap = state.snapshot()
+    assert snap.failovers_in_progress == {}
+    assert snap.durations == {}  # its start is not known: no duration observed
+    assert snap.failovers == {"mymaster": 1}
+
+
+def test_reconcile_clears_a_failover_that_ended_while_away() -> None:
+    state = EventState()
+    state.mark_connected(0.0)
+    state.reconcile({"mymaster": at(A, 1, in_progress=True)}, 1.0)
+    state.mark_disconnected(2.0)
+    state.mark_connected(3.0)
+    state.reconcile({"mymaster": at(A, 1)}, 4.0)  # aborted while away
+    assert state.snapshot().failovers_in_progress == {}
 
 
 # --- connection, ring, snapshot, bounds ----------------------------------------------------------
@@ -444,7 +555,7 @@ messages = st.one_of(
 times = st.floats(min_value=-1e12, max_value=1e12, allow_nan=False)
 masters_maps = st.dictionaries(
     st.sampled_from(["mymaster", "m2"]),
-    st.tuples(st.sampled_from([A, B, C]), st.integers(0, 5)),
+    st.builds(MasterView, st.sampled_from([A, B, C]), st.integers(0, 5), st.booleans()),
 )
 
 
@@ -455,6 +566,7 @@ masters_maps = st.dictionaries(
             st.tuples(st.just("reconcile"), masters_maps, times),
             st.tuples(st.just("connected"), st.none(), times),
             st.tuples(st.just("disconnected"), st.none(), times),
+            st.tuples(st.just("rebaseline"), masters_maps, times),
         ),
         max_size=60,
     ),
@@ -465,6 +577,7 @@ def test_apply_never_raises_and_invariants_hold(
 ) -> None:
     state = EventState(ring_size=ring)
     applied = errors = 0
+    forgot = False
     for kind, arg, now in steps:
         if kind == "msg":
             assert isinstance(arg, tuple)
@@ -479,15 +592,25 @@ def test_apply_never_raises_and_invariants_hold(
                 continue
             state.apply(event, now)
             applied += 1
+            forgot = forgot or event.event == "-monitor"
         elif kind == "reconcile":
             assert isinstance(arg, dict)
+            forgot = True
             assert set(state.reconcile(arg, now)) <= set(arg)
+            assert {m for m, _ in state.snapshot().events} <= {*arg, ""}
+        elif kind == "rebaseline":
+            assert isinstance(arg, dict)
+            state.rebaseline(arg)
+            assert not state.needs_rebaseline
         elif kind == "connected":
             state.mark_connected(now)
         else:
             state.mark_disconnected(now)
     snap = state.snapshot()
-    assert sum(snap.events.values()) == applied
+    if forgot:  # a -monitor or a reconcile forgets masters, counters and all
+        assert sum(snap.events.values()) <= applied
+    else:
+        assert sum(snap.events.values()) == applied
     assert snap.parse_errors == errors
     assert len(state.recent()) <= ring
     assert all(label in KNOWN_EVENTS | {OTHER} for _, label in snap.events)

@@ -11,9 +11,11 @@ ends ``run()`` after a given number of waits.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import itertools
 import json
 import logging
+import math
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +28,7 @@ from redis.exceptions import ConnectionError, NoPermissionError, ResponseError
 
 from redis_ha_exporter.events import subscriber as subscriber_module
 from redis_ha_exporter.events.state import EventState
-from redis_ha_exporter.events.subscriber import REFUSED, EventSubscriber
+from redis_ha_exporter.events.subscriber import REFUSED, WARN_EVERY, EventStreams, EventSubscriber
 from redis_ha_exporter.families import build_families, registry_of
 from redis_ha_exporter.snapshot import Collection
 from redis_ha_exporter.targets import Kind, Target, parse_target
@@ -88,6 +90,7 @@ class Session:
     refuse: bool = False
     hang: bool = False
     masters: object = field(default_factory=lambda: recorded_masters("healthy"))
+    later_masters: Sequence[object] = ()  # replies to the next reads of SENTINEL MASTERS
     messages: Sequence[Message] = ()
     end: str = "drop"
     answer_ping: bool = True
@@ -174,9 +177,11 @@ class FakeSentinelClient:
     async def execute_command(self, *args: str) -> object:
         self.commands.append(args)
         assert args == ("SENTINEL", "MASTERS")
-        if isinstance(self.session.masters, Exception):
-            raise self.session.masters
-        return self.session.masters
+        replies = [self.session.masters, *self.session.later_masters]
+        masters = replies[min(len(self.commands), len(replies)) - 1]
+        if isinstance(masters, Exception):
+            raise masters
+        return masters
 
     async def aclose(self) -> None:
         self.closed = True
@@ -232,13 +237,14 @@ class Run:
     sentinel: FakeSentinel
     backoff: Backoff
 
-    def registry(self) -> CollectorRegistry:
-        """The event families as /metrics shows them (with the Sentinel's m1 monitored)."""
-        collection = Collection((sentinel_snapshot("healthy", ADDR),), 1)
+    def registry(self, scraped: bool = True) -> CollectorRegistry:
+        """The event families as /metrics shows them: with the Sentinel's scrape (it monitors
+        m1), or without (its scrape failed: everything the stream counted is shown)."""
+        collection = Collection((sentinel_snapshot("healthy", ADDR),) if scraped else (), 1)
         return registry_of(build_families(collection, {ADDR: self.state.snapshot()}))
 
-    def value(self, name: str, **labels: str) -> float | None:
-        return self.registry().get_sample_value(name, {"addr": ADDR, **labels})
+    def value(self, name: str, *, scraped: bool = True, **labels: str) -> float | None:
+        return self.registry(scraped).get_sample_value(name, {"addr": ADDR, **labels})
 
 
 @pytest.fixture
@@ -278,8 +284,12 @@ def ratios(delays: Sequence[float], initial: float, cap: float) -> list[float]:
 
 
 def lost(caplog: pytest.LogCaptureFixture) -> list[str]:
-    """The reason of every "event stream lost" line, in order."""
-    return [r.__dict__["kv"]["reason"] for r in caplog.records if r.msg == "event stream lost"]
+    """The reason of every "event stream lost" or "cannot subscribe" line logged, in order."""
+    return [
+        r.__dict__["kv"]["reason"]
+        for r in caplog.records
+        if r.msg in ("event stream lost", "cannot subscribe")
+    ]
 
 
 async def test_backoff_doubles_to_its_cap_with_jitter(run: Play) -> None:
@@ -380,11 +390,21 @@ async def test_published_events_are_counted(run: Play) -> None:
         channels.count("+new-epoch")
     )
     switches = result.value(
-        "redis_sentinel_events_total", master_name="mymaster", event="+switch-master"
+        "redis_sentinel_events_total",
+        scraped=False,
+        master_name="mymaster",
+        event="+switch-master",
     )
     assert switches == channels.count("+switch-master") == 1
-    assert result.value("redis_sentinel_failovers_total", master_name="mymaster") == 1
+    failovers = result.value(
+        "redis_sentinel_failovers_total", scraped=False, master_name="mymaster"
+    )
+    assert failovers == 1
     assert result.value("redis_sentinel_event_parse_errors_total") == 0
+    # the Sentinel monitors m1 only: what it said of mymaster is not shown
+    assert result.value("redis_sentinel_failovers_total", master_name="mymaster") is None
+    # +switch-master: SENTINEL MASTERS is read again, for the new config epoch
+    assert result.sentinel.clients[0].commands == [("SENTINEL", "MASTERS")] * 2
 
 
 async def test_a_sentinel_that_never_subscribes_is_retried(
@@ -406,7 +426,69 @@ async def test_refused_sentinel_masters_still_subscribes(
         result = await run([Session(masters=refused, messages=published)], waits=1)
     assert any(r.msg.startswith("cannot reconcile") for r in caplog.records)
     assert result.sentinel.seen_connected == [(True, 0)]
-    assert result.value("redis_sentinel_failovers_total", master_name="mymaster") == 1
+    failovers = result.value(
+        "redis_sentinel_failovers_total", scraped=False, master_name="mymaster"
+    )
+    assert failovers == 1
+    assert result.sentinel.clients[0].commands == [("SENTINEL", "MASTERS")]  # asked once only
+
+
+def master_at(address: str, epoch: int) -> object:
+    """``SENTINEL MASTERS`` of a Sentinel monitoring m1 at ``address`` with config ``epoch``."""
+    (entry,) = cast(list[list[str]], recorded_masters("healthy"))
+    fields = dict(zip(entry[::2], entry[1::2], strict=True))
+    host, port = address.rsplit(":", 1)
+    fields.update(ip=host, port=port, **{"config-epoch": str(epoch)})
+    return [[item for pair in fields.items() for item in pair]]
+
+
+def switch_message(old: str, new: str) -> Message:
+    payload = f"m1 {old.replace(':', ' ')} {new.replace(':', ' ')}"
+    return {"type": "pmessage", "pattern": "*", "channel": "+switch-master", "data": payload}
+
+
+A, B = "10.0.0.1:6379", "10.0.0.2:6379"
+
+
+async def test_two_failovers_back_to_the_same_address_while_away_are_counted(run: Play) -> None:
+    sessions = [Session(masters=master_at(A, 1)), Session(masters=master_at(A, 3))]
+    result = await run(sessions, waits=2)
+    assert result.value("redis_sentinel_failovers_total", master_name="m1") == 1
+    (entry,) = [e for e in result.state.recent() if e["event"] == "+switch-master"]
+    assert (entry["reconciled"], entry["old_address"], entry["new_address"]) == (True, A, A)
+
+
+async def test_the_epoch_after_a_live_failover_is_read_for_the_next_gap(run: Play) -> None:
+    sessions = [
+        # A -> B seen live; SENTINEL MASTERS read again says B at epoch 2
+        Session(
+            masters=master_at(A, 1),
+            later_masters=[master_at(B, 2)],
+            messages=[switch_message(A, B)],
+        ),
+        Session(masters=master_at(B, 4)),  # B -> A -> B while away: same address, epoch 4
+    ]
+    result = await run(sessions, waits=2)
+    assert result.value("redis_sentinel_failovers_total", master_name="m1") == 2
+    assert (
+        result.value("redis_sentinel_events_total", master_name="m1", event="+switch-master") == 1
+    )
+    assert [len(c.commands) for c in result.sentinel.clients] == [2, 1]
+
+
+async def test_a_sentinel_that_stays_away_is_warned_about_once_a_minute(
+    run: Play, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.DEBUG, logger="redis_ha_exporter.events.subscriber"):
+        result = await run([Session(), *[Session(refuse=True)] * 300], waits=301)
+    waited = sum(result.backoff.delays)
+    failures = [r for r in caplog.records if r.msg in ("event stream lost", "cannot subscribe")]
+    assert len(failures) == 301  # every attempt is logged ...
+    loud = [r for r in failures if r.levelno == logging.WARNING]
+    assert [r.msg for r in loud[:2]] == ["event stream lost", "cannot subscribe"]
+    # ... and a warning once a minute
+    assert waited // WARN_EVERY <= len(loud) - 1 <= math.ceil(waited / WARN_EVERY)
+    assert max(result.backoff.delays) <= 1.0  # and retried at least once a second
 
 
 async def test_stop_ends_the_subscription_and_closes_it(clock: Clock) -> None:
@@ -422,6 +504,37 @@ async def test_stop_ends_the_subscription_and_closes_it(clock: Clock) -> None:
     assert client.closed
     assert client.pubsub_.closed
     assert client.pubsub_.patterns == ("*",)
+
+
+async def test_a_redis_target_found_to_be_a_sentinel_gets_an_event_stream() -> None:
+    addr = "127.0.0.1:1"  # nothing listens: the subscriber keeps retrying until stopped
+    as_redis = dataclasses.replace(
+        sentinel_snapshot("healthy", addr), target=parse_target(addr, Kind.REDIS)
+    )
+    configured = sentinel_snapshot("healthy", ADDR)
+    streams = EventStreams([], ring_size=8, max_masters=10)
+    streams.start()
+    try:
+        streams.learn(Collection((as_redis, configured), 1))
+        streams.learn(Collection((as_redis,), 2))  # once
+        assert list(streams.states) == [addr]  # a configured Sentinel target is not learnt
+        (subscriber,) = streams.subscribers
+        assert subscriber.target.kind is Kind.REDIS
+        await REAL_SLEEP(0)
+        assert subscriber._task is not None
+        assert not subscriber._task.done()
+    finally:
+        await streams.stop()
+    assert subscriber._task is None
+    streams.learn(
+        Collection(
+            (dataclasses.replace(as_redis, target=parse_target("127.0.0.1:2", Kind.REDIS)),), 3
+        )
+    )
+    assert list(streams.states) == [addr]  # stopped: learns nothing more
+    off = EventStreams([], ring_size=8, max_masters=10, enabled=False)
+    off.learn(Collection((as_redis,), 1))
+    assert off.states == {}
 
 
 # --- an ACL that refuses what the stream sends --------------------------------------------

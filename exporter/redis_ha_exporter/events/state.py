@@ -6,38 +6,52 @@ One ``EventState`` per Sentinel target.
 
 Writers (the subscriber task): ``apply()`` for each parsed event, ``record_parse_error()`` for
 each message ``parse_event()`` rejected, ``mark_connected()`` / ``mark_disconnected()`` around
-each subscription, ``reconcile()`` with ``SENTINEL MASTERS`` after each (re)connection.
+each subscription, ``reconcile()`` with ``SENTINEL MASTERS`` after each (re)connection, and
+``rebaseline()`` with ``SENTINEL MASTERS`` whenever ``needs_rebaseline`` says so.
 Readers (the scrape path, ``/events``): ``snapshot()`` and ``recent()``.
 
 Failover accounting, per master:
 
 * A failover starts at ``+try-failover`` (restarting any earlier start) or at the first
   ``+failover-state-*`` when no start is known (only the leader Sentinel publishes these).
+  That is when Sentinel sets the master's ``failover_in_progress`` flag, which
+  ``+failover-end``, ``+switch-master``, ``-failover-abort-*``, ``+reset-master`` and
+  ``-monitor`` clear again: ``failovers_in_progress`` holds the start of every failover in
+  progress, for ``redis_sentinel_failover_started_timestamp_seconds``.
 * Its duration is observed at the first of ``+failover-end`` / ``+switch-master`` (the leader
-  publishes ``+failover-end`` just before its ``+switch-master``), when a start is known.
+  publishes ``+failover-end`` just before its ``+switch-master``), when a start is known from
+  the stream itself.
 * It is counted once per ``+switch-master`` (every Sentinel publishes one), which also sets the
-  last failover time and the master's known address.
+  last failover time and the master's known address; the master's new config epoch is not in
+  the event, so ``needs_rebaseline`` asks the subscriber to read ``SENTINEL MASTERS`` again
+  and ``rebaseline()`` records it (counting nothing: the stream is up, it sees every failover).
 * ``-failover-abort-*`` clears the start without counting.  ``+failover-end-for-timeout`` does
   not: in sentinel.c it is always followed by ``+failover-end`` and ``+switch-master`` (the
   failover completes even though some replicas were not reconfigured in time).
 * ``mark_disconnected()`` clears every start (events of the gap are lost; a start carried over
   the gap would give a wrong duration).
-* ``reconcile()`` counts a failover the stream missed: address changed and config epoch grew.
-  Such a failover is counted in ``failovers`` (not in ``events``: no event was received), gets
-  ``last_failover`` = the reconcile time, and appears in ``recent()`` as a ``+switch-master``
-  entry with ``reconciled: True`` and an empty payload.  If the ``+switch-master`` of that very
-  failover still arrives afterwards on the same connection (it was in flight while
-  ``SENTINEL MASTERS`` was read), it is not counted a second time.
-  Limitation: two failovers in one gap that bring the master back to its old address
-  (A -> B -> A) are not visible in ``SENTINEL MASTERS`` and are not counted.
+* ``reconcile()`` counts a failover the stream missed: the master's config epoch grew since
+  the last one known (Sentinel sets it on every completed failover, and only then), whether
+  its address changed (A -> B) or not (A -> B -> A: two failovers, counted as one — at least
+  one, never more than happened).  Such a failover is counted in ``failovers`` (not in
+  ``events``: no event was received), gets ``last_failover`` = the reconcile time, and appears
+  in ``recent()`` as a ``+switch-master`` entry with ``reconciled: True`` and an empty payload.
+  If the ``+switch-master`` of that very failover still arrives afterwards on the same
+  connection (it was in flight while ``SENTINEL MASTERS`` was read), it is not counted a second
+  time.  A master flagged ``failover_in_progress`` without a known start gets the reconcile
+  time as its start: the failover is at least that old, never younger.
 
 Bounded memory: ``events`` keys are (master_name, label) with label in ``KNOWN_EVENTS`` or
 ``other`` and master_name among the masters seen in known events or in ``reconcile()``
 (at most ``max_masters`` of them, further ones are counted under master_name "") plus "" for
 events without a master: at most (max_masters + 1) x (len(KNOWN_EVENTS) + 1) keys.  Unknown
-events name a master only if it is already known, so garbage cannot add keys.  The failover
-maps hold at most one entry per known master; the ring holds ``ring_size`` events.
-``apply()`` is O(1) apart from a histogram bisect on failover ends.
+events name a master only if it is already known, so garbage cannot add keys.  A master the
+Sentinel stops monitoring (``-monitor``, or absent from ``SENTINEL MASTERS`` at a reconcile) is
+forgotten with all its counters and frees its place, so masters renamed, removed and added over
+the exporter's life never fill the ``max_masters`` places.  The failover maps hold at most one
+entry per known master; the ring holds ``ring_size`` events.
+``apply()`` is O(1) apart from a histogram bisect on failover ends, and a scan of the counters
+when a master is forgotten.
 """
 
 from __future__ import annotations
@@ -49,7 +63,7 @@ from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..parse.events import SentinelEvent
 
@@ -58,6 +72,7 @@ __all__ = [
     "DurationHistogram",
     "EventSnapshot",
     "EventState",
+    "MasterView",
 ]
 
 DEFAULT_FAILOVER_BUCKETS: tuple[float, ...] = (
@@ -85,7 +100,8 @@ class EventSnapshot:
 
     ``events`` maps (master_name, event label) to a count; ``failovers``/``last_failover``/
     ``durations`` are keyed by master name; ``failovers_in_progress`` maps master name to the
-    start time of the failover being tracked.
+    start time of the failover in progress (the reconcile time when it began before the stream
+    was (re)connected).
     """
 
     events: Mapping[tuple[str, str], int]
@@ -128,6 +144,14 @@ class _Histogram:
 _RingEntry = tuple[float, tuple[Any, ...], bool]
 
 
+class MasterView(NamedTuple):
+    """What ``SENTINEL MASTERS`` says of one master, as ``reconcile()`` reads it."""
+
+    address: str  # format_address(ip, port)
+    config_epoch: int
+    failover_in_progress: bool = False
+
+
 class EventState:
     """Counters, failover tracker and recent-events ring of one Sentinel's event stream."""
 
@@ -159,8 +183,10 @@ class EventState:
         self._last_failover: dict[str, float] = {}
         self._durations: dict[str, _Histogram] = {}
         self._started: dict[str, float] = {}
+        self._timed: set[str] = set()  # masters whose start came from the stream: durations
         self._known: dict[str, tuple[str, int | None]] = {}  # master -> (address, config epoch)
         self._pending: dict[str, tuple[str, str]] = {}  # master -> reconciled (old, new) address
+        self._stale_epochs: set[str] = set()  # switched live: config epoch not known yet
         self._ring: deque[_RingEntry] = deque(maxlen=ring_size)
         self._stream_up = False
         self._ever_connected = False
@@ -182,19 +208,18 @@ class EventState:
             return
         name = event.event
         if name == "+try-failover":
-            self._started[master] = now
+            self._start(master, now)
         elif name.startswith("+failover-state-"):
-            self._started.setdefault(master, now)
+            if master not in self._started:
+                self._start(master, now)
         elif name == "+failover-end":
             self._finish(master, now)
         elif name == "+switch-master":
             self._switch(master, event, now)
-        elif name.startswith("-failover-abort-"):
-            self._started.pop(master, None)
+        elif name.startswith("-failover-abort-") or name == "+reset-master":
+            self._stop(master)
         elif name == "-monitor":
-            self._started.pop(master, None)
-            self._known.pop(master, None)
-            self._pending.pop(master, None)
+            self._forget(master)
 
     def record_parse_error(self) -> None:
         """Count one message that ``parse_event()`` rejected."""
@@ -219,27 +244,27 @@ class EventState:
         """The subscription is lost: stream down, failover starts and in-flight marks dropped."""
         self._stream_up = False
         self._started.clear()
+        self._timed.clear()
         self._pending.clear()
         self._version += 1
 
-    def reconcile(self, masters: Mapping[str, tuple[str, int]], now: float) -> list[str]:
+    def reconcile(self, masters: Mapping[str, MasterView], now: float) -> list[str]:
         """Compare ``SENTINEL MASTERS`` with what the stream told us; count missed failovers.
 
-        ``masters`` maps every monitored master name to ``(address, config_epoch)`` with the
-        address as ``format_address(ip, port)``.  A master whose address differs from the last
-        known one (previous reconcile or ``+switch-master``) while its config epoch grew since
-        the last reconcile is counted as one failover; its name is returned.  A master seen
-        for the first time only sets the baseline.  Masters no longer listed are forgotten.
+        ``masters`` maps every monitored master name to its :class:`MasterView`.  A master whose
+        config epoch grew since the last one known (previous reconcile or rebaseline) is counted
+        as one failover; its name is returned.  A master seen for the first time only sets the
+        baseline.  Masters no longer listed are forgotten, counters and all.
         """
         reconciled: list[str] = []
-        for name, (address, epoch) in masters.items():
+        for name, (address, epoch, in_progress) in masters.items():
             master = self._admit(name)
             if master != name:
                 continue  # beyond max_masters: not tracked
             previous = self._known.get(name)
             if previous is not None:
                 old_address, old_epoch = previous
-                if address != old_address and old_epoch is not None and epoch > old_epoch:
+                if old_epoch is not None and epoch > old_epoch:
                     self._count_failover(name, now)
                     self._reconciled[name] = self._reconciled.get(name, 0) + 1
                     self._pending[name] = (old_address, address)
@@ -255,11 +280,31 @@ class EventState:
                     self._ring.append((now, tuple(synthetic), True))
                     reconciled.append(name)
             self._known[name] = (address, epoch)
-        for name in [n for n in self._known if n not in masters]:
-            del self._known[name]
-            self._pending.pop(name, None)
+            self._stale_epochs.discard(name)
+            if not in_progress:
+                self._stop(name)
+            elif name not in self._started:
+                self._started[name] = now  # begun before we listened: at least this old
+        for name in [n for n in self._masters if n not in masters]:
+            self._forget(name)
         self._version += 1
         return reconciled
+
+    @property
+    def needs_rebaseline(self) -> bool:
+        """Whether a ``+switch-master`` left a master's config epoch unknown."""
+        return bool(self._stale_epochs)
+
+    def rebaseline(self, masters: Mapping[str, MasterView]) -> None:
+        """Record the config epochs of ``SENTINEL MASTERS`` read after a live
+        ``+switch-master``, so that a failover in a later gap is recognised by its epoch
+        (A -> B live, then B -> A -> B unseen).  Counts nothing: while the stream is up every
+        failover comes as an event, possibly after this reply, and is counted then."""
+        for name in self._stale_epochs:
+            view = masters.get(name)
+            if view is not None:
+                self._known[name] = (view.address, view.config_epoch)
+        self._stale_epochs.clear()
 
     # --- readers ------------------------------------------------------------------------
 
@@ -327,9 +372,19 @@ class EventState:
             return self._admit(master)
         return master if master in self._masters else ""
 
+    def _start(self, master: str, now: float) -> None:
+        self._started[master] = now
+        self._timed.add(master)
+
+    def _stop(self, master: str) -> None:
+        self._started.pop(master, None)
+        self._timed.discard(master)
+
     def _finish(self, master: str, now: float) -> None:
-        started = self._started.pop(master, None)
-        if started is None:
+        timed = master in self._timed
+        started = self._started.get(master)
+        self._stop(master)
+        if started is None or not timed:
             return
         histogram = self._durations.get(master)
         if histogram is None:
@@ -345,5 +400,22 @@ class EventState:
         pending = self._pending.pop(master, None)
         if pending != (event.old_address, event.new_address):
             self._count_failover(master, now)
-        previous = self._known.get(master)
-        self._known[master] = (event.new_address, previous[1] if previous else None)
+        self._known[master] = (event.new_address, None)
+        self._stale_epochs.add(master)
+
+    def _forget(self, master: str) -> None:
+        """Drop everything about a master the Sentinel no longer monitors; frees its place."""
+        self._masters.discard(master)
+        for key in [k for k in self._events if k[0] == master]:
+            del self._events[key]
+        for table in (
+            self._failovers,
+            self._reconciled,
+            self._last_failover,
+            self._durations,
+            self._known,
+            self._pending,
+        ):
+            table.pop(master, None)
+        self._stop(master)
+        self._stale_epochs.discard(master)

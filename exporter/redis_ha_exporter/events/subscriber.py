@@ -4,8 +4,16 @@ The task ``PSUBSCRIBE *`` on the Sentinel, reads with ``get_message(timeout=…)
 spinning default), and on any failure marks the stream down, waits a capped, jittered backoff
 and starts again — forever, until stopped. After every (re)subscription it reads
 ``SENTINEL MASTERS`` and reconciles, so a failover that happened while it was disconnected is
-still counted once (and logged as reconciled). It subscribes *before* reading ``SENTINEL
+still counted (and logged as reconciled). It subscribes *before* reading ``SENTINEL
 MASTERS``, so an in-flight ``+switch-master`` is seen by one or the other and counted once.
+After a ``+switch-master`` it reads ``SENTINEL MASTERS`` once more, for the master's new config
+epoch: the baseline the next reconcile compares with.
+
+Recovery is quick and cheap: connecting (and subscribing) is bounded by ``connect_timeout``
+(1.5 s: a lost SYN is sent again after 1 s) and the backoff is capped at ``backoff_max`` (1 s),
+so a Sentinel back on the network is subscribed to within about 1.5 s. A Sentinel that stays
+away costs one connection attempt a second and one warning a minute (the first failure of a
+series is logged at once, the rest at debug level).
 
 A silent Sentinel (``SIGSTOP``, a cut network) is noticed by our own ``PING`` every
 ``ping_interval`` seconds: a bare ``PING``, since the ``PING <arg>`` of redis-py's health check
@@ -24,6 +32,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import random
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -33,7 +42,7 @@ import redis.asyncio as aioredis
 from redis._parsers.hiredis import NOT_ENOUGH_DATA
 from redis.exceptions import NoPermissionError, ResponseError
 
-from redis_ha_exporter.events.state import EventSnapshot, EventState
+from redis_ha_exporter.events.state import EventSnapshot, EventState, MasterView
 from redis_ha_exporter.fetch.client import TARGET_ERRORS, make_client
 from redis_ha_exporter.logs import kv
 from redis_ha_exporter.parse.events import (
@@ -42,9 +51,13 @@ from redis_ha_exporter.parse.events import (
     parse_event,
 )
 from redis_ha_exporter.parse.sentinel import parse_sentinel_masters
-from redis_ha_exporter.targets import Target
+from redis_ha_exporter.snapshot import Collection
+from redis_ha_exporter.targets import Kind, Target
 
 log = logging.getLogger(__name__)
+
+#: Seconds between two warnings about a Sentinel that stays unreachable.
+WARN_EVERY = 60.0
 
 
 class StreamStalled(ConnectionError):
@@ -73,10 +86,10 @@ class EventSubscriber:
         target: Target,
         state: EventState,
         *,
-        connect_timeout: float = 5.0,
+        connect_timeout: float = 1.5,
         ping_interval: float = 5.0,
         backoff_initial: float = 0.2,
-        backoff_max: float = 15.0,
+        backoff_max: float = 1.0,
         client_factory: Callable[[Target, float], aioredis.Redis] = subscription_client,
     ) -> None:
         self.target = target
@@ -103,12 +116,15 @@ class EventSubscriber:
     async def run(self) -> None:
         """Subscribe, consume, and reconnect with capped jittered backoff, forever.
 
-        A target fault (``TARGET_ERRORS``) is a warning. Any other exception is a bug of ours:
-        it is logged with its traceback and the stream reconnects all the same, so a bug met on
-        one message cannot end the stream for good; it never resets the backoff, so a bug met in
-        every session cannot spin either.
+        A target fault (``TARGET_ERRORS``) is a warning when a subscription is lost or the
+        first attempt fails, then once every :data:`WARN_EVERY` seconds while the attempts keep
+        failing (each one is logged at debug level). Any other exception is a bug of
+        ours: it is logged with its traceback and the stream reconnects all the same, so a bug
+        met on one message cannot end the stream for good; it never resets the backoff, so a
+        bug met in every session cannot spin either.
         """
         backoff = self.backoff_initial
+        failures, warned_at = 0, -math.inf
         while True:
             self._subscribed = False
             try:
@@ -120,13 +136,20 @@ class EventSubscriber:
                     self._note_refused("PSUBSCRIBE", exc, retry_in=round(backoff, 2))
                 elif isinstance(exc, TARGET_ERRORS):
                     if self._subscribed:  # a session that got going starts the backoff over
-                        backoff = self.backoff_initial
-                    log.warning(
-                        "event stream lost",
+                        backoff, failures = self.backoff_initial, 0
+                    failures += 1
+                    now = time.monotonic()
+                    loud = failures == 1 or now - warned_at >= WARN_EVERY
+                    if loud:
+                        warned_at = now
+                    log.log(
+                        logging.WARNING if loud else logging.DEBUG,
+                        "event stream lost" if self._subscribed else "cannot subscribe",
                         extra=kv(
                             addr=self.target.addr,
                             reason=type(exc).__name__,
                             err=str(exc)[:200],
+                            failures=failures,
                             retry_in=round(backoff, 2),
                         ),
                     )
@@ -146,18 +169,14 @@ class EventSubscriber:
             async with asyncio.timeout(self.connect_timeout):
                 await pubsub.psubscribe("*")
                 await _confirmed(pubsub)
-                try:
-                    masters = await client.execute_command("SENTINEL", "MASTERS")  # type: ignore[no-untyped-call]
-                except ResponseError as exc:  # refused by an ACL, or not a Sentinel after all
-                    masters = None
-                    self._note_refused("SENTINEL MASTERS", exc)
+                masters = await self._read_masters(client)
             self.state.mark_connected(time.time())
             self._subscribed = True
             self._refused.discard("PSUBSCRIBE")
             if masters is not None:
                 self._reconcile(masters)
             log.info("event stream subscribed", extra=kv(addr=self.target.addr))
-            await self._consume(pubsub)
+            await self._consume(pubsub, client if masters is not None else None)
         finally:
             with contextlib.suppress(*TARGET_ERRORS):
                 await pubsub.aclose()  # type: ignore[no-untyped-call]
@@ -172,17 +191,31 @@ class EventSubscriber:
             level, REFUSED[command], extra=kv(addr=self.target.addr, err=str(exc)[:200], **more)
         )
 
-    def _reconcile(self, reply: object) -> None:
-        masters: Mapping[str, tuple[str, int]] = {
-            m.name: (m.address, m.config_epoch) for m in parse_sentinel_masters(reply)
+    async def _read_masters(self, client: aioredis.Redis) -> dict[str, MasterView] | None:
+        """``SENTINEL MASTERS`` as the event state reads it; None when refused (not a Sentinel
+        after all, or an ACL without it)."""
+        try:
+            reply = await client.execute_command("SENTINEL", "MASTERS")  # type: ignore[no-untyped-call]
+        except ResponseError as exc:
+            self._note_refused("SENTINEL MASTERS", exc)
+            return None
+        return {
+            m.name: MasterView(m.address, m.config_epoch, m.failover_in_progress)
+            for m in parse_sentinel_masters(reply)
         }
+
+    def _reconcile(self, masters: Mapping[str, MasterView]) -> None:
         for name in self.state.reconcile(masters, time.time()):
             log.warning(
                 "failover reconciled: it happened while the event stream was down",
-                extra=kv(addr=self.target.addr, master_name=name, master_address=masters[name][0]),
+                extra=kv(
+                    addr=self.target.addr, master_name=name, master_address=masters[name].address
+                ),
             )
 
-    async def _consume(self, pubsub: aioredis.client.PubSub) -> None:
+    async def _consume(self, pubsub: aioredis.client.PubSub, client: aioredis.Redis | None) -> None:
+        """Read events until the connection fails; ``client`` (None when ``SENTINEL MASTERS``
+        is refused) reads the new config epochs after a ``+switch-master``."""
         last_heard = time.monotonic()
         ping_sent: float | None = None
         pinging = True
@@ -201,6 +234,10 @@ class EventSubscriber:
             now = time.monotonic()
             if message is not None:
                 last_heard, ping_sent = now, None
+                if client is not None and self.state.needs_rebaseline:  # after the events read
+                    async with asyncio.timeout(self.connect_timeout):
+                        masters = await self._read_masters(client)
+                    self.state.rebaseline(masters or {})
                 continue
             if ping_sent is not None and now - ping_sent > self.ping_interval:
                 raise StreamStalled(f"no reply to PING within {self.ping_interval:.0f}s")
@@ -255,17 +292,57 @@ async def _confirmed(pubsub: aioredis.client.PubSub) -> None:
 
 
 class EventStreams:
-    """The event state and subscriber of every configured Sentinel."""
+    """The event state and subscriber of every configured Sentinel, and of every Redis target
+    that turns out to be a Sentinel (:meth:`learn`)."""
 
-    def __init__(self, targets: Sequence[Target], ring_size: int, max_masters: int) -> None:
-        self.states = {t.addr: EventState(ring_size, max_masters=max_masters) for t in targets}
-        self.subscribers = [EventSubscriber(t, self.states[t.addr]) for t in targets]
+    def __init__(
+        self,
+        targets: Sequence[Target],
+        ring_size: int,
+        max_masters: int,
+        *,
+        enabled: bool = True,
+    ) -> None:
+        self.enabled = enabled
+        self.ring_size = ring_size
+        self.max_masters = max_masters
+        self.states: dict[str, EventState] = {}
+        self.subscribers: list[EventSubscriber] = []
+        self._running = False
+        self._stopped = False
+        for target in targets if enabled else ():
+            self._add(target)
+
+    def _add(self, target: Target) -> EventSubscriber:
+        state = self.states[target.addr] = EventState(self.ring_size, max_masters=self.max_masters)
+        subscriber = EventSubscriber(target, state)
+        self.subscribers.append(subscriber)
+        return subscriber
 
     def start(self) -> None:
+        self._running = True
         for subscriber in self.subscribers:
             subscriber.start()
 
+    def learn(self, collection: Collection) -> None:
+        """Subscribe to every Redis target the collection found to be a Sentinel (its ``INFO``
+        says ``redis_mode:sentinel``), once: configured under ``--redis.addr``, it gets an
+        event stream all the same, from the first collection that recognises it."""
+        if not self.enabled or self._stopped:
+            return
+        for snap in collection.targets:
+            if (
+                snap.target.kind is Kind.REDIS
+                and snap.sentinel is not None
+                and snap.addr not in self.states
+            ):
+                log.info("a Redis target is a Sentinel: subscribing", extra=kv(addr=snap.addr))
+                subscriber = self._add(snap.target)
+                if self._running:
+                    subscriber.start()
+
     async def stop(self) -> None:
+        self._stopped = True
         await asyncio.gather(*(s.stop() for s in self.subscribers))
 
     def snapshots(self) -> dict[str, EventSnapshot]:

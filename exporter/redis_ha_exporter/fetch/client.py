@@ -13,6 +13,10 @@ write the commands at once and read the replies straight off it, as they come (n
 commands has a reply callback in redis-py). A connection found closed (a restarted server) is
 opened again once, as redis-py's retry did.
 
+No reply may be larger than :data:`MAX_REPLY_BYTES` (:class:`BoundedParser`): a broken or
+hostile server sending a 10 MB ``INFO`` is a target that is down (:class:`ReplyTooLarge`), not a
+scrape that reads, parses and exposes whatever it was sent.
+
 A TLS target connects through :class:`TLSConnection`: the target's own ``SSLContext`` (CA file,
 client certificate, minimum version, verification) and server name, which redis-py's ``ssl_*``
 arguments cannot express (they have no server name). The scrape clients and the event
@@ -24,9 +28,10 @@ from __future__ import annotations
 import asyncio
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 import redis.asyncio as aioredis
+from redis._parsers import _AsyncHiredisParser
 from redis.asyncio.connection import AbstractConnection, Connection
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
@@ -42,6 +47,47 @@ RAW_REPLY_COMMANDS = ("INFO",)
 # builtin TimeoutError, an OSError), and replies our parsers reject. Anything else raised while
 # collecting a target is a bug of ours and must not pass for a target that is down.
 TARGET_ERRORS: tuple[type[Exception], ...] = (RedisError, OSError, ParseError)
+
+
+#: The largest reply read from a target: a real ``INFO ALL`` is some 10 KiB, ``SENTINEL MASTERS``
+#: of 500 masters some 400 KiB.
+MAX_REPLY_BYTES = 4 * 1024 * 1024
+
+
+class ReplyTooLarge(RedisError):
+    """A reply went past :data:`MAX_REPLY_BYTES`: the target is not read (and the connection,
+    left in the middle of that reply, is closed by redis-py)."""
+
+
+class BoundedParser(_AsyncHiredisParser):
+    """redis-py's hiredis parser, which stops reading a reply past :data:`MAX_REPLY_BYTES`.
+
+    What one ``read_response()`` fed to the reader is counted; a pipeline's replies are read one
+    by one, so each has the bound to itself. The socket is read in chunks (64 KiB), and the last
+    one may hold the start of the next reply: a reply is refused once more than
+    :data:`MAX_REPLY_BYTES` and one chunk were read for it.
+    """
+
+    __slots__ = ("_fed",)
+
+    def __init__(self, socket_read_size: int) -> None:
+        super().__init__(socket_read_size)
+        self._fed = 0
+
+    async def read_response(self, *args: Any, **kwargs: Any) -> Any:
+        self._fed = 0
+        return await super().read_response(*args, **kwargs)
+
+    async def read_from_socket(self) -> bool:
+        stream, reader = self._stream, cast(Any, self._reader)  # set by on_connect()
+        buffer = await stream.read(self._read_size) if stream is not None else b""
+        if not buffer:
+            raise ConnectionError("Connection closed by server.")
+        self._fed += len(buffer)
+        if self._fed > MAX_REPLY_BYTES + self._read_size:
+            raise ReplyTooLarge(f"reply larger than {MAX_REPLY_BYTES} bytes")
+        reader.feed(buffer)
+        return True
 
 
 class TLSConnection(Connection):
@@ -107,9 +153,10 @@ class ScrapeClient(aioredis.Redis):
 
     async def round_trip(self, commands: Sequence[tuple[str, ...]]) -> list[Any]:
         """Send ``commands`` at once, read their replies; a connection found closed (the
-        server restarted since the last scrape) is opened again, once. The caller bounds the
-        whole with ``asyncio.timeout()`` (the scrape does, per target): the replies are read
-        without a timeout each."""
+        server restarted since the last scrape) is opened again, once. The client's socket
+        timeout bounds each attempt as a whole (a reply cut short is a ``TimeoutError``, not a
+        hang), the scrape's ``asyncio.timeout()`` the target: the replies are read without a
+        timeout each."""
         if self._lock is None:
             self._lock = asyncio.Lock()
         async with self._lock:
@@ -128,13 +175,16 @@ class ScrapeClient(aioredis.Redis):
         try:
             if not connection.is_connected:
                 await connection.connect()  # type: ignore[no-untyped-call]
-            await connection.send_packed_command(packed, check_health=False)
-            replies: list[Any] = []
-            for _ in range(count):
-                try:
-                    replies.append(await connection.read_response(timeout=math.inf))
-                except ResponseError as error:
-                    replies.append(error)
+            # The socket timeout bounds the round trip as a whole, not each reply (a timeout
+            # object per reply was a good part of reading a Sentinel's); None: no bound.
+            async with asyncio.timeout(connection.socket_timeout):
+                await connection.send_packed_command(packed, check_health=False)
+                replies: list[Any] = []
+                for _ in range(count):
+                    try:
+                        replies.append(await connection.read_response(timeout=math.inf))
+                    except ResponseError as error:
+                        replies.append(error)
         except BaseException:
             await connection.disconnect()
             raise
@@ -152,6 +202,8 @@ def make_client(target: Target, timeout: float, *, blocking_reads: bool = False)
 
     ``blocking_reads`` leaves reads without a socket timeout (pub/sub, where
     ``get_message(timeout=…)`` bounds each wait); connecting is still bounded by ``timeout``.
+    Such a client does not retry either: redis-py's pub/sub would reconnect and subscribe again
+    behind the subscriber's back, and the events of the gap would be lost unreconciled.
     """
     client = ScrapeClient(
         host=target.host or "localhost",
@@ -164,16 +216,17 @@ def make_client(target: Target, timeout: float, *, blocking_reads: bool = False)
         encoding_errors="replace",
         socket_timeout=None if blocking_reads else timeout,
         socket_connect_timeout=timeout,
-        retry=Retry(NoBackoff(), 1),
+        retry=Retry(NoBackoff(), 0 if blocking_reads else 1),
         health_check_interval=0,
         lib_name=None,
         lib_version=None,
         max_connections=4,
     )
+    # redis-py builds the pool from its arguments; its public connection_class and
+    # connection_kwargs take ours before the first connection is made.
+    pool = client.connection_pool
+    pool.connection_kwargs["parser_class"] = BoundedParser
     if target.uses_tls:
-        # redis-py builds the pool from its arguments; its public connection_class and
-        # connection_kwargs take ours before the first connection is made.
-        pool = client.connection_pool
         pool.connection_class = TLSConnection
         pool.connection_kwargs["tls_target"] = target
     for command in RAW_REPLY_COMMANDS:
