@@ -155,6 +155,11 @@ def _first_line(command: Sequence[str]) -> str:
     return (out.stdout or out.stderr).strip().splitlines()[0] if (out.stdout or out.stderr) else "?"
 
 
+#: The commit measured, read as the run begins (the run itself writes README.md and
+#: bench/RESULTS.md, which would make it look dirty).
+COMMIT = _first_line(["git", "-C", str(ROOT), "describe", "--always", "--dirty"])
+
+
 def _version(package: str) -> str:
     try:
         return importlib.metadata.version(package)
@@ -168,7 +173,6 @@ def machine() -> str:
     model = re.search(r"model name\s*:\s*(.*)", cpuinfo)
     memory = re.search(r"MemTotal:\s*(\d+)", Path("/proc/meminfo").read_text())
     debian = Path("/etc/debian_version")
-    commit = _first_line(["git", "-C", str(ROOT), "describe", "--always", "--dirty"])
     command = " ".join([Path(sys.argv[0]).name, *sys.argv[1:]])
     rows = [
         ("command", f"`{command}`, started {SESSION.started:%Y-%m-%d %H:%M} UTC"),
@@ -181,7 +185,7 @@ def machine() -> str:
             f"{debian.read_text().strip() if debian.exists() else '?'}",
         ),
         ("Python", platform.python_version()),
-        ("redis-ha-exporter", f"{_version('redis-ha-exporter')}, commit {commit}"),
+        ("redis-ha-exporter", f"{_version('redis-ha-exporter')}, commit {COMMIT}"),
         (
             "its libraries",
             ", ".join(
