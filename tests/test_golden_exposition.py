@@ -15,7 +15,7 @@ from prometheus_client.exposition import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from fakes import redis_snapshot
-from redis_ha_exporter.events.state import EventState, MasterView
+from redis_ha_exporter.events.state import EventSnapshot, EventState, MasterView
 from redis_ha_exporter.families import build_families, registry_of
 from redis_ha_exporter.parse.events import is_event_channel, parse_event
 from redis_ha_exporter.parse.info import parse_info_fields, parse_replication, parse_server
@@ -48,8 +48,9 @@ def fixture_snapshot(addr: str, server: str, replication: str) -> TargetSnapshot
     )
 
 
-def exposition() -> str:
-    collection = Collection(
+def replication_collection() -> Collection:
+    """The replication golden file's collection: recorded Redis 3.2 and 7 servers."""
+    return Collection(
         targets=(
             redis_snapshot("192.168.0.61:6379", "redis32-master-all.txt", "redis32-replies.json"),
             fixture_snapshot("192.168.0.62:6379", "redis32-server.txt", "redis32-replica.txt"),
@@ -63,10 +64,13 @@ def exposition() -> str:
         ),
         scrapes_total=7,
     )
-    return render(build_families(collection))
 
 
-def sentinel_exposition() -> str:
+def exposition() -> str:
+    return render(build_families(replication_collection()))
+
+
+def sentinel_collection() -> tuple[Collection, dict[str, EventSnapshot]]:
     """A Sentinel from recorded replies plus the events it published in a recorded failover
     (of the master it monitors, ``m1``), and one caught in a failover when it subscribed."""
     snap = sentinel_snapshot("after_failover", "127.0.0.1:26379")
@@ -91,8 +95,14 @@ def sentinel_exposition() -> str:
         },
         2000.5,
     )
-    events = {snap.addr: state.snapshot(), failing.addr: caught.snapshot()}
-    return render(build_families(Collection((snap, failing), 1), events))
+    return Collection((snap, failing), 1), {
+        snap.addr: state.snapshot(),
+        failing.addr: caught.snapshot(),
+    }
+
+
+def sentinel_exposition() -> str:
+    return render(build_families(*sentinel_collection()))
 
 
 def test_sentinel_exposition_matches_the_golden_file() -> None:

@@ -18,7 +18,7 @@ from redis.exceptions import AuthenticationError, ConnectionError, TimeoutError
 from fakes import FIXTURES, FakeNetwork, FakeServer, redis_replies, sentinel_replies
 from redis_ha_exporter.families import build_families, registry_of
 from redis_ha_exporter.scrape import Scraper, deadline_from_header
-from redis_ha_exporter.snapshot import Collection
+from redis_ha_exporter.snapshot import Collection, TargetSnapshot
 from redis_ha_exporter.targets import Kind, parse_target
 from support import families_from
 
@@ -78,6 +78,7 @@ async def test_concurrent_collects_share_one_collection() -> None:
     later = await s.collect(2.0)  # the first collection is over: a new one starts
     assert later is not first
     assert net.servers[REDIS].round_trips == 2
+    assert net.servers[SENTINEL].round_trips == 3  # the same masters: asked about at once
     assert registry(later).get_sample_value("redis_exporter_scrapes_total") == 2
     await s.close()
 
@@ -191,6 +192,63 @@ async def test_masters_beyond_the_limit_are_not_asked_about_and_counted() -> Non
     assert asked == {"m1"}  # sorted by name, the first kept
     dropped = values.get_sample_value("redis_sentinel_masters_dropped_total", {"addr": SENTINEL})
     assert dropped == 2  # one per collection
+    await s.close()
+
+
+async def test_a_sentinel_is_read_in_one_round_trip_while_its_masters_stay_the_same() -> None:
+    one, two = sentinel_replies("healthy"), sentinel_replies("two_masters")
+    server = FakeServer(one)
+    net = FakeNetwork({SENTINEL: server})
+    s = Scraper([parse_target(SENTINEL, Kind.SENTINEL)], 5.0, max_masters=10, client_factory=net)
+
+    def masters(collection: Collection) -> set[str]:
+        """The masters the collection's families are about."""
+        values = registry(collection)
+        return {
+            sample.labels["master_name"]
+            for family in values.collect()
+            for sample in family.samples
+            if family.name.startswith("redis_sentinel_master") and "master_name" in sample.labels
+        }
+
+    assert masters(await s.collect(2.0)) == {"m1"}
+    assert server.round_trips == 2  # the first time: which masters?
+    assert masters(await s.collect(2.0)) == {"m1"}
+    assert server.round_trips == 3
+    server.replies = two  # a master added: asked about in a second round trip
+    assert masters(await s.collect(2.0)) == {"m1", "m2"}
+    assert server.round_trips == 5
+    server.replies = {**two, **one}  # and removed again: what was asked about it is dropped
+    assert masters(await s.collect(2.0)) == {"m1"}
+    assert server.round_trips == 6
+    await s.close()
+
+
+async def test_prepare_sees_each_target_as_it_is_collected_with_its_dropped_total() -> None:
+    net = FakeNetwork(
+        {
+            REDIS: FakeServer(redis_replies(), delay=0.05),  # the slower one
+            SENTINEL: FakeServer(sentinel_replies("two_masters")),
+        }
+    )
+    s = Scraper(
+        [parse_target(REDIS, Kind.REDIS), parse_target(SENTINEL, Kind.SENTINEL)],
+        5.0,
+        max_masters=1,
+        client_factory=net,
+    )
+    seen: list[tuple[str, int]] = []
+
+    def prepare(snap: TargetSnapshot, dropped: int) -> str:
+        seen.append((snap.addr, dropped))
+        return f"made of {snap.addr}"
+
+    s.prepare = prepare
+    await s.collect(2.0)
+    collection = await s.collect(2.0)
+    assert seen == [(SENTINEL, 1), (REDIS, 0), (SENTINEL, 2), (REDIS, 0)]  # as they came
+    assert collection.prepared == (f"made of {REDIS}", f"made of {SENTINEL}")  # in order
+    assert collection.masters_dropped_total == {SENTINEL: 2}
     await s.close()
 
 

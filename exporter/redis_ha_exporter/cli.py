@@ -35,6 +35,10 @@ async def serve(config: Config) -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     runner = await start(config)
+    # What is loaded now stays for good: out of the collector's way, or every full collection
+    # walks the imported modules' ~400k objects again (50 ms, every few hundred scrapes).
+    gc.collect()
+    gc.freeze()
     try:
         await stop.wait()
     finally:

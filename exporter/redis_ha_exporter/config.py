@@ -46,8 +46,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
 
-import yaml
-
 from redis_ha_exporter import __version__
 from redis_ha_exporter.access import AddressPattern, Profile, ScrapePolicy
 from redis_ha_exporter.settings import (
@@ -280,6 +278,8 @@ def convert(fn: Convert, raw: object, where: str, secret: bool) -> Any:
 
 def load_yaml(path: str) -> dict[str, Any]:
     """Read the YAML config file; an unreadable file, bad YAML or unknown key is an error."""
+    import yaml  # only with a config file: its memory is not every exporter's
+
     try:
         data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:

@@ -1,7 +1,11 @@
 """Metric families from snapshots: pure, driven by the catalogue, no I/O, no text formatting.
 
-:class:`FamilyBuilder` checks every sample against :mod:`redis_ha_exporter.catalogue` (name,
-type, label names), so a metric cannot be emitted unless it is catalogued and documented.
+:func:`fill` puts every sample of a collection into a :class:`Samples` sink, which checks it
+against :mod:`redis_ha_exporter.catalogue` (name, type, label names), so a metric cannot be
+emitted unless it is catalogued and documented. Two sinks take them: :class:`FamilyBuilder`
+makes prometheus_client's metric families (:func:`build_families`: for its encoders, for
+``registry.get_sample_value`` in the tests), and :class:`~redis_ha_exporter.exposition.Exposition`
+writes the lines of a scrape without them.
 
 The parsers return only what the servers said; every value derived from it is computed here,
 and only here, next to the metric it feeds:
@@ -23,7 +27,7 @@ from __future__ import annotations
 import math
 import platform
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any
+from typing import NoReturn
 
 from prometheus_client import CollectorRegistry
 from prometheus_client.core import (
@@ -43,6 +47,7 @@ from redis_ha_exporter.parse.info import Replication
 from redis_ha_exporter.parse.sentinel import SentinelPeer, SentinelReplica
 from redis_ha_exporter.snapshot import Collection, Instance, SentinelState, TargetSnapshot
 
+PYTHON = platform.python_version()
 #: Databases assumed when ``CONFIG GET databases`` is refused (Redis' default, as redis_exporter).
 DEFAULT_DATABASES = 16
 
@@ -54,47 +59,57 @@ _FAMILY_TYPES = {
     Kind.SUMMARY.value: SummaryMetricFamily,
     Kind.HISTOGRAM.value: HistogramMetricFamily,
 }
-#: Each catalogued name's family type, and its label names in catalogue order and as a set
-#: (checked per sample): worked out once, not on every scrape.
-_FAMILY: dict[str, type[Metric]] = {
-    name: _FAMILY_TYPES[spec.exposed_type] for name, spec in BY_NAME.items()
+#: Each catalogued name's family, empty: made (and its name checked by prometheus_client) once,
+#: and copied for every scrape instead of being made and checked again.
+PROTOTYPES: dict[str, Metric] = {
+    name: _FAMILY_TYPES[spec.exposed_type](name, spec.help, labels=list(spec.labels))
+    for name, spec in BY_NAME.items()
 }
-_LABELS: dict[str, tuple[tuple[str, ...], frozenset[str]]] = {
-    name: (spec.labels, frozenset(spec.labels)) for name, spec in BY_NAME.items()
+#: Each catalogued name's label names, checked against every sample's.
+LABEL_NAMES: dict[str, frozenset[str]] = {
+    name: frozenset(spec.labels) for name, spec in BY_NAME.items()
+}
+#: Each name's place in the catalogue, the order families are served in.
+catalogue_order = {name: index for index, name in enumerate(BY_NAME)}.__getitem__
+#: The table-driven ``INFO`` families: field → (name, divisor).
+_INFO_TABLE: dict[str, tuple[str, float]] = {
+    field: (spec.name, spec.field.divisor if spec.field else 1.0)
+    for field, spec in INFO_FIELDS.items()
 }
 
 
-class FamilyBuilder:
-    """Collects samples into one family per catalogued name, in catalogue label order."""
+def refuse(name: str, labels: Mapping[str, str]) -> NoReturn:
+    """The ValueError for a sample whose label names are not its family's in the catalogue."""
+    expected = sorted(LABEL_NAMES[name])
+    raise ValueError(f"{name}: labels {sorted(labels)} != catalogue {expected}")
 
-    def __init__(self) -> None:
-        self._families: dict[str, Metric] = {}
 
-    def _family(self, name: str) -> Metric:
-        family = self._families.get(name)
-        if family is None:
-            make: Any = _FAMILY[name]
-            family = make(name, BY_NAME[name].help, labels=list(_LABELS[name][0]))
-            self._families[name] = family
-        return family
-
-    def _labels(self, name: str, labels: dict[str, str]) -> dict[str, str]:
-        """``labels`` in catalogue order; a ValueError unless they are the catalogued ones."""
-        order, expected = _LABELS[name]
-        if labels.keys() != expected:
-            raise ValueError(f"{name}: labels {sorted(labels)} != catalogue {sorted(expected)}")
-        return {key: labels[key] for key in order}
-
-    def _values(self, name: str, labels: dict[str, str]) -> list[str]:
-        return list(self._labels(name, labels).values())
+class Samples:
+    """A sink for samples: every family name catalogued, every sample with its family's
+    catalogued label names (a ValueError otherwise, a KeyError for a name not catalogued).
+    A subclass stores them (:meth:`_sample`)."""
 
     def add(self, name: str, value: float | None, **labels: str) -> None:
         """Add one gauge or counter sample (named as catalogued: a counter's name holds its
         ``_total``); ``None`` (field absent) adds nothing."""
+        self.add_sample(name, labels, value)
+
+    def add_sample(self, name: str, labels: dict[str, str], value: float | None) -> None:
+        """:meth:`add` with the labels in a dict, which the sample keeps: samples with the same
+        labels may share one (left unchanged afterwards)."""
         if value is None:
             return
-        family = self._families.get(name) or self._family(name)
-        family.samples.append(Sample(name, self._labels(name, labels), float(value)))
+        if labels.keys() != LABEL_NAMES[name]:
+            refuse(name, labels)
+        self._sample(name, name, labels, float(value))
+
+    def add_samples(
+        self, labels: dict[str, str], samples: Iterable[tuple[str, float | None]]
+    ) -> None:
+        """Several samples with the same labels (one dict, which they all keep): ``(name,
+        value)`` pairs, each as :meth:`add_sample`."""
+        for name, value in samples:
+            self.add_sample(name, labels, value)
 
     def add_histogram(
         self,
@@ -103,11 +118,14 @@ class FamilyBuilder:
         total: float,
         **labels: str,
     ) -> None:
-        """Add one histogram: cumulative ``(upper_bound, count)`` pairs ending with +Inf."""
-        family = self._family(name)
-        values = self._values(name, labels)
-        bucket_pairs = [(_bound(upper), count) for upper, count in buckets]
-        family.add_metric(values, bucket_pairs, total)  # type: ignore[attr-defined]
+        """Add one histogram: cumulative ``(upper_bound, count)`` pairs ending with +Inf (no
+        negative bounds), as prometheus_client's ``HistogramMetricFamily.add_metric`` does."""
+        if labels.keys() != LABEL_NAMES[name]:
+            refuse(name, labels)
+        for upper, count in buckets:
+            self._derived(name, name + "_bucket", labels, "le", _bound(upper), float(count))
+        self._sample(name, name + "_count", labels, float(buckets[-1][1]))
+        self._sample(name, name + "_sum", labels, float(total))
 
     def add_summary(
         self,
@@ -118,50 +136,95 @@ class FamilyBuilder:
         **labels: str,
     ) -> None:
         """Add one summary: ``(quantile label, value)`` pairs, its count and sum."""
-        family = self._family(name)
-        values = self._values(name, labels)
+        if labels.keys() != LABEL_NAMES[name]:
+            refuse(name, labels)
         for quantile, value in quantiles:
-            family.add_sample(name, {**labels, "quantile": quantile}, float(value))
-        family.add_metric(values, count, total)  # type: ignore[attr-defined]
+            self._derived(name, name, labels, "quantile", quantile, float(value))
+        self._sample(name, name + "_count", labels, float(count))
+        self._sample(name, name + "_sum", labels, float(total))
+
+    def _sample(self, family: str, name: str, labels: dict[str, str], value: float) -> None:
+        """Store sample ``name`` of catalogued ``family``."""
+        raise NotImplementedError
+
+    def _derived(
+        self, family: str, name: str, labels: dict[str, str], label: str, text: str, value: float
+    ) -> None:
+        """Store a sample whose labels are ``labels`` and ``label="text"`` (``le``,
+        ``quantile``)."""
+        self._sample(family, name, {**labels, label: text}, value)
+
+
+class FamilyBuilder(Samples):
+    """Collects samples into one prometheus_client metric family per catalogued name."""
+
+    def __init__(self) -> None:
+        self._families: dict[str, Metric] = {}
+
+    def _sample(self, family: str, name: str, labels: dict[str, str], value: float) -> None:
+        metric = self._families.get(family)
+        if metric is None:
+            prototype = PROTOTYPES[family]
+            metric = object.__new__(type(prototype))
+            metric.__dict__.update(prototype.__dict__)
+            metric.samples = []
+            self._families[family] = metric
+        metric.samples.append(Sample(name, labels, value))
 
     def families(self) -> list[Metric]:
         """The families that received samples, in catalogue order."""
-        return [self._families[name] for name in BY_NAME if name in self._families]
+        return [self._families[name] for name in sorted(self._families, key=catalogue_order)]
 
 
 def _bound(upper: float) -> str:
     return "+Inf" if upper == float("inf") else repr(float(upper))
 
 
-def add_replication(out: FamilyBuilder, addr: str, repl: Replication) -> None:
+def add_replication(out: Samples, addr: str, repl: Replication) -> None:
     """``INFO replication`` → the replication families (compat names, plus ours)."""
-    out.add("redis_connected_slaves", repl.connected_slaves, addr=addr)
-    out.add("redis_master_repl_offset", repl.master_repl_offset, addr=addr)
-    out.add("redis_second_repl_offset", repl.second_repl_offset, addr=addr)
-    out.add("redis_replication_backlog_bytes", repl.repl_backlog_size, addr=addr)
-    out.add("redis_repl_backlog_is_active", repl.repl_backlog_active, addr=addr)
-    out.add("redis_repl_backlog_first_byte_offset", repl.repl_backlog_first_byte_offset, addr=addr)
-    out.add("redis_repl_backlog_history_bytes", repl.repl_backlog_histlen, addr=addr)
-    out.add("redis_slave_priority", repl.slave_priority, addr=addr)
+    at = {"addr": addr}
+    out.add_samples(
+        at,
+        (
+            ("redis_connected_slaves", repl.connected_slaves),
+            ("redis_master_repl_offset", repl.master_repl_offset),
+            ("redis_second_repl_offset", repl.second_repl_offset),
+            ("redis_replication_backlog_bytes", repl.repl_backlog_size),
+            ("redis_repl_backlog_is_active", repl.repl_backlog_active),
+            ("redis_repl_backlog_first_byte_offset", repl.repl_backlog_first_byte_offset),
+            ("redis_repl_backlog_history_bytes", repl.repl_backlog_histlen),
+            ("redis_slave_priority", repl.slave_priority),
+        ),
+    )
     for replica in repl.replicas:
-        slave = {"slave_ip": replica.ip, "slave_port": replica.port}
+        slave = {"addr": addr, "slave_ip": replica.ip, "slave_port": replica.port}
         state = {**slave, "slave_state": replica.state}
-        out.add("redis_connected_slave_offset_bytes", replica.offset, addr=addr, **state)
-        out.add("redis_connected_slave_lag_seconds", replica.lag, addr=addr, **state)
+        out.add_samples(
+            state,
+            (
+                ("redis_connected_slave_offset_bytes", replica.offset),
+                ("redis_connected_slave_lag_seconds", replica.lag),
+            ),
+        )
         if repl.master_repl_offset is not None and replica.offset is not None:
             lag = max(repl.master_repl_offset - replica.offset, 0)
-            out.add("redis_connected_slave_lag_bytes", lag, addr=addr, **slave)
+            out.add_sample("redis_connected_slave_lag_bytes", slave, lag)
     link = repl.link
     if link is None:
         return
-    where = {"master_host": link.host, "master_port": link.port}
-    out.add("redis_master_link_up", 1.0 if link.link_up else 0.0, addr=addr, **where)
-    out.add("redis_master_last_io_seconds_ago", link.last_io_seconds_ago, addr=addr, **where)
-    out.add("redis_master_sync_in_progress", link.sync_in_progress, addr=addr, **where)
-    out.add("redis_slave_repl_offset", link.slave_repl_offset, addr=addr, **where)
-    out.add("redis_slave_info", 1.0, addr=addr, read_only=link.read_only, **where)
+    where = {"addr": addr, "master_host": link.host, "master_port": link.port}
+    out.add_samples(
+        where,
+        (
+            ("redis_master_link_up", 1.0 if link.link_up else 0.0),
+            ("redis_master_last_io_seconds_ago", link.last_io_seconds_ago),
+            ("redis_master_sync_in_progress", link.sync_in_progress),
+            ("redis_slave_repl_offset", link.slave_repl_offset),
+        ),
+    )
+    out.add_sample("redis_slave_info", {**where, "read_only": link.read_only}, 1.0)
     down_since = 0.0 if link.link_up else link.link_down_since_seconds
-    out.add("redis_master_link_down_since_seconds", down_since, addr=addr)
+    out.add_sample("redis_master_link_down_since_seconds", at, down_since)
 
 
 def _down_like_redis_exporter(flags: frozenset[str]) -> bool:
@@ -204,166 +267,180 @@ def replica_up(replica: SentinelReplica) -> bool:
     return not replica.flags & {"s_down", "o_down", "disconnected"}
 
 
-def add_sentinel(out: FamilyBuilder, addr: str, state: SentinelState, dropped_total: int) -> None:
+def add_sentinel(out: Samples, addr: str, state: SentinelState, dropped_total: int) -> None:
     """A Sentinel's INFO and SENTINEL replies → the Sentinel families (compat, plus ours)."""
     info = state.info
-    out.add("redis_sentinel_masters", info.masters, addr=addr)
-    out.add("redis_sentinel_tilt", info.tilt, addr=addr)
-    out.add("redis_sentinel_running_scripts", info.running_scripts, addr=addr)
-    out.add("redis_sentinel_scripts_queue_length", info.scripts_queue_length, addr=addr)
-    out.add("redis_sentinel_simulate_failure_flags", info.simulate_failure_flags, addr=addr)
-    out.add("redis_sentinel_masters_dropped_total", dropped_total, addr=addr)
+    out.add_samples(
+        {"addr": addr},
+        (
+            ("redis_sentinel_masters", info.masters),
+            ("redis_sentinel_tilt", info.tilt),
+            ("redis_sentinel_running_scripts", info.running_scripts),
+            ("redis_sentinel_scripts_queue_length", info.scripts_queue_length),
+            ("redis_sentinel_simulate_failure_flags", info.simulate_failure_flags),
+            ("redis_sentinel_masters_dropped_total", dropped_total),
+        ),
+    )
     for monitored in state.masters:
         name = monitored.name
         where = {"addr": addr, "master_name": name, "master_address": monitored.address}
         if monitored.info is not None:
             line = monitored.info
-            out.add(
+            out.add_sample(
                 "redis_sentinel_master_status",
+                {**where, "master_status": line.status},
                 1.0 if line.ok else 0.0,
-                master_status=line.status,
-                **where,
             )
-            out.add("redis_sentinel_master_slaves", line.slaves, **where)
-            out.add("redis_sentinel_master_sentinels", line.sentinels, **where)
+            out.add_samples(
+                where,
+                (
+                    ("redis_sentinel_master_slaves", line.slaves),
+                    ("redis_sentinel_master_sentinels", line.sentinels),
+                ),
+            )
         # A SENTINEL subcommand refused by an ACL leaves out its families, never a made-up 0.
         if monitored.replicas is not None:
-            out.add("redis_sentinel_master_ok_slaves", count_ok_slaves(monitored.replicas), **where)
-        if monitored.peers is not None:
-            out.add(
-                "redis_sentinel_master_ok_sentinels", count_ok_sentinels(monitored.peers), **where
+            out.add_sample(
+                "redis_sentinel_master_ok_slaves", where, count_ok_slaves(monitored.replicas)
             )
+        if monitored.peers is not None:
+            out.add_sample(
+                "redis_sentinel_master_ok_sentinels", where, count_ok_sentinels(monitored.peers)
+            )
+        of_master = {"addr": addr, "master_name": name}
         master = monitored.master
         if master is not None:
-            out.add("redis_sentinel_master_config_epoch", master.config_epoch, **where)
-            out.add("redis_sentinel_master_setting_ckquorum", master.quorum, **where)
-            out.add(
-                "redis_sentinel_master_setting_failover_timeout",
-                master.failover_timeout_ms,
-                **where,
+            out.add_samples(
+                where,
+                (
+                    ("redis_sentinel_master_config_epoch", master.config_epoch),
+                    ("redis_sentinel_master_setting_ckquorum", master.quorum),
+                    ("redis_sentinel_master_setting_failover_timeout", master.failover_timeout_ms),
+                    ("redis_sentinel_master_setting_parallel_syncs", master.parallel_syncs),
+                    ("redis_sentinel_master_setting_down_after_milliseconds", master.down_after_ms),
+                ),
             )
-            out.add("redis_sentinel_master_setting_parallel_syncs", master.parallel_syncs, **where)
-            out.add(
-                "redis_sentinel_master_setting_down_after_milliseconds",
-                master.down_after_ms,
-                **where,
-            )
-            at_master = {"addr": addr, "master_name": name}
-            out.add("redis_sentinel_master_sdown", float(master.sdown), **at_master)
-            out.add("redis_sentinel_master_odown", float(master.odown), **at_master)
-            out.add(
-                "redis_sentinel_master_failover_in_progress",
-                float(master.failover_in_progress),
-                **at_master,
+            out.add_samples(
+                of_master,
+                (
+                    ("redis_sentinel_master_sdown", float(master.sdown)),
+                    ("redis_sentinel_master_odown", float(master.odown)),
+                    (
+                        "redis_sentinel_master_failover_in_progress",
+                        float(master.failover_in_progress),
+                    ),
+                ),
             )
         if monitored.ckquorum is not None:
-            out.add(
-                "redis_sentinel_master_ckquorum_ok",
-                float(monitored.ckquorum.ok),
-                addr=addr,
-                master_name=name,
+            out.add_sample(
+                "redis_sentinel_master_ckquorum_ok", of_master, float(monitored.ckquorum.ok)
             )
         for replica in monitored.replicas or ():
-            at = {"addr": addr, "master_name": name, "replica_address": replica.address}
-            out.add("redis_sentinel_replica_up", float(replica_up(replica)), **at)
-            out.add("redis_sentinel_replica_master_link_up", float(replica.master_link_ok), **at)
-            out.add("redis_sentinel_replica_offset_bytes", replica.repl_offset, **at)
+            out.add_samples(
+                {"addr": addr, "master_name": name, "replica_address": replica.address},
+                (
+                    ("redis_sentinel_replica_up", float(replica_up(replica))),
+                    ("redis_sentinel_replica_master_link_up", float(replica.master_link_ok)),
+                    ("redis_sentinel_replica_offset_bytes", replica.repl_offset),
+                ),
+            )
 
 
 def add_events(
-    out: FamilyBuilder, addr: str, events: EventSnapshot, sentinel: SentinelState | None = None
+    out: Samples, addr: str, events: EventSnapshot, masters: EventMasters = (None, ())
 ) -> None:
     """A Sentinel's event state → the event-stream families.
 
-    With the Sentinel's collection (``sentinel``: its scrape succeeded), only the masters it
-    monitors now are shown, so the series of a removed master end at the next scrape; their
-    failover counters and duration histograms start at zero, so ``increase()`` sees the first
-    failover too; and a failover the event state tracks is shown as started only while the
-    Sentinel flags it ``failover_in_progress``. Without it, all the stream counted is shown.
+    With the Sentinel's collection (``masters``: those it monitors now, and those of them it
+    flags ``failover_in_progress``; see :func:`event_masters`), only the masters it monitors now
+    are shown, so the series of a removed master end at the next scrape; their failover
+    counters and duration histograms start at zero, so ``increase()`` sees the first failover
+    too; and a failover the event state tracks is shown as started only while the Sentinel
+    flags it ``failover_in_progress``. Without it (``None``: its scrape failed), all the stream
+    counted is shown.
     """
-    out.add("redis_sentinel_event_stream_up", float(events.stream_up), addr=addr)
-    out.add("redis_sentinel_event_stream_reconnects_total", events.reconnects, addr=addr)
-    out.add("redis_sentinel_event_parse_errors_total", events.parse_errors, addr=addr)
-    monitored = None if sentinel is None else {m.name for m in sentinel.masters}
+    monitored, in_progress = masters
+    out.add_samples(
+        {"addr": addr},
+        (
+            ("redis_sentinel_event_stream_up", float(events.stream_up)),
+            ("redis_sentinel_event_stream_reconnects_total", events.reconnects),
+            ("redis_sentinel_event_parse_errors_total", events.parse_errors),
+        ),
+    )
+    shown = None if monitored is None else set(monitored)
     for (master_name, event), count in sorted(events.events.items()):
-        if master_name and monitored is not None and master_name not in monitored:
+        if master_name and shown is not None and master_name not in shown:
             continue
-        out.add(
-            "redis_sentinel_events_total", count, addr=addr, master_name=master_name, event=event
-        )
-    counted = {*events.failovers, *events.durations}
-    names = sorted(counted if monitored is None else monitored)
+        at = {"addr": addr, "master_name": master_name, "event": event}
+        out.add_sample("redis_sentinel_events_total", at, count)
+    names = sorted({*events.failovers, *events.durations} if monitored is None else monitored)
     empty = [(bound, 0.0) for bound in (*DEFAULT_FAILOVER_BUCKETS, float("inf"))]
     for name in names:
-        out.add(
-            "redis_sentinel_failovers_total",
-            events.failovers.get(name, 0),
-            addr=addr,
-            master_name=name,
-        )
-        out.add(
-            "redis_sentinel_last_failover_timestamp_seconds",
-            events.last_failover.get(name),
-            addr=addr,
-            master_name=name,
+        of_master = {"addr": addr, "master_name": name}
+        out.add_samples(
+            of_master,
+            (
+                ("redis_sentinel_failovers_total", events.failovers.get(name, 0)),
+                ("redis_sentinel_last_failover_timestamp_seconds", events.last_failover.get(name)),
+            ),
         )
         histogram = events.durations.get(name)
         if histogram is None:
-            out.add_histogram(
-                "redis_sentinel_failover_duration_seconds", empty, 0.0, addr=addr, master_name=name
-            )
+            buckets, total = empty, 0.0
         else:
-            out.add_histogram(
-                "redis_sentinel_failover_duration_seconds",
-                [(b, float(n)) for b, n in histogram.buckets],
-                histogram.sum,
-                addr=addr,
-                master_name=name,
-            )
-    for monitored_master in sentinel.masters if sentinel is not None else ():
-        master = monitored_master.master  # None: SENTINEL MASTERS refused, the flag unknown
-        if master is not None and master.failover_in_progress:
-            out.add(
-                "redis_sentinel_failover_started_timestamp_seconds",
-                events.failovers_in_progress.get(monitored_master.name),
-                addr=addr,
-                master_name=monitored_master.name,
-            )
+            buckets, total = [(b, float(n)) for b, n in histogram.buckets], histogram.sum
+        out.add_histogram("redis_sentinel_failover_duration_seconds", buckets, total, **of_master)
+    for name in in_progress:
+        out.add_sample(
+            "redis_sentinel_failover_started_timestamp_seconds",
+            {"addr": addr, "master_name": name},
+            events.failovers_in_progress.get(name),
+        )
 
 
-def add_instance(out: FamilyBuilder, addr: str, instance: Instance) -> None:
+def add_instance(out: Samples, addr: str, instance: Instance) -> None:
     """A Redis server's full ``INFO`` and admin replies → the ``instance`` group's families
-    (``redis_start_time_seconds`` aside), driven by the catalogue's field tables."""
+    (``redis_start_time_seconds`` aside), driven by the catalogue's field tables. Samples with
+    the same labels share one label dict."""
     stats = instance.stats
-    for field, value in stats.numbers.items():
-        spec = INFO_FIELDS[field]
-        out.add(spec.name, value / spec.field.divisor if spec.field else value, addr=addr)
+    at = {"addr": addr}
+    table = _INFO_TABLE
+    out.add_samples(at, [(table[f][0], v / table[f][1]) for f, v in stats.numbers.items()])
     config = instance.config or {}
-    for parameter, spec in CONFIG_FIELDS.items():
-        if parameter in config:
-            out.add(spec.name, config[parameter], addr=addr)
+    out.add_samples(at, [(s.name, config[p]) for p, s in CONFIG_FIELDS.items() if p in config])
     present = set()
     for db in stats.keyspace:
         present.add(db.db)
-        out.add("redis_db_keys", db.keys, addr=addr, db=db.db)
-        out.add("redis_db_keys_expiring", db.expires, addr=addr, db=db.db)
-        if db.avg_ttl_ms is not None:
-            out.add("redis_db_avg_ttl_seconds", db.avg_ttl_ms / 1e3, addr=addr, db=db.db)
+        ttl = None if db.avg_ttl_ms is None else db.avg_ttl_ms / 1e3
+        out.add_samples(
+            {"addr": addr, "db": db.db},
+            (
+                ("redis_db_keys", db.keys),
+                ("redis_db_keys_expiring", db.expires),
+                ("redis_db_avg_ttl_seconds", ttl),
+            ),
+        )
     databases = int(config.get("databases", 0)) or DEFAULT_DATABASES
     for index in range(databases):
         if f"db{index}" not in present:
-            out.add("redis_db_keys", 0, addr=addr, db=f"db{index}")
-            out.add("redis_db_keys_expiring", 0, addr=addr, db=f"db{index}")
+            empty = {"addr": addr, "db": f"db{index}"}
+            out.add_samples(empty, (("redis_db_keys", 0), ("redis_db_keys_expiring", 0)))
     calls = {}
     for command in stats.commands:
         cmd = command.cmd
         calls[cmd] = command
-        out.add("redis_commands_total", command.calls, addr=addr, cmd=cmd)
-        out.add("redis_commands_duration_seconds_total", command.usec / 1e6, addr=addr, cmd=cmd)
-        out.add("redis_commands_rejected_calls_total", command.rejected_calls, addr=addr, cmd=cmd)
-        out.add("redis_commands_failed_calls_total", command.failed_calls, addr=addr, cmd=cmd)
+        out.add_samples(
+            {"addr": addr, "cmd": cmd},
+            (
+                ("redis_commands_total", command.calls),
+                ("redis_commands_duration_seconds_total", command.usec / 1e6),
+                ("redis_commands_rejected_calls_total", command.rejected_calls),
+                ("redis_commands_failed_calls_total", command.failed_calls),
+            ),
+        )
     for error in stats.errors:
-        out.add("redis_errors_total", error.count, addr=addr, err=error.err)
+        out.add_sample("redis_errors_total", {"addr": addr, "err": error.err}, error.count)
     for latency in stats.latencies:
         counted = calls.get(latency.cmd)
         if counted is not None:
@@ -375,24 +452,30 @@ def add_instance(out: FamilyBuilder, addr: str, instance: Instance) -> None:
                 addr=addr,
                 cmd=latency.cmd,
             )
-    out.add("redis_slowlog_length", instance.slowlog_length, addr=addr)
+    out.add_sample("redis_slowlog_length", at, instance.slowlog_length)
     if instance.slowlog is not None:
         newest = instance.slowlog[0] if instance.slowlog else None
-        out.add("redis_slowlog_last_id", newest.id if newest else 0, addr=addr)
+        out.add_sample("redis_slowlog_last_id", at, newest.id if newest else 0)
         duration = newest.duration_us / 1e6 if newest else 0.0
-        out.add("redis_last_slow_execution_duration_seconds", duration, addr=addr)
+        out.add_sample("redis_last_slow_execution_duration_seconds", at, duration)
     for spike in instance.latency or ():
         event = {"addr": addr, "event_name": spike.event}
-        out.add("redis_latency_spike_last", spike.last_timestamp, **event)
-        out.add("redis_latency_spike_duration_seconds", spike.latest_ms / 1e3, **event)
+        out.add_sample("redis_latency_spike_last", event, spike.last_timestamp)
+        out.add_sample("redis_latency_spike_duration_seconds", event, spike.latest_ms / 1e3)
 
 
-def add_target(out: FamilyBuilder, snap: TargetSnapshot, dropped_total: int = 0) -> None:
+def add_target(out: Samples, snap: TargetSnapshot, dropped_total: int = 0) -> None:
     """One target's snapshot → its families (``redis_up`` and the exporter's view always)."""
     addr = snap.addr
-    out.add("redis_up", 1.0 if snap.up else 0.0, addr=addr)
-    out.add("redis_exporter_last_scrape_duration_seconds", snap.duration_seconds, addr=addr)
-    out.add("redis_exporter_last_scrape_error", 0.0 if snap.up else 1.0, addr=addr)
+    at = {"addr": addr}
+    out.add_samples(
+        at,
+        (
+            ("redis_up", 1.0 if snap.up else 0.0),
+            ("redis_exporter_last_scrape_duration_seconds", snap.duration_seconds),
+            ("redis_exporter_last_scrape_error", 0.0 if snap.up else 1.0),
+        ),
+    )
     if not snap.up:
         return
     server = snap.server
@@ -414,10 +497,10 @@ def add_target(out: FamilyBuilder, snap: TargetSnapshot, dropped_total: int = 0)
             master_replid=server.master_replid,
         )
         uptime = server.uptime_in_seconds
-        out.add("redis_uptime_in_seconds", uptime, addr=addr)
+        out.add_sample("redis_uptime_in_seconds", at, uptime)
         if snap.instance is not None and uptime is not None:
             started = math.floor(snap.collected_at) - uptime
-            out.add("redis_start_time_seconds", started, addr=addr)
+            out.add_sample("redis_start_time_seconds", at, started)
     if snap.replication is not None:
         add_replication(out, addr, snap.replication)
     if snap.instance is not None:
@@ -426,25 +509,58 @@ def add_target(out: FamilyBuilder, snap: TargetSnapshot, dropped_total: int = 0)
         add_sentinel(out, addr, snap.sentinel, dropped_total)
 
 
+def fill(
+    out: Samples, collection: Collection, events: Mapping[str, EventSnapshot] | None = None
+) -> None:
+    """Every sample of a collection: per-target metrics, event streams, the exporter's own."""
+    for snap in collection.targets:
+        add_target(out, snap, collection.masters_dropped_total.get(snap.addr, 0))
+    add_collection(out, collection, events)
+
+
+def add_collection(
+    out: Samples, collection: Collection, events: Mapping[str, EventSnapshot] | None = None
+) -> None:
+    """The samples about the collection as a whole: the event streams, the exporter's own."""
+    masters = event_masters(collection)
+    for addr, snapshot in (events or {}).items():
+        add_events(out, addr, snapshot, masters.get(addr, (None, ())))
+    add_own(out, collection)
+
+
+#: What a Sentinel's event-stream samples show besides its event state: the masters it monitors
+#: now (None when its collection failed) and those of them it flags ``failover_in_progress``.
+EventMasters = tuple[tuple[str, ...] | None, tuple[str, ...]]
+
+
+def event_masters(collection: Collection) -> dict[str, EventMasters]:
+    """The :data:`EventMasters` of each Sentinel the collection read, by its ``addr``."""
+    return {
+        snap.addr: (
+            tuple(m.name for m in snap.sentinel.masters),
+            tuple(
+                m.name
+                for m in snap.sentinel.masters
+                if m.master is not None and m.master.failover_in_progress  # None: unknown
+            ),
+        )
+        for snap in collection.targets
+        if snap.sentinel is not None
+    }
+
+
+def add_own(out: Samples, collection: Collection) -> None:
+    """The exporter's own samples."""
+    out.add("redis_exporter_build_info", 1.0, version=__version__, python_version=PYTHON)
+    out.add("redis_exporter_scrapes_total", float(collection.scrapes_total))
+
+
 def build_families(
     collection: Collection, events: Mapping[str, EventSnapshot] | None = None
 ) -> list[Metric]:
-    """Every family for a collection: per-target metrics, event streams, the exporter's own."""
+    """Every family for a collection, as prometheus_client metric families."""
     out = FamilyBuilder()
-    sentinels: dict[str, SentinelState] = {}
-    for snap in collection.targets:
-        add_target(out, snap, collection.masters_dropped_total.get(snap.addr, 0))
-        if snap.sentinel is not None:
-            sentinels[snap.addr] = snap.sentinel
-    for addr, snapshot in (events or {}).items():
-        add_events(out, addr, snapshot, sentinels.get(addr))
-    out.add(
-        "redis_exporter_build_info",
-        1.0,
-        version=__version__,
-        python_version=platform.python_version(),
-    )
-    out.add("redis_exporter_scrapes_total", float(collection.scrapes_total))
+    fill(out, collection, events)
     return out.families()
 
 

@@ -77,6 +77,11 @@ from redis_ha_exporter.targets import Kind, Target
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")
 
+#: Work on a target's snapshot as soon as it is collected, given the running total of masters
+#: its Sentinel dropped (the server writes the target's samples then, while slower targets
+#: are still awaited); what it returns is kept in ``Collection.prepared``.
+Prepare = Callable[[TargetSnapshot, int], object]
+
 #: What ``CONFIG GET`` asks for: the number of databases (for the empty ones' zeros) and the
 #: parameters exported as ``redis_config_*``.
 CONFIG_PARAMETERS = ("databases", *CONFIG_FIELDS)
@@ -219,13 +224,15 @@ def assemble_instance(fields: Mapping[str, str], replies: RedisReplies) -> Insta
 
 
 async def fetch_sentinel_state(
-    client: aioredis.Redis, max_masters: int
+    client: aioredis.Redis, max_masters: int, expected: Sequence[str] = ()
 ) -> tuple[str, SentinelState]:
-    """Two round trips: overview, then the kept masters' details. Returns (INFO server, state).
+    """One round trip when the Sentinel monitors the ``expected`` masters (those kept last
+    time: they seldom change), a second for masters not expected. Returns (INFO server,
+    state).
 
     ``SENTINEL MASTERS`` refused by an ACL: the masters are named by ``INFO sentinel``; any other
     error reply to it (not a Sentinel after all) is raised."""
-    overview = await fetch_overview(client)
+    overview, fetched = await fetch_overview(client, expected)
     masters: list[SentinelMaster] | None = None
     if isinstance(overview.masters, NoPermissionError):
         names = sorted(
@@ -236,7 +243,12 @@ async def fetch_sentinel_state(
     else:
         masters = sorted(parse_sentinel_masters(overview.masters), key=lambda m: m.name)
         names = [m.name for m in masters]
-    details = await fetch_masters(client, names[:max_masters])
+    kept = names[:max_masters]
+    by_name = {replies.name: replies for replies in fetched}
+    missing = [name for name in kept if name not in by_name]
+    for replies in await fetch_masters(client, missing):
+        by_name[replies.name] = replies
+    details = [by_name[name] for name in kept]
     return overview.server, assemble_sentinel(overview, masters, details)
 
 
@@ -246,26 +258,31 @@ async def collect_target(
     timeout: float,
     max_masters: int,
     config_command: str | None = DEFAULT_CONFIG_COMMAND,
+    expected_masters: Sequence[str] = (),
 ) -> TargetSnapshot:
     """Fetch and parse one target within ``timeout`` seconds; never raises for target faults.
 
     A Redis whose ``INFO`` says ``redis_mode:sentinel`` is read as a Sentinel, so
     ``/scrape?target=`` and a Sentinel configured under ``--redis.addr`` both work.
-    ``config_command`` is the name ``CONFIG`` goes by on the Redis servers (None: send none).
+    ``config_command`` is the name ``CONFIG`` goes by on the Redis servers (None: send none);
+    ``expected_masters`` the masters a Sentinel is expected to monitor (asked about in the
+    first round trip).
     """
     started, collected_at = time.monotonic(), time.time()
     replication = sentinel = instance = None
     try:
         async with asyncio.timeout(timeout):
             if target.kind is Kind.SENTINEL:
-                server_text, sentinel = await fetch_sentinel_state(client, max_masters)
+                server_text, sentinel = await fetch_sentinel_state(
+                    client, max_masters, expected_masters
+                )
                 server = parse_server(parse_info_fields(server_text))
             else:
                 replies = await fetch_redis(client, config_command, CONFIG_PARAMETERS)
                 fields = parse_info_fields(replies.info)
                 server = parse_server(fields)
                 if server.redis_mode == "sentinel":
-                    _, sentinel = await fetch_sentinel_state(client, max_masters)
+                    _, sentinel = await fetch_sentinel_state(client, max_masters, expected_masters)
                 else:
                     replication = parse_replication(fields)
                     instance = assemble_instance(fields, replies)
@@ -295,7 +312,10 @@ async def collect_target(
 
 
 class Scraper:
-    """Owns one client per configured target and runs single-flight collections."""
+    """Owns one client per configured target and runs single-flight collections; ``prepare``
+    (if set) runs on each target's snapshot as soon as it is collected."""
+
+    prepare: Prepare | None = None
 
     def __init__(
         self,
@@ -315,6 +335,8 @@ class Scraper:
         self._scrapes = 0
         self._max_masters = max_masters
         self._dropped: dict[str, int] = {}
+        #: The masters each Sentinel monitored at its last collection.
+        self._masters: dict[str, tuple[str, ...]] = {}
 
     async def collect(self, timeout: float) -> Collection:
         """Collect every target; a scrape arriving meanwhile shares the running collection."""
@@ -324,13 +346,12 @@ class Scraper:
 
     async def _collect(self, timeout: float) -> Collection:
         self._scrapes += 1
-        snaps = await asyncio.gather(
+        done = await asyncio.gather(
             *(self._collect_one(t, self._clients[t], timeout) for t in self.targets)
         )
-        for snap in snaps:
-            if snap.sentinel is not None:
-                self._dropped[snap.addr] = self._dropped.get(snap.addr, 0) + snap.sentinel.dropped
-        return Collection(tuple(snaps), self._scrapes, dict(self._dropped))
+        snaps = tuple(snap for snap, _ in done)
+        prepared = tuple(made for _, made in done) if self.prepare is not None else ()
+        return Collection(snaps, self._scrapes, dict(self._dropped), prepared)
 
     async def collect_adhoc(self, target: Target, timeout: float) -> Collection:
         """Collect one target named by ``/scrape?target=`` with a short-lived client."""
@@ -342,23 +363,32 @@ class Scraper:
     async def _collect_adhoc(self, target: Target, timeout: float) -> Collection:
         client = self._factory(target, timeout)
         try:
-            snap = await self._collect_one(target, client, timeout)
+            snap, made = await self._collect_one(target, client, timeout)
         finally:
             await _close(client)
         dropped = {snap.addr: snap.sentinel.dropped} if snap.sentinel is not None else {}
-        return Collection((snap,), 0, dropped)
+        return Collection((snap,), 0, dropped, () if self.prepare is None else (made,))
 
     async def _collect_one(
         self, target: Target, client: aioredis.Redis, timeout: float
-    ) -> TargetSnapshot:
+    ) -> tuple[TargetSnapshot, object]:
+        """The target's snapshot, and what ``prepare`` made of it (None without one)."""
+        configured = target in self._clients  # not an ad-hoc /scrape target
+        expected = self._masters.get(target.addr, ()) if configured else ()
         snap = await collect_target(
-            target, client, timeout, self._max_masters, self._config_command
+            target, client, timeout, self._max_masters, self._config_command, expected
         )
         if snap.instance is not None:
             self._note_refusals(snap.addr, snap.instance.refused)
         elif snap.sentinel is not None:
             self._note_refusals(snap.addr, snap.sentinel.refused)
-        return snap
+        dropped = 0
+        if snap.sentinel is not None:
+            dropped = snap.sentinel.dropped
+            if configured:
+                self._masters[snap.addr] = tuple(m.name for m in snap.sentinel.masters)
+                dropped = self._dropped[snap.addr] = self._dropped.get(snap.addr, 0) + dropped
+        return snap, None if self.prepare is None else self.prepare(snap, dropped)
 
     def _note_refusals(self, addr: str, refused: Mapping[str, BaseException]) -> None:
         """One line when a command is refused that was not refused last time: a warning when an

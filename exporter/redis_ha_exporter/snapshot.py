@@ -93,8 +93,11 @@ class TargetSnapshot:
 @dataclass(frozen=True)
 class Collection:
     """One collection of every target, shared by concurrent scrapes; ``masters_dropped_total``
-    adds up ``SentinelState.dropped`` per Sentinel over the exporter's life."""
+    adds up ``SentinelState.dropped`` per Sentinel over the exporter's life; ``prepared`` holds,
+    per target, what the scraper's ``prepare`` made of its snapshot as soon as it was collected
+    (empty without one)."""
 
     targets: tuple[TargetSnapshot, ...]
     scrapes_total: int
     masters_dropped_total: Mapping[str, int] = field(default_factory=dict)
+    prepared: tuple[object, ...] = ()

@@ -39,9 +39,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import bcrypt
-import yaml
-
 from redis_ha_exporter.logs import kv
 from redis_ha_exporter.settings import ConfigError
 
@@ -81,6 +78,8 @@ class WebConfig:
         """True when ``user`` exists and ``password`` matches its bcrypt hash. Blocks for as
         long as bcrypt takes (:class:`WebConfigFile` runs it off the event loop). An unknown
         user costs as much as a known one."""
+        import bcrypt  # only with basic auth: its memory is not every exporter's
+
         hashed = self.users.get(user)
         decoy = hashed or next(iter(self.users.values()), None)
         if decoy is None:
@@ -195,6 +194,8 @@ class WebConfigFile:
 
 def load_web_config(path: str) -> WebConfig:
     """Read and validate ``path``; raise :class:`ConfigError` on any problem (one line)."""
+    import yaml  # only with a web config file: its memory is not every exporter's
+
     where = f"web config file {path}"
     try:
         data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}

@@ -3,11 +3,14 @@ number, one address format."""
 
 from __future__ import annotations
 
+import math
+import re
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from redis_ha_exporter.parse import ParseError, format_address, read_int
+from redis_ha_exporter.parse import ParseError, format_address, read_float, read_int
 from redis_ha_exporter.parse.events import parse_event
 from redis_ha_exporter.parse.info import InfoParseError, parse_info_fields, parse_info_sentinel
 from redis_ha_exporter.parse.sentinel import parse_sentinel_master
@@ -39,6 +42,23 @@ def test_read_int_raises_nothing_else(text: str) -> None:
     assert text.isascii()
     assert text.strip() == text
     assert value == int(text)
+
+
+#: What Redis prints with %lld, %.2f, %.17g, and C's nan/inf: read_float takes this, no more.
+PRINTED = re.compile(r"-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?|-?(nan|inf)", re.IGNORECASE)
+
+
+@given(
+    st.one_of(st.text(), st.from_regex(r"-?[0-9]{0,3}\.?[0-9]{0,3}(e[-+]?[0-9])?", fullmatch=True))
+)
+def test_read_float_takes_exactly_what_redis_prints(text: str) -> None:
+    try:
+        value = read_float(text, "field", OwnError)
+    except OwnError:
+        assert PRINTED.fullmatch(text) is None
+        return
+    assert PRINTED.fullmatch(text) is not None
+    assert value == float(text) or (math.isnan(value) and math.isnan(float(text)))
 
 
 def test_format_address_is_unbracketed_host_colon_port() -> None:

@@ -36,8 +36,10 @@ import math
 import random
 import time
 from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import redis.asyncio as aioredis
+from redis._parsers.hiredis import NOT_ENOUGH_DATA
 from redis.exceptions import NoPermissionError, ResponseError
 
 from redis_ha_exporter.events.state import EventSnapshot, EventState, MasterView
@@ -220,6 +222,9 @@ class EventSubscriber:
         while True:
             try:
                 message = await pubsub.get_message(timeout=1.0)
+                if message is not None and message.get("type") == "pmessage":
+                    self.handle(str(message["channel"]), str(message["data"]))
+                    self._handle_buffered(pubsub)
             except NoPermissionError as exc:  # the reply to our PING: the only command we send
                 if ping_sent is None:
                     raise
@@ -229,18 +234,32 @@ class EventSubscriber:
             now = time.monotonic()
             if message is not None:
                 last_heard, ping_sent = now, None
-                if message.get("type") == "pmessage":
-                    self.handle(str(message["channel"]), str(message["data"]))
-                    if client is not None and self.state.needs_rebaseline:
-                        async with asyncio.timeout(self.connect_timeout):
-                            masters = await self._read_masters(client)
-                        self.state.rebaseline(masters or {})
+                if client is not None and self.state.needs_rebaseline:  # after the events read
+                    async with asyncio.timeout(self.connect_timeout):
+                        masters = await self._read_masters(client)
+                    self.state.rebaseline(masters or {})
                 continue
             if ping_sent is not None and now - ping_sent > self.ping_interval:
                 raise StreamStalled(f"no reply to PING within {self.ping_interval:.0f}s")
             if pinging and ping_sent is None and now - last_heard > self.ping_interval:
                 await pubsub.ping()
                 ping_sent = now
+
+    def _handle_buffered(self, pubsub: aioredis.client.PubSub) -> None:
+        """Handle the events the connection has already read off the socket, straight from
+        its reply reader: in a flood, ``get_message()`` per event (a timeout, a retry wrapper,
+        a dict) cost more than the event itself. A reply that is not an event (``PONG``) was
+        heard, an error reply is raised as ``get_message()`` raises it; what does not fit in
+        the buffer waits for the next ``get_message()``."""
+        reader = _reply_reader(pubsub)
+        if reader is None:
+            return
+        gets, handle = reader.gets, self.handle
+        while (reply := gets()) is not NOT_ENOUGH_DATA:
+            if type(reply) is list and reply[0] == "pmessage" and len(reply) == 4:
+                handle(reply[2], reply[3])  # str: the client decodes replies
+            elif isinstance(reply, BaseException):
+                raise reply
 
     def handle(self, channel: str, payload: str) -> None:
         """One published message → event state (non-event channels are ignored)."""
@@ -253,6 +272,15 @@ class EventSubscriber:
             log.debug("unparsable event", extra=kv(addr=self.target.addr, channel=channel[:64]))
             return
         self.state.apply(event, time.time())
+
+
+def _reply_reader(pubsub: aioredis.client.PubSub) -> Any:
+    """The hiredis reader of the subscription's connection (``gets()``: the next whole reply it
+    holds, redis-py's ``NOT_ENOUGH_DATA`` when it needs more bytes), or None (not connected,
+    or not hiredis)."""
+    parser = getattr(getattr(pubsub, "connection", None), "_parser", None)
+    reader = getattr(parser, "_reader", None)
+    return reader if callable(getattr(reader, "gets", None)) else None
 
 
 async def _confirmed(pubsub: aioredis.client.PubSub) -> None:

@@ -5,6 +5,14 @@ Prometheus' scrape timeout; every client here speaks RESP2 (Redis < 6 and old Se
 ``HELLO``), retries once without backoff, and the caller bounds each target with
 ``asyncio.timeout()``. ``INFO`` replies come back as raw text: the parsers own the parsing.
 
+A scrape sends a target the same few commands each time, and redis-py's pipeline machinery (a
+retry wrapper, a callback look-up per reply, its bookkeeping) was a good part of a round trip's
+CPU, and its connection pool's bookkeeping (a lock, events, metrics) more: a
+:class:`ScrapeClient` keeps a connection for its scrapes, and its pipelines (:class:`RoundTrip`)
+write the commands at once and read the replies straight off it, as they come (none of our
+commands has a reply callback in redis-py). A connection found closed (a restarted server) is
+opened again once, as redis-py's retry did.
+
 No reply may be larger than :data:`MAX_REPLY_BYTES` (:class:`BoundedParser`): a broken or
 hostile server sending a 10 MB ``INFO`` is a target that is down (:class:`ReplyTooLarge`), not a
 scrape that reads, parses and exposes whatever it was sent.
@@ -17,15 +25,17 @@ subscriber are both built here, so both speak TLS the same way.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import asyncio
+import math
+from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
 import redis.asyncio as aioredis
 from redis._parsers import _AsyncHiredisParser
-from redis.asyncio.connection import Connection
+from redis.asyncio.connection import AbstractConnection, Connection
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
-from redis.exceptions import ConnectionError, RedisError
+from redis.exceptions import ConnectionError, RedisError, ResponseError
 
 from redis_ha_exporter.parse import ParseError
 from redis_ha_exporter.targets import Target, server_name, tls_context
@@ -97,6 +107,96 @@ class TLSConnection(Connection):
         }
 
 
+class RoundTrip:
+    """``pipeline(transaction=False)`` of a :class:`ScrapeClient`: the queued commands in one
+    write, their replies in order (an error reply as its ``ResponseError``)."""
+
+    def __init__(self, client: ScrapeClient) -> None:
+        self._client = client
+        self._commands: list[tuple[str, ...]] = []
+
+    async def __aenter__(self) -> RoundTrip:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._commands.clear()
+
+    def execute_command(self, *args: str) -> None:
+        self._commands.append(args)
+
+    async def execute(self, raise_on_error: bool = True) -> list[Any]:
+        """The replies; with ``raise_on_error`` the first error reply is raised instead (after
+        all were read, so the connection stays in step)."""
+        replies = await self._client.round_trip(self._commands)
+        if raise_on_error:
+            for reply in replies:
+                if isinstance(reply, ResponseError):
+                    raise reply
+        return replies
+
+
+class ScrapeClient(aioredis.Redis):
+    """redis-py's client, whose pipelines are :class:`RoundTrip` (never transactions:
+    Sentinel has no ``MULTI``), over a connection of their own, one round trip at a time (the
+    pool's bookkeeping, lock and events cost more than a scrape's parsing of some replies)."""
+
+    _connection: AbstractConnection | None = None
+    _lock: asyncio.Lock | None = None
+    _packed: tuple[tuple[tuple[str, ...], ...], list[bytes]] | None = None
+
+    def pipeline(  # type: ignore[override]
+        self, transaction: bool = True, shard_hint: object = None
+    ) -> RoundTrip:
+        if transaction:
+            raise ValueError("scrape pipelines are not transactions")
+        return RoundTrip(self)
+
+    async def round_trip(self, commands: Sequence[tuple[str, ...]]) -> list[Any]:
+        """Send ``commands`` at once, read their replies; a connection found closed (the
+        server restarted since the last scrape) is opened again, once. The client's socket
+        timeout bounds each attempt as a whole (a reply cut short is a ``TimeoutError``, not a
+        hang), the scrape's ``asyncio.timeout()`` the target: the replies are read without a
+        timeout each."""
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        async with self._lock:
+            if self._connection is None:
+                self._connection = self.connection_pool.make_connection()  # type: ignore[no-untyped-call]
+            key = tuple(commands)
+            if self._packed is None or self._packed[0] != key:  # the same on every scrape
+                self._packed = (key, self._connection.pack_commands(commands))
+            try:
+                return await self._send(self._connection, self._packed[1], len(commands))
+            except ConnectionError:
+                return await self._send(self._connection, self._packed[1], len(commands))
+
+    @staticmethod
+    async def _send(connection: AbstractConnection, packed: list[bytes], count: int) -> list[Any]:
+        try:
+            if not connection.is_connected:
+                await connection.connect()  # type: ignore[no-untyped-call]
+            # The socket timeout bounds the round trip as a whole, not each reply (a timeout
+            # object per reply was a good part of reading a Sentinel's); None: no bound.
+            async with asyncio.timeout(connection.socket_timeout):
+                await connection.send_packed_command(packed, check_health=False)
+                replies: list[Any] = []
+                for _ in range(count):
+                    try:
+                        replies.append(await connection.read_response(timeout=math.inf))
+                    except ResponseError as error:
+                        replies.append(error)
+        except BaseException:
+            await connection.disconnect()
+            raise
+        return replies
+
+    async def aclose(self, close_connection_pool: bool | None = None) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            await connection.disconnect()
+        await super().aclose(close_connection_pool)
+
+
 def make_client(target: Target, timeout: float, *, blocking_reads: bool = False) -> aioredis.Redis:
     """A client for ``target`` whose ``INFO`` returns text and whose sockets give up in time.
 
@@ -105,7 +205,7 @@ def make_client(target: Target, timeout: float, *, blocking_reads: bool = False)
     Such a client does not retry either: redis-py's pub/sub would reconnect and subscribe again
     behind the subscriber's back, and the events of the gap would be lost unreconciled.
     """
-    client = aioredis.Redis(
+    client = ScrapeClient(
         host=target.host or "localhost",
         port=target.port or 6379,
         unix_socket_path=target.path or None,

@@ -1,8 +1,10 @@
-"""Read a Sentinel's state: two pipelined round trips, raw replies, no parsing.
+"""Read a Sentinel's state: pipelined round trips, raw replies, no parsing.
 
-1. ``INFO server``, ``INFO sentinel``, ``SENTINEL MASTERS``;
-2. for every monitored master kept: ``SENTINEL SLAVES``, ``SENTINEL SENTINELS``,
-   ``SENTINEL CKQUORUM`` (errors kept in place, so one master's failure spoils nothing else).
+1. ``INFO server``, ``INFO sentinel``, ``SENTINEL MASTERS``, and for every master the caller
+   expects (those of the last collection): ``SENTINEL SLAVES``, ``SENTINEL SENTINELS``,
+   ``SENTINEL CKQUORUM`` (errors kept in place, so one master's failure spoils nothing else);
+2. only when ``SENTINEL MASTERS`` names a master that was not expected (the first collection,
+   a master added): the same three for those.
 
 An error reply to ``INFO`` is raised: without it there is nothing to read, and the Sentinel is
 down for us. Every ``SENTINEL`` reply may be an error (an ACL that refuses the subcommand): it
@@ -41,25 +43,37 @@ class MasterReplies:
     ckquorum: object
 
 
-async def fetch_overview(client: aioredis.Redis) -> SentinelOverview:
-    server, info, masters = await pipelined(
-        client,
-        ("INFO", "server"),
-        ("INFO", "sentinel"),
-        ("SENTINEL", "MASTERS"),
-        raise_on_error=False,
-    )
+OVERVIEW: tuple[tuple[str, ...], ...] = (
+    ("INFO", "server"),
+    ("INFO", "sentinel"),
+    ("SENTINEL", "MASTERS"),
+)
+
+
+def _master_commands(names: Sequence[str]) -> list[tuple[str, ...]]:
+    return [("SENTINEL", sub, n) for n in names for sub in ("SLAVES", "SENTINELS", "CKQUORUM")]
+
+
+def _master_replies(names: Sequence[str], replies: Sequence[object]) -> list[MasterReplies]:
+    return [MasterReplies(name, *replies[3 * i : 3 * i + 3]) for i, name in enumerate(names)]
+
+
+async def fetch_overview(
+    client: aioredis.Redis, expected: Sequence[str] = ()
+) -> tuple[SentinelOverview, list[MasterReplies]]:
+    """The overview, and in the same round trip the replies about the ``expected`` masters
+    (an error reply to ``INFO`` is raised; one to ``SENTINEL`` stays in its place)."""
+    replies = await pipelined(client, *OVERVIEW, *_master_commands(expected), raise_on_error=False)
+    server, info, masters = replies[: len(OVERVIEW)]
     for reply in (server, info):
         if isinstance(reply, BaseException):
             raise reply
-    return SentinelOverview(server=str(server), info=str(info), masters=masters)
+    overview = SentinelOverview(server=str(server), info=str(info), masters=masters)
+    return overview, _master_replies(expected, replies[len(OVERVIEW) :])
 
 
 async def fetch_masters(client: aioredis.Redis, names: Sequence[str]) -> list[MasterReplies]:
     if not names:
         return []
-    commands = [
-        ("SENTINEL", sub, name) for name in names for sub in ("SLAVES", "SENTINELS", "CKQUORUM")
-    ]
-    replies = await pipelined(client, *commands, raise_on_error=False)
-    return [MasterReplies(name, *replies[3 * i : 3 * i + 3]) for i, name in enumerate(names)]
+    replies = await pipelined(client, *_master_commands(names), raise_on_error=False)
+    return _master_replies(names, replies)

@@ -62,7 +62,7 @@ def read_int(text: str, what: str, error: type[ParseError]) -> int:
     Anything else — blanks, a ``+`` sign, a fraction, non-ASCII digits that ``int()`` would
     take, more digits than ``int()`` converts — raises ``error`` naming the field ``what``.
     """
-    if _INTEGER.fullmatch(text) is None:
+    if not (text.isascii() and text.isdigit()) and _INTEGER.fullmatch(text) is None:
         raise error(f"{what}: not an integer: {text[:40]!r}")
     try:
         return int(text)
@@ -80,6 +80,8 @@ def read_float(text: str, what: str, error: type[ParseError]) -> float:
     Anything else — blanks, a ``+`` sign, ``1_000``, non-ASCII digits, a unit (``1.09M``) —
     raises ``error`` naming the field ``what``.
     """
-    if _DECIMAL.fullmatch(text) is None:
+    whole, dot, fraction = text.partition(".")
+    plain = text.isascii() and whole.isdigit() and (not dot or fraction.isdigit())
+    if not plain and _DECIMAL.fullmatch(text) is None:
         raise error(f"{what}: not a number: {text[:40]!r}")
     return float(text)

@@ -37,7 +37,6 @@ the payload ambiguous; such events are parse errors or are split at the first sp
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import NamedTuple
 
 from redis_ha_exporter.parse import ParseError, format_address
@@ -135,7 +134,6 @@ LOG_ONLY_EVENTS: frozenset[str] = frozenset(
 """Events Sentinel logs at LL_DEBUG and never publishes; if seen anyway they count as other."""
 
 _CHANNEL_RE = re.compile(r"[+-][A-Za-z0-9][A-Za-z0-9_.:-]*")
-_UINT_RE = re.compile(r"[0-9]{1,20}")
 _ODOWN_RE = re.compile(r"#quorum ([0-9]{1,9})/([0-9]{1,9})")
 _MONITOR_RE = re.compile(r"quorum ([0-9]{1,9})")
 
@@ -144,8 +142,7 @@ class EventParseError(ParseError):
     """A message that is not a well-formed Sentinel event."""
 
 
-@dataclass(frozen=True, slots=True)
-class SentinelEvent:
+class SentinelEvent(NamedTuple):
     """One Sentinel event.
 
     ``master_name``/``master_address`` name the master the event is about: the instance itself
@@ -153,6 +150,10 @@ class SentinelEvent:
     of ``+switch-master``; empty for events without one (``+new-epoch``, ``+vote-for-leader``,
     ``+tilt``, scripts).  ``detail`` is the text after the instance identifier, or the whole
     payload for free-format events.  Typed extras are set only by the events that carry them.
+
+    A named tuple, not a dataclass: a flood of events makes one each (a frozen dataclass of
+    sixteen fields costs several times as much to build), and a tuple of strings and numbers
+    is left alone by the garbage collector while it waits in the ring of recent events.
     """
 
     event: str
@@ -200,10 +201,11 @@ def parse_event(channel: str, payload: str) -> SentinelEvent:
     Raises ``EventParseError`` (and nothing else) for a non-event channel, a malformed
     channel name or a known event whose payload does not have its documented shape.
     """
-    if not is_event_channel(channel):
-        raise EventParseError("not an event channel")
-    if len(channel) > MAX_CHANNEL_LENGTH or _CHANNEL_RE.fullmatch(channel) is None:
-        raise EventParseError("malformed event channel name")
+    if channel not in KNOWN_EVENTS:  # a known name is a well-formed one
+        if not is_event_channel(channel):
+            raise EventParseError("not an event channel")
+        if len(channel) > MAX_CHANNEL_LENGTH or _CHANNEL_RE.fullmatch(channel) is None:
+            raise EventParseError("malformed event channel name")
     if len(payload) > MAX_PAYLOAD_LENGTH:
         raise EventParseError("payload too long")
     if channel in _FREE:
@@ -232,9 +234,14 @@ def parse_event(channel: str, payload: str) -> SentinelEvent:
     )
 
 
+def _uint(text: str, digits: int = 20) -> bool:
+    """``text`` is a decimal number of 1 to ``digits`` ASCII digits (``[0-9]{1,digits}``)."""
+    return len(text) <= digits and text.isascii() and text.isdigit()
+
+
 def _port(text: str) -> int | None:
     """A TCP port (0 allowed: Sentinel marks invalid Sentinel addresses with port 0)."""
-    if len(text) > 5 or _UINT_RE.fullmatch(text) is None:
+    if not _uint(text, 5):
         return None
     port = int(text)
     return port if port <= 65535 else None
@@ -322,13 +329,13 @@ def _parse_free(channel: str, payload: str) -> SentinelEvent:
         )
     if channel == "+new-epoch":
         # "3"
-        if _UINT_RE.fullmatch(payload) is None:
+        if not _uint(payload):
             raise EventParseError("+new-epoch: expected '<epoch>'")
         return SentinelEvent(channel, payload, True, detail=payload, epoch=int(payload))
     if channel == "+vote-for-leader":
         # "b2b6a2b5c1b2e0f4a0b5a39e8e1f5a8b8c4f7d21 3"
         fields = payload.split(" ")
-        if len(fields) != 2 or not fields[0] or _UINT_RE.fullmatch(fields[1]) is None:
+        if len(fields) != 2 or not fields[0] or not _uint(fields[1]):
             raise EventParseError("+vote-for-leader: expected '<runid> <epoch>'")
         return SentinelEvent(
             channel, payload, True, detail=payload, leader=fields[0], epoch=int(fields[1])
@@ -337,11 +344,7 @@ def _parse_free(channel: str, payload: str) -> SentinelEvent:
         # "-script-error": "/path/notify.sh 0 2"; "-script-timeout": "/path/notify.sh 4242"
         want = 3 if channel == "-script-error" else 2
         fields = payload.rsplit(" ", want - 1)
-        if (
-            len(fields) != want
-            or not fields[0]
-            or any(_UINT_RE.fullmatch(f) is None for f in fields[1:])
-        ):
+        if len(fields) != want or not fields[0] or not all(_uint(f) for f in fields[1:]):
             raise EventParseError(f"{channel}: expected '<path> <number>...'")
         return SentinelEvent(channel, payload, True, detail=payload)
     # +tilt "#tilt mode entered", -tilt "#tilt mode exited": the text carries nothing more

@@ -244,7 +244,9 @@ def parse_replication(fields: Mapping[str, str]) -> Replication:
     """
     role = _required(fields, "role", "replication")
     replicas = tuple(
-        parse_connected_replica(value) for key, value in fields.items() if _SLAVE_KEY.fullmatch(key)
+        parse_connected_replica(value)
+        for key, value in fields.items()
+        if key.startswith("slave") and _SLAVE_KEY.fullmatch(key)
     )
     link = None
     if role == "slave":

@@ -19,8 +19,9 @@ that is present and cannot be read raises :class:`~.info.InfoParseError`.
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Set
 from dataclasses import dataclass
 
 from redis_ha_exporter.parse import read_float, read_int
@@ -127,6 +128,11 @@ def _db(key: str, value: str) -> DbKeyspace:
     )
 
 
+#: Lines seen again unchanged (commands not run since the last scrape) are not read again.
+_line_cache = functools.lru_cache(maxsize=256)
+
+
+@_line_cache
 def _command(key: str, value: str) -> CommandStat:
     """``cmdstat_get`` / ``calls=4,usec=9,usec_per_call=2.25,rejected_calls=0,failed_calls=0``."""
     pairs = parse_info_pairs(value)
@@ -146,6 +152,7 @@ def _error(key: str, value: str) -> ErrorStat:
     )
 
 
+@functools.lru_cache(maxsize=64)  # the same few names on every scrape
 def _percentile(name: str, field: str) -> str:
     """``p99.9`` → ``"99.9"``, ``p50`` / ``p50.000`` → ``"50"``: the shortest form of the
     number, as Go formats the quantile label of redis_exporter's summary."""
@@ -155,6 +162,7 @@ def _percentile(name: str, field: str) -> str:
     return text.removesuffix(".0")
 
 
+@_line_cache
 def _latency(key: str, value: str) -> CommandLatency:
     """``latency_percentiles_usec_get`` / ``p50=2.007,p99=3.007,p99.9=3.007``."""
     return CommandLatency(
@@ -171,13 +179,17 @@ def parse_instance_stats(fields: Mapping[str, str], wanted: Iterable[str]) -> In
 
     ``numbers`` holds each field of ``wanted`` that is present; ``keyspace``, ``commands``,
     ``errors`` and ``latencies`` every ``dbN``, ``cmdstat_*``, ``errorstat_*`` and
-    ``latency_percentiles_usec_*`` field, in the order printed. A line of those kinds without
+    ``latency_percentiles_usec_*`` field; all in the order printed. A line of those kinds without
     its counts (``keys=``, ``expires=``, ``calls=``, ``usec=``, ``count=``) raises.
     """
-    numbers = {f: read_info_number(fields[f], f) for f in wanted if f in fields}
+    if not isinstance(wanted, Mapping | Set):
+        wanted = frozenset(wanted)
+    numbers = {}
     keyspace, commands, errors, latencies = [], [], [], []
     for key, value in fields.items():
-        if key.startswith(COMMAND_PREFIX):
+        if key in wanted:
+            numbers[key] = read_info_number(value, key)
+        elif key.startswith(COMMAND_PREFIX):
             commands.append(_command(key, value))
         elif key.startswith(LATENCY_PREFIX):
             latencies.append(_latency(key, value))
