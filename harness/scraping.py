@@ -13,7 +13,6 @@ import http.client
 import time
 import urllib.parse
 from collections.abc import Mapping
-from types import TracebackType
 
 #: What Prometheus 2.42 (Debian's ``prometheus``) sends with every scrape: OpenMetrics preferred,
 #: gzip, and its timeout (the default ``scrape_timeout`` of 10 s).
@@ -47,12 +46,7 @@ class Scrape:
     def __enter__(self) -> Scrape:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     def close(self) -> None:

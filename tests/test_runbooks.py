@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from redis_ha_exporter.runbooks import load
+from support import RUNBOOKS
 from test_server import PASSWORD, REDIS, USER, basic, config_of, network, serve, write_users
 
-RUNBOOKS = Path(__file__).resolve().parents[1] / "docs" / "runbooks"
 SOURCES = sorted(RUNBOOKS.glob("*.md"))
 
 

@@ -252,6 +252,30 @@ async def test_prepare_sees_each_target_as_it_is_collected_with_its_dropped_tota
     await s.close()
 
 
+async def test_a_scrape_endpoint_collection_of_a_configured_sentinel_counts_only_for_itself() -> (
+    None
+):
+    """``/scrape`` of the same Sentinel as a configured one: its dropped masters are its own
+    collection's (what ``prepare`` is given too, so every format writes the same number), and
+    the configured target's running total does not count them."""
+    net = FakeNetwork({SENTINEL: FakeServer(sentinel_replies("two_masters"))})
+    s = Scraper([parse_target(SENTINEL, Kind.SENTINEL)], 5.0, max_masters=1, client_factory=net)
+    seen: list[int] = []
+
+    def prepare(snap: TargetSnapshot, dropped: int) -> int:
+        seen.append(dropped)
+        return dropped
+
+    s.prepare = prepare
+    assert (await s.collect(2.0)).masters_dropped_total == {SENTINEL: 1}
+    adhoc = await s.collect_adhoc(parse_target(SENTINEL, Kind.SENTINEL), 2.0)
+    assert adhoc.masters_dropped_total == {SENTINEL: 1}
+    assert adhoc.prepared == (1,)
+    assert (await s.collect(2.0)).masters_dropped_total == {SENTINEL: 2}
+    assert seen == [1, 1, 2]
+    await s.close()
+
+
 async def test_scrape_endpoint_uses_a_short_lived_client_and_closes_it() -> None:
     net = FakeNetwork({REDIS: FakeServer(redis_replies()), OTHER: FakeServer(redis_replies())})
     s = scraper(net, REDIS)

@@ -515,13 +515,6 @@ def fill(
     """Every sample of a collection: per-target metrics, event streams, the exporter's own."""
     for snap in collection.targets:
         add_target(out, snap, collection.masters_dropped_total.get(snap.addr, 0))
-    add_collection(out, collection, events)
-
-
-def add_collection(
-    out: Samples, collection: Collection, events: Mapping[str, EventSnapshot] | None = None
-) -> None:
-    """The samples about the collection as a whole: the event streams, the exporter's own."""
     masters = event_masters(collection)
     for addr, snapshot in (events or {}).items():
         add_events(out, addr, snapshot, masters.get(addr, (None, ())))

@@ -347,7 +347,10 @@ class Scraper:
     async def _collect(self, timeout: float) -> Collection:
         self._scrapes += 1
         done = await asyncio.gather(
-            *(self._collect_one(t, self._clients[t], timeout) for t in self.targets)
+            *(
+                self._collect_one(t, self._clients[t], timeout, configured=True)
+                for t in self.targets
+            )
         )
         snaps = tuple(snap for snap, _ in done)
         prepared = tuple(made for _, made in done) if self.prepare is not None else ()
@@ -363,17 +366,18 @@ class Scraper:
     async def _collect_adhoc(self, target: Target, timeout: float) -> Collection:
         client = self._factory(target, timeout)
         try:
-            snap, made = await self._collect_one(target, client, timeout)
+            snap, made = await self._collect_one(target, client, timeout, configured=False)
         finally:
             await _close(client)
         dropped = {snap.addr: snap.sentinel.dropped} if snap.sentinel is not None else {}
         return Collection((snap,), 0, dropped, () if self.prepare is None else (made,))
 
     async def _collect_one(
-        self, target: Target, client: aioredis.Redis, timeout: float
+        self, target: Target, client: aioredis.Redis, timeout: float, *, configured: bool
     ) -> tuple[TargetSnapshot, object]:
-        """The target's snapshot, and what ``prepare`` made of it (None without one)."""
-        configured = target in self._clients  # not an ad-hoc /scrape target
+        """The target's snapshot, and what ``prepare`` made of it (None without one). Only a
+        ``configured`` target's collection (not a ``/scrape`` one, even of the same target)
+        adds to the dropped masters' running total and says which masters to expect next."""
         expected = self._masters.get(target.addr, ()) if configured else ()
         snap = await collect_target(
             target, client, timeout, self._max_masters, self._config_command, expected

@@ -13,15 +13,14 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from harness.exporter import ExporterProcess, Samples, run_exporter
-from harness.process import terminate
+from harness.process import terminate, wait_for
 from harness.topology import Node, Topology
 from support import families_from
 
@@ -184,13 +183,6 @@ def names(found: Series) -> set[str]:
     return {name for name, _ in found}
 
 
-def wait_for(check: Callable[[], bool], what: str, timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, f"no {what} within {timeout:.0f}s"
-        time.sleep(0.1)
-
-
 def log_lines(exporter: ExporterProcess, message: str) -> list[str]:
     return [line for line in exporter.log().splitlines() if message in line]
 
@@ -238,7 +230,7 @@ def test_the_configuration_lines_make_the_acl_setuser_users(cluster: Cluster) ->
 def test_the_documented_users_lose_nothing(cluster: Cluster) -> None:
     exporter = cluster.exporters[DOCUMENTED.name]
     stream_up = {"name": "redis_sentinel_event_stream_up", "addr": cluster.sentinel.addr}
-    wait_for(lambda: exporter.scrape().value(**stream_up) == 1, "event stream")
+    wait_for(lambda: exporter.scrape().value(**stream_up) == 1, 15)
     samples, compared = compare(cluster, exporter)
     for addr, (reference, monitored) in compared.items():
         assert samples.value("redis_up", addr=addr) == 1
@@ -248,10 +240,10 @@ def test_the_documented_users_lose_nothing(cluster: Cluster) -> None:
         down_after = cluster.topo.down_after_ms
         admin.execute_command("SENTINEL", "SET", "mymaster", "down-after-milliseconds", down_after)
     event = {"addr": cluster.sentinel.addr, "master_name": "mymaster", "event": "+set"}
-    wait_for(lambda: bool(exporter.scrape().find("redis_sentinel_events_total", **event)), "+set")
+    wait_for(lambda: bool(exporter.scrape().find("redis_sentinel_events_total", **event)), 15)
     # Its PING after 5 s of silence (the last command of its subscribed connection) too: and
     # neither server refused this user anything, by its own account.
-    wait_for(lambda: "ping" in last_commands(cluster.sentinel, DOCUMENTED.name), "PING", 20.0)
+    wait_for(lambda: "ping" in last_commands(cluster.sentinel, DOCUMENTED.name), 20)
     for node in (cluster.redis, cluster.sentinel):
         with node.client() as admin:
             refused = admin.execute_command("ACL", "LOG")
@@ -271,12 +263,12 @@ def test_without_one_grant_only_what_needs_it_is_missing(cluster: Cluster, case:
     stream_up = {"name": "redis_sentinel_event_stream_up", "addr": cluster.sentinel.addr}
     if case.grant in {"+psubscribe", "&*"}:
         # Refused, then retried: the first attempt a warning, the next ones debug lines.
-        wait_for(lambda: len(log_lines(exporter, STREAM_REFUSED)) >= 2, "retried PSUBSCRIBE")
+        wait_for(lambda: len(log_lines(exporter, STREAM_REFUSED)) >= 2, 15)
     elif case.grant == "+ping":
         # PING goes out after 5 s without a message: the Sentinel must stay quiet meanwhile.
-        wait_for(lambda: bool(log_lines(exporter, PING_REFUSED)), "refused PING", 20.0)
+        wait_for(lambda: bool(log_lines(exporter, PING_REFUSED)), 20)
     else:
-        wait_for(lambda: exporter.scrape().value(**stream_up) == 1, "event stream")
+        wait_for(lambda: exporter.scrape().value(**stream_up) == 1, 15)
     samples, compared = compare(cluster, exporter)
     log = exporter.log()
     assert PASSWORD not in log

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import redis.asyncio as aioredis
@@ -95,7 +94,7 @@ async def test_a_connection_the_server_closed_is_replaced_once(topo: Topology) -
         await other.aclose()
 
 
-async def test_scrape_pipelines_are_never_transactions(tmp_path: Path) -> None:
+async def test_scrape_pipelines_are_never_transactions() -> None:
     client = make_client(parse_target("127.0.0.1:1", Kind.REDIS), 1.0)
     with pytest.raises(ValueError, match="transactions"):
         client.pipeline()

@@ -328,26 +328,26 @@ class EventState:
 
     def recent(self) -> list[dict[str, object]]:
         """The ring, newest first, as JSON-ready dicts (fresh copies)."""
-        return [
-            {
-                "time": when,
-                "event": ev.event,
-                "known": ev.known,
-                "master_name": ev.master_name,
-                "master_address": ev.master_address,
-                "instance_type": ev.instance_type,
-                "instance_name": ev.instance_name,
-                "instance_address": ev.instance_address,
-                "old_address": ev.old_address,
-                "new_address": ev.new_address,
-                "payload": ev.payload,
-                "reconciled": reconciled,
-            }
-            for when, ev, reconciled in (
-                (when, SentinelEvent._make(fields), reconciled)
-                for when, fields, reconciled in reversed(self._ring)
+        recent: list[dict[str, object]] = []
+        for when, fields, reconciled in reversed(self._ring):
+            ev = SentinelEvent._make(fields)
+            recent.append(
+                {
+                    "time": when,
+                    "event": ev.event,
+                    "known": ev.known,
+                    "master_name": ev.master_name,
+                    "master_address": ev.master_address,
+                    "instance_type": ev.instance_type,
+                    "instance_name": ev.instance_name,
+                    "instance_address": ev.instance_address,
+                    "old_address": ev.old_address,
+                    "new_address": ev.new_address,
+                    "payload": ev.payload,
+                    "reconciled": reconciled,
+                }
             )
-        ]
+        return recent
 
     @property
     def stream_up(self) -> bool:
