@@ -869,6 +869,10 @@ COUNTED_MEMORY = (
 )
 #: The alert's own target joined to its redis_instance_info (role, maxmemory_policy).
 ON_TARGET = "on ({deploy}job, instance, addr)"
+#: RedisMemoryNearMaxmemory: the fraction of maxmemory in use (COUNTED_MEMORY) that warns.
+MEMORY_FRACTION = "0.9"
+#: RedisRepeatedFullResyncs: full resyncs one Redis serves within an hour.
+REPEATED_RESYNCS = "3"
 
 
 def by_role(
@@ -906,7 +910,7 @@ INSTANCE = Group(
             "RedisMemoryNearMaxmemory",
             on_host(
                 f"""
-                {COUNTED_MEMORY} / (redis_memory_max_bytes > 0) > 0.9
+                {COUNTED_MEMORY} / (redis_memory_max_bytes > 0) > {MEMORY_FRACTION}
                 unless {ON_TARGET}
                 redis_instance_info{{maxmemory_policy=~"allkeys-.*"}}
                 """
@@ -1020,7 +1024,7 @@ INSTANCE = Group(
         ),
         Alert(
             "RedisRepeatedFullResyncs",
-            on_host("increase(redis_replica_resyncs_full[1h]) >= 3"),
+            on_host(f"increase(redis_replica_resyncs_full[1h]) >= {REPEATED_RESYNCS}"),
             "0s",
             "warning",
             "Redis {{ $labels.addr }} on {{ $labels.instance }}{in_deployment} served "
