@@ -377,6 +377,19 @@ def by_replica(agg: str, metric: str, labels: str) -> str:
         """
 
 
+def target_value(metric: str, pipeline: str = "", unit: str = "", otherwise: str = "") -> str:
+    """An annotation piece: ``metric`` of the alert's own target (``instance`` and ``addr``, in
+    its deployment) through ``pipeline`` (`` | humanize1024``), followed by ``unit`` (``B``);
+    ``otherwise`` (nothing unless given) when the target has no series."""
+    shown = "{{ . | first | value" + pipeline + " }}" + unit
+    if otherwise:
+        shown += "{{ else }}" + otherwise
+    return (
+        '{{ with printf "' + metric + '{instance=%q,addr=%q{match}}" '
+        "$labels.instance $labels.addr{match_args} | query }}" + shown + "{{ end }}"
+    )
+
+
 def per_replica(record: str, agg: str, metric: str, labels: str, comment: str = "") -> Record:
     """A recording of :func:`by_replica`."""
     return Record(record, by_replica(agg, metric, labels), comment)
@@ -454,10 +467,10 @@ REPLICATION = Group(
             "The replication link of {{ $labels.addr }} on {{ $labels.instance }}"
             "{in_deployment}{in_group} to {{ $labels.master_host }}:"
             "{{ $labels.master_port }} has been down for "
-            '{{ with printf "redis_master_link_down_since_seconds{instance=%q,addr=%q{match}}" '
-            "$labels.instance $labels.addr{match_args} | query }}"
-            "{{ . | first | value | humanizeDuration }}{{ else }}a while{{ end }} "
-            "(or a full resync is taking that long). Reads from this replica return stale data.",
+            + target_value(
+                "redis_master_link_down_since_seconds", " | humanizeDuration", otherwise="a while"
+            )
+            + " (or a full resync is taking that long). Reads from this replica return stale data.",
         ),
         Alert(
             "RedisReplicationLinkFlapping",
@@ -500,9 +513,8 @@ REPLICATION = Group(
             "Master {{ $labels.addr }} on {{ $labels.instance }}{in_deployment}{in_group} is "
             "ahead of replica {{ $labels.slave_ip }}:{{ $labels.slave_port }} by "
             "{{ $value | humanizePercentage }} of its repl-backlog-size ("
-            '{{ with printf "redis_replication_backlog_bytes{instance=%q,addr=%q{match}}" '
-            "$labels.instance $labels.addr{match_args} | query }}"
-            "{{ . | first | value | humanize1024 }}B{{ end }}). Past 100% a replica that "
+            + target_value("redis_replication_backlog_bytes", " | humanize1024", "B")
+            + "). Past 100% a replica that "
             "reconnects needs a full resync, and a failover to it loses what it has not "
             "received.",
             {"lag": "bytes"},
@@ -857,16 +869,10 @@ COUNTED_MEMORY = (
 )
 #: The alert's own target joined to its redis_instance_info (role, maxmemory_policy).
 ON_TARGET = "on ({deploy}job, instance, addr)"
-
-
-def target_value(metric: str, pipeline: str = "") -> str:
-    """An annotation piece: ``metric`` of the alert's own target (``instance`` and ``addr``, in
-    its deployment) through ``pipeline`` (`` | humanize1024``); nothing when it has no series."""
-    return (
-        '{{ with printf "' + metric + '{instance=%q,addr=%q{match}}" '
-        "$labels.instance $labels.addr{match_args} | query }}"
-        "{{ . | first | value" + pipeline + " }}{{ end }}"
-    )
+#: RedisMemoryNearMaxmemory: the fraction of maxmemory in use (COUNTED_MEMORY) that warns.
+MEMORY_FRACTION = "0.9"
+#: RedisRepeatedFullResyncs: full resyncs one Redis serves within an hour.
+REPEATED_RESYNCS = "3"
 
 
 def by_role(
@@ -904,7 +910,7 @@ INSTANCE = Group(
             "RedisMemoryNearMaxmemory",
             on_host(
                 f"""
-                {COUNTED_MEMORY} / (redis_memory_max_bytes > 0) > 0.9
+                {COUNTED_MEMORY} / (redis_memory_max_bytes > 0) > {MEMORY_FRACTION}
                 unless {ON_TARGET}
                 redis_instance_info{{maxmemory_policy=~"allkeys-.*"}}
                 """
@@ -1018,7 +1024,7 @@ INSTANCE = Group(
         ),
         Alert(
             "RedisRepeatedFullResyncs",
-            on_host("increase(redis_replica_resyncs_full[1h]) >= 3"),
+            on_host(f"increase(redis_replica_resyncs_full[1h]) >= {REPEATED_RESYNCS}"),
             "0s",
             "warning",
             "Redis {{ $labels.addr }} on {{ $labels.instance }}{in_deployment} served "

@@ -761,14 +761,14 @@ def overview(s: Scope) -> JSON:
                     s.target_legend(),
                 )
             ],
-            steps=thresholds((1, "orange"), (3, "red")),
+            steps=thresholds((1, "orange"), (int(RULES.REPEATED_RESYNCS), "red")),
             decimals=0,
         ),
         stat(
             "Worst lag / backlog",
             "For every master, its most lagging replica's bytes behind as a fraction of the "
             "master's repl-backlog-size: past 100 % a replica that reconnects needs a full "
-            "resync (RedisReplicationLagHigh from 50 %).",
+            f"resync (RedisReplicationLagHigh from {float(RULES.LAG_BACKLOG_FRACTION) * 100:g} %).",
             [
                 target(
                     f"{s.by_target(s.sel('redis_connected_slave_lag_bytes'))} / {s.on_target()} "
@@ -777,7 +777,7 @@ def overview(s: Scope) -> JSON:
                 )
             ],
             unit="percentunit",
-            steps=thresholds((0.5, "orange"), (1, "red")),
+            steps=thresholds((float(RULES.LAG_BACKLOG_FRACTION), "orange"), (1, "red")),
         ),
         stat(
             "Worst replica lag (seconds)",
@@ -1359,7 +1359,7 @@ def instance(s: Scope) -> JSON:
             "volatile-* server refuses writes (RedisMemoryNearMaxmemory, RedisOutOfMemory).",
             f"{value('redis_memory_used_bytes')} / ({value('redis_memory_max_bytes')} > 0)",
             12,
-            thresholds((0.9, "orange"), (1, "red")),
+            thresholds((float(RULES.MEMORY_FRACTION), "orange"), (1, "red")),
         ),
         timeseries(
             "Clients vs maxclients",

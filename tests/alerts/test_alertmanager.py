@@ -48,7 +48,9 @@ def example() -> Any:
     return yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
 
 
+@functools.cache
 def rules() -> list[dict[str, Any]]:
+    """The alerting rules as the generator makes them (once: every inhibition reads them)."""
     return [r for g in gen.rule_file()["groups"] for r in g["rules"] if "alert" in r]
 
 
@@ -328,12 +330,13 @@ def test_each_inhibition_holds_back_what_it_explains(alertmanager: Alertmanager)
     alertmanager.post_alerts([{"labels": labels} for labels in posted])
     deadline = time.monotonic() + 10
     while True:
-        held = {key(a["labels"]): a["status"]["inhibitedBy"] for a in alertmanager.alerts()}
+        alerts = alertmanager.alerts()
+        held = {key(a["labels"]): a["status"]["inhibitedBy"] for a in alerts}
         if len(held) == len(posted) or time.monotonic() > deadline:
             break
         time.sleep(0.2)
     assert len(held) == len(posted), held
-    by_fingerprint = {a["fingerprint"]: a["labels"] for a in alertmanager.alerts()}
+    by_fingerprint = {a["fingerprint"]: a["labels"] for a in alerts}
     for incident in every:
         assert held[key(incident.source)] == [], incident.name
         for labels in incident.held:

@@ -23,6 +23,7 @@ import yaml
 from dashboards.meanings import COMMON, MEANINGS, World, checks_of, queries_by_panel, targets_up
 from dashboards.queries import (
     alert_only_titles,
+    committed_boards,
     default_variables,
     failover_only_titles,
     iter_panels,
@@ -55,8 +56,10 @@ PROMETHEUS_LABELS = {"job", "instance", *gen.DEFAULT_GROUP_LABELS}
 
 @pytest.fixture(scope="module")
 def boards() -> dict[str, dict[str, Any]]:
-    """The committed dashboards, parsed."""
-    return {name: json.loads((DASHBOARDS / name).read_text(encoding="utf-8")) for name in NAMES}
+    """The committed dashboards, parsed: the ones the generator makes, and no other."""
+    committed = committed_boards()
+    assert sorted(committed) == sorted(NAMES)
+    return committed
 
 
 def all_variables(board: dict[str, Any]) -> dict[str, str]:
