@@ -46,7 +46,7 @@ typecheck: $(STAMP)
 
 # The Ansible tests install the exporter from the wheelhouse `make wheel` builds.
 test: deps $(STAMP) lint typecheck wheel
-	WHEELHOUSE=$(WHEELHOUSE) $(VENV)/bin/pytest -m "not slow" $(PYTEST_ARGS)
+	WHEELHOUSE=$(WHEELHOUSE) $(VENV)/bin/pytest -m "not slow" -n 2 --dist loadfile $(PYTEST_ARGS)
 
 # Wheels for the Python of .venv (the hosts' Python minor version and architecture must match:
 # build with the same Python as the hosts run). Earlier builds of the exporter are removed first,

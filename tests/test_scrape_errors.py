@@ -154,7 +154,9 @@ def fields(record: logging.LogRecord) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize(
-    ("target", "replies"), [(REDIS, redis_replies), (SENTINEL, sentinel_replies)], ids=str
+    ("target", "replies"),
+    [(REDIS, redis_replies), (SENTINEL, sentinel_replies)],
+    ids=["redis", "sentinel"],
 )
 async def test_a_healthy_fake_target_is_up(
     target: Target, replies: Callable[[], dict[Command, object]]
