@@ -273,7 +273,7 @@ class ExpositionWriter:
     def __init__(self) -> None:
         self._label_texts: dict[LabelKey, str] = {}
         self._groups: dict[Hashable, Written] = {}
-        self._group_limit = self.min_groups
+        self._most_groups = 0  # the most groups one scrape used so far
         self._event_parts: dict[str, tuple[EventSnapshot, EventMasters, Exposition]] = {}
 
     @property
@@ -349,9 +349,10 @@ class ExpositionWriter:
         if len(self._label_texts) > max(self.max_cached, 4 * samples):
             self._label_texts.clear()
         groups = self._groups
-        self._group_limit = max(self._group_limit, 2 * sum(part.groups for part in parts))
-        if len(groups) > self._group_limit:  # the oldest written go first
-            for key in list(itertools.islice(groups, len(groups) - self._group_limit)):
+        self._most_groups = max(self._most_groups, sum(part.groups for part in parts))
+        limit = max(self.min_groups, 2 * self._most_groups)
+        if len(groups) > limit:  # the oldest written go first
+            for key in list(itertools.islice(groups, len(groups) - limit)):
                 del groups[key]
         return write(parts, openmetrics=openmetrics)
 
