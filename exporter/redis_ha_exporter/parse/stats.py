@@ -41,6 +41,8 @@ COMMAND_PREFIX = "cmdstat_"
 ERROR_PREFIX = "errorstat_"
 LATENCY_PREFIX = "latency_percentiles_usec_"
 _DB_KEY = re.compile(r"db[0-9]+")
+#: The prefixes of the fields read as lists.
+_LISTED = (COMMAND_PREFIX, LATENCY_PREFIX, ERROR_PREFIX, "db")
 # Status words Redis prints for yes/no fields (``rdb_last_bgsave_status:ok``), read as
 # redis_exporter reads them.
 _WORDS = {"ok": 1.0, "true": 1.0, "err": 0.0, "fail": 0.0, "false": 0.0}
@@ -189,6 +191,8 @@ def parse_instance_stats(fields: Mapping[str, str], wanted: Iterable[str]) -> In
     for key, value in fields.items():
         if key in wanted:
             numbers[key] = read_info_number(value, key)
+        elif not key.startswith(_LISTED):  # a field not exported
+            continue
         elif key.startswith(COMMAND_PREFIX):
             commands.append(_command(key, value))
         elif key.startswith(LATENCY_PREFIX):
