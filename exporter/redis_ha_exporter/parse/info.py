@@ -20,7 +20,6 @@ the rules of :mod:`redis_ha_exporter.parse`.
 
 from __future__ import annotations
 
-import itertools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -157,6 +156,8 @@ def parse_server(fields: Mapping[str, str]) -> ServerInfo:
 
 # --- INFO replication ---------------------------------------------------------------------
 
+_SLAVE_KEY = re.compile(r"slave[0-9]+")
+
 
 @dataclass(frozen=True)
 class ConnectedReplica:
@@ -242,12 +243,11 @@ def parse_replication(fields: Mapping[str, str]) -> Replication:
     some. ``slave_priority`` (``replica_priority`` on some versions) is read whatever the role.
     """
     role = _required(fields, "role", "replication")
-    replicas = []
-    for index in itertools.count():  # slave0, slave1, …: Redis numbers them without a gap
-        line = fields.get(f"slave{index}")
-        if line is None:
-            break
-        replicas.append(parse_connected_replica(line))
+    replicas = tuple(
+        parse_connected_replica(value)
+        for key, value in fields.items()
+        if key.startswith("slave") and _SLAVE_KEY.fullmatch(key)
+    )
     link = None
     if role == "slave":
         link = MasterLink(
@@ -271,7 +271,7 @@ def parse_replication(fields: Mapping[str, str]) -> Replication:
         repl_backlog_first_byte_offset=_int(fields, "repl_backlog_first_byte_offset"),
         repl_backlog_histlen=_int(fields, "repl_backlog_histlen"),
         slave_priority=_int(fields, priority),
-        replicas=tuple(replicas),
+        replicas=replicas,
         link=link,
     )
 

@@ -23,10 +23,13 @@ import functools
 import re
 from collections.abc import Iterable, Mapping, Set
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from redis_ha_exporter.parse import read_float, read_int
 from redis_ha_exporter.parse.info import InfoParseError, parse_info_pairs
 
+# The records a scrape's samples are grouped by (redis_ha_exporter.families' add_group) are
+# named tuples: hashed and compared in C on every scrape.
 __all__ = [
     "CommandLatency",
     "CommandStat",
@@ -48,8 +51,7 @@ _LISTED = (COMMAND_PREFIX, LATENCY_PREFIX, ERROR_PREFIX, "db")
 _WORDS = {"ok": 1.0, "true": 1.0, "err": 0.0, "fail": 0.0, "false": 0.0}
 
 
-@dataclass(frozen=True)
-class DbKeyspace:
+class DbKeyspace(NamedTuple):
     """One ``dbN:`` line of ``INFO keyspace``; ``avg_ttl_ms`` is None when not printed."""
 
     db: str
@@ -58,8 +60,7 @@ class DbKeyspace:
     avg_ttl_ms: int | None
 
 
-@dataclass(frozen=True)
-class CommandStat:
+class CommandStat(NamedTuple):
     """One ``cmdstat_<cmd>:`` line; ``rejected_calls``/``failed_calls`` are None before 6.2."""
 
     cmd: str
@@ -77,8 +78,7 @@ class ErrorStat:
     count: int
 
 
-@dataclass(frozen=True)
-class CommandLatency:
+class CommandLatency(NamedTuple):
     """One ``latency_percentiles_usec_<cmd>:`` line (Redis >= 7.0): ``(percentile, µs)``
     pairs in the order printed, the percentile as redis_exporter labels it (``p99.9`` →
     ``"99.9"``, ``p50`` → ``"50"``)."""
