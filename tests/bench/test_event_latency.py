@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -144,11 +145,11 @@ class Run:
         ]
 
 
-def run(nodes: list[Node], tmp_path: Path, rate: float | None) -> Run:
+def run(nodes: list[Node], tmp_path: Path, rate: float | None, program: Sequence[str]) -> Run:
     args = ["--redis.addr=", "--events.ring-size", str(EVENTS)]
     for node in nodes:
         args += ["--sentinel.addr", node.uri]
-    with run_exporter(args, tmp_path) as exporter:
+    with run_exporter(args, tmp_path, program=program) as exporter:
         wait_for(
             lambda: all(
                 v == 1 for _, v in exporter.scrape().find("redis_sentinel_event_stream_up")
@@ -177,7 +178,9 @@ def run(nodes: list[Node], tmp_path: Path, rate: float | None) -> Run:
     return Run(rate, published, all_counted, total, latencies)
 
 
-def test_a_hundred_thousand_events_across_three_sentinels(tmp_path: Path) -> None:
+def test_a_hundred_thousand_events_across_three_sentinels(
+    tmp_path: Path, installed: tuple[str, ...]
+) -> None:
     """Three ``redis-server`` stand in for the Sentinels (a Sentinel takes ``PUBLISH`` of its
     hello messages only), as in the events load test; the exporter subscribes to each, the
     benchmark publishes from three threads, at full speed and then paced. Latency: from the
@@ -186,7 +189,7 @@ def test_a_hundred_thousand_events_across_three_sentinels(tmp_path: Path) -> Non
     started = Stamp.now()
     groups = [f"stand-in-{i}" for i in range(STREAMS)]
     with Topology(tmp_path / "topo", groups=groups, replicas=0, sentinels=0) as topo:
-        runs = [run(topo.redis, tmp_path, rate) for rate in (None, PACED)]
+        runs = [run(topo.redis, tmp_path, rate, installed) for rate in (None, PACED)]
     rows = [row for r in runs for row in r.rows()]
     body_md = table(("100 000 events, three Sentinels", ""), rows)
     print("\n" + body_md)
