@@ -49,6 +49,13 @@ RAW_REPLY_COMMANDS = ("INFO",)
 TARGET_ERRORS: tuple[type[Exception], ...] = (RedisError, OSError, ParseError)
 
 
+#: Bytes a scrape's connection reads at a time (redis-py's default).
+DEFAULT_READ_SIZE = 65536
+#: Bytes a subscription reads at a time: the events of one read are handled before the loop
+#: turns to anything else (another Sentinel's events, a scrape), so in a flood a smaller read
+#: (some 200 events, a millisecond) keeps one busy Sentinel from holding up the rest.
+EVENT_READ_SIZE = 16384
+
 #: The largest reply read from a target: a real ``INFO ALL`` is some 10 KiB, ``SENTINEL MASTERS``
 #: of 500 masters some 400 KiB.
 MAX_REPLY_BYTES = 4 * 1024 * 1024
@@ -227,6 +234,7 @@ def make_client(target: Target, timeout: float, *, blocking_reads: bool = False)
         decode_responses=True,
         encoding_errors="replace",
         socket_timeout=None if blocking_reads else timeout,
+        socket_read_size=EVENT_READ_SIZE if blocking_reads else DEFAULT_READ_SIZE,
         socket_connect_timeout=timeout,
         retry=Retry(NoBackoff(), 0 if blocking_reads else 1),
         health_check_interval=0,
