@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-DEBS := redis-server redis-sentinel prometheus prometheus-alertmanager prometheus-redis-exporter systemd openssl procps
+DEBS := redis-server redis-sentinel prometheus prometheus-alertmanager prometheus-redis-exporter systemd openssl procps python3-venv
 PYTEST_ARGS ?=
 # `make wheel`: the exporter's wheel and its dependencies' wheels, for hosts without network
 # (pip install --no-index --find-links $(WHEELHOUSE) redis-ha-exporter; the Ansible role does).
@@ -56,7 +56,8 @@ test: deps $(STAMP) lint typecheck wheel
 wheel: $(STAMP)
 	rm -f $(WHEELHOUSE)/redis_ha_exporter-*.whl
 	SOURCE_DATE_EPOCH=$$(git log -1 --format=%ct 2>/dev/null || echo 315532800) \
-	  $(PY) -m pip wheel --quiet --disable-pip-version-check --wheel-dir $(WHEELHOUSE) .
+	  $(PY) -m pip wheel --quiet --disable-pip-version-check --wheel-dir $(WHEELHOUSE) . \
+	  'async-timeout>=4.0.3' # redis-py's below Python 3.11.3: Debian bookworm's python3 is 3.11.2
 	cd $(WHEELHOUSE) && sha256sum *.whl > SHA256SUMS
 
 demo: deps $(STAMP)
@@ -72,8 +73,10 @@ rules:
 dashboards:
 	python3 dashboards/generate.py $(GENERATOR_ARGS) $(if $(OUT_DIR),--out-dir '$(OUT_DIR)')
 
-bench: deps $(STAMP)
-	$(VENV)/bin/pytest -m slow -s tests/bench $(PYTEST_ARGS)
+# The exporter is measured as the Ansible role installs it on the seeds' Debian hosts: a venv of
+# Debian's python3, from the wheelhouse (bench/RESULTS.md).
+bench: deps $(STAMP) wheel
+	WHEELHOUSE=$(WHEELHOUSE) $(VENV)/bin/pytest -m slow -s tests/bench $(PYTEST_ARGS)
 
 # `make chaos`: one fault after another on three hosts (network namespaces) for some minutes while
 # a client scrapes; `make soak`: SOAK_SECONDS (300) under load, RSS slope in KiB per 1000 scrapes,

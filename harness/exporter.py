@@ -29,13 +29,46 @@ from typing import TYPE_CHECKING
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from harness.process import HOST, binary, free_port, http_get, spawn, terminate, wait_ready
+from harness.process import (
+    HOST,
+    HarnessError,
+    binary,
+    free_port,
+    http_get,
+    spawn,
+    terminate,
+    wait_ready,
+)
 
 if TYPE_CHECKING:
     from harness.netns import Host
 
 DEFAULT_PORT = 9121
 """The port of the exporter's default listen address, ``:9121``."""
+#: The hosts' own Python: Debian's ``python3``, which the Ansible role makes the exporter's venv
+#: with (``redis_ha_exporter_python``).
+SYSTEM_PYTHON = "/usr/bin/python3"
+#: The wheelhouse ``make wheel`` builds (``WHEELHOUSE`` names another), relative to the repository.
+WHEELHOUSE = Path(__file__).resolve().parents[1] / os.environ.get("WHEELHOUSE", "dist/wheelhouse")
+
+
+def install_from_wheelhouse(
+    venv: Path, wheelhouse: Path = WHEELHOUSE, python: str = SYSTEM_PYTHON
+) -> tuple[str, ...]:
+    """The exporter installed as the Ansible role installs it on a host: ``python -m venv``,
+    then ``pip install`` from the wheelhouse without an index (kept when ``venv`` already has
+    it). Returns the program to run it with (``run_exporter(..., program=...)``)."""
+    interpreter = venv / "bin" / "python"
+    if not (venv / "bin" / "redis-ha-exporter").exists():
+        for command in (
+            [python, "-m", "venv", str(venv)],
+            [str(interpreter), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+             "--no-index", "--find-links", str(wheelhouse), "redis-ha-exporter"],
+        ):  # fmt: skip
+            done = subprocess.run(command, capture_output=True, text=True, timeout=600)
+            if done.returncode != 0:
+                raise HarnessError(f"{' '.join(command)}: {done.stderr.strip()[-500:]}")
+    return (str(interpreter), "-m", "redis_ha_exporter")
 
 
 @dataclass

@@ -15,6 +15,12 @@ def test_names_are_unique_and_valid() -> None:
     assert all(NAME.fullmatch(name) for name in names)
 
 
+def test_help_texts_are_ascii() -> None:
+    # The exposition is one string, encoded once: one wide character in a help text would make
+    # every scrape's string wide (redis_ha_exporter.exposition.HEADERS).
+    assert [spec.name for spec in CATALOGUE if not spec.help.isascii()] == []
+
+
 # redis_exporter's names and types, kept as they are: counters without the suffix, gauges with
 # it (its v1.88.0 metricMapCounters / metricMapGauges).
 COMPAT_SUFFIX_EXCEPTIONS = {

@@ -254,3 +254,39 @@ def test_the_label_cache_stays_bounded_as_labels_come_and_go() -> None:
         text = writer.finish([lines], openmetrics=False)
         assert text == generate_latest(registry_of(families.families()))
         assert writer.cached_label_sets <= 120
+
+
+def test_a_groups_lines_are_kept_while_its_arguments_are_equal() -> None:
+    writer, written = ExpositionWriter(), []
+
+    def group(out: Samples, addr: str, value: float) -> None:
+        written.append(value)
+        out.add("redis_up", value, addr=addr)
+
+    def scrape(value: float) -> bytes:
+        part = writer.exposition()
+        part.add_group(group, "a", value)
+        part.add("redis_up", 1.0, addr="b")
+        assert part.samples == 2
+        return writer.finish([part], openmetrics=False)
+
+    first, again, changed = scrape(1.0), scrape(1.0), scrape(2.0)
+    assert written == [1.0, 2.0]  # the second scrape wrote nothing again
+    assert first == again
+    assert b'redis_up{addr="a"} 2.0\n' in changed
+    assert b'redis_up{addr="a"} 1.0\n' not in changed
+
+
+def test_the_kept_groups_stay_bounded_as_commands_come_and_go() -> None:
+    writer = ExpositionWriter()
+    writer.min_groups = 50
+
+    def group(out: Samples, cmd: str) -> None:
+        out.add("redis_commands_total", 1.0, addr="a", cmd=cmd)
+
+    for scrape in range(100):
+        part = writer.exposition()
+        for i in range(20):
+            part.add_group(group, f"{scrape}-{i}")  # every scrape's commands new
+        writer.finish([part], openmetrics=False)
+        assert writer.cached_groups <= 50

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import weakref
 
 import pytest
 from prometheus_client import CollectorRegistry
@@ -80,6 +81,18 @@ async def test_concurrent_collects_share_one_collection() -> None:
     assert net.servers[REDIS].round_trips == 2
     assert net.servers[SENTINEL].round_trips == 3  # the same masters: asked about at once
     assert registry(later).get_sample_value("redis_exporter_scrapes_total") == 2
+    await s.close()
+
+
+async def test_a_finished_collection_is_kept_by_its_scrapes_alone() -> None:
+    # Freed when the scrapes are done with it (after their answers are sent), not when the next
+    # collection starts, in the next scrape's time.
+    s = scraper(FakeNetwork({REDIS: FakeServer(redis_replies())}), REDIS)
+    collection = await s.collect(2.0)
+    kept = weakref.ref(collection)
+    del collection
+    await asyncio.sleep(0)  # the step that resumed this task holds its wake-up until it yields
+    assert kept() is None
     await s.close()
 
 

@@ -1294,7 +1294,7 @@ CATALOGUE: tuple[MetricSpec, ...] = (
     MetricSpec(
         "redis_errors_total",
         C,
-        "Error replies by error code (ERR, WRONGTYPE, NOPERM, …; Redis >= 6.2).",
+        "Error replies by error code (ERR, WRONGTYPE, NOPERM, ...; Redis >= 6.2).",
         ("addr", "err"),
         "INFO errorstats: errorstat_ERR count=",
         INSTANCE,

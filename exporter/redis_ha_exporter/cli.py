@@ -20,6 +20,7 @@ import signal
 import sys
 from collections.abc import Mapping, Sequence
 
+from redis_ha_exporter import lean_imports  # noqa: F401  (first: before aiohttp is imported)
 from redis_ha_exporter.config import PROG, Config, load_config
 from redis_ha_exporter.logs import kv, setup_logging
 from redis_ha_exporter.server import start

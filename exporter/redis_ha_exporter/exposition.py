@@ -32,9 +32,11 @@ change; the parts are joined per family, in target order, once the last target i
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from typing import TypeVarTuple
 
 from prometheus_client.exposition import choose_encoder, generate_latest
 from prometheus_client.openmetrics import exposition as openmetrics
@@ -63,6 +65,7 @@ Events = Mapping[str, EventSnapshot] | None
 #: label texts is keyed by.
 LabelKey = tuple[tuple[str, str], ...] | tuple[str, str, str]
 Render = Callable[[Collection, Events], bytes]
+_Args = TypeVarTuple("_Args")
 #: prometheus_client's float formatting (Go's), typed.
 go_float: Callable[[float], str] = floatToGoString
 
@@ -88,9 +91,9 @@ def escape(value: str) -> str:
     return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
 
 
-def _headers(name: str) -> tuple[bytes, bytes]:
-    """The ``# HELP`` and ``# TYPE`` lines of a catalogued family, encoded: text format,
-    OpenMetrics (as prometheus_client's encoders write them for its metric family)."""
+def _headers(name: str) -> tuple[str, str]:
+    """The ``# HELP`` and ``# TYPE`` lines of a catalogued family: text format, OpenMetrics (as
+    prometheus_client's encoders write them for its metric family)."""
     family = PROTOTYPES[name]
     labels = (*BY_NAME[name].labels, "le", "quantile")
     if METRIC_NAME.fullmatch(family.name) is None or family.unit:
@@ -102,69 +105,103 @@ def _headers(name: str) -> tuple[bytes, bytes]:
     exposed, help_text = family.name + suffix, family.documentation
     text = help_text.replace("\\", "\\\\").replace("\n", "\\n")
     return (
-        f"# HELP {exposed} {text}\n# TYPE {exposed} {text_type}\n".encode(),
-        f"# HELP {family.name} {escape(help_text)}\n# TYPE {family.name} {family.type}\n".encode(),
+        f"# HELP {exposed} {text}\n# TYPE {exposed} {text_type}\n",
+        f"# HELP {family.name} {escape(help_text)}\n# TYPE {family.name} {family.type}\n",
     )
 
 
-#: Each catalogued family's header lines, encoded: a help text may hold non-ASCII, and one such
-#: character in a joined str would make the whole exposition a wide string to transcode.
-HEADERS: dict[str, tuple[bytes, bytes]] = {name: _headers(name) for name in BY_NAME}
+#: Each catalogued family's header lines. All ASCII (the catalogue's tests see to it), like
+#: most label values: the exposition is joined into one string and encoded once, which is a
+#: compact (one byte a character) string while no character needs more.
+HEADERS: dict[str, tuple[str, str]] = {name: _headers(name) for name in BY_NAME}
+
+
+#: Each label-name set of a catalogued family, numbered: a label set's number is found once,
+#: with its text, so a sample's label names are checked by comparing two ints.
+_SCHEMAS: dict[frozenset[str], int] = {}
+for _names in LABEL_NAMES.values():
+    _SCHEMAS.setdefault(_names, len(_SCHEMAS))
+#: Each catalogued name's label-name set's number.
+SCHEMA: dict[str, int] = {name: _SCHEMAS[names] for name, names in LABEL_NAMES.items()}
+#: What a group of samples (:meth:`Samples.add_group`) wrote: how many samples, and per family
+#: its lines, joined.
+Written = tuple[int, tuple[tuple[str, str], ...]]
 
 
 class Exposition(Samples):
     """A sink for one scrape's samples that writes each as its line at once.
 
-    ``label_texts`` maps a label set (its items, in the order given) to its ``{…} ``; it is
-    shared between scrapes (:class:`ExpositionWriter` bounds it).
+    ``label_texts`` maps a label set (its items, in the order given) to its ``{…} ``, and
+    ``groups`` a group of samples (:meth:`add_group`'s function and arguments) to what it
+    wrote; both are shared between scrapes (:class:`ExpositionWriter` bounds them).
     """
 
-    def __init__(self, label_texts: dict[LabelKey, str]) -> None:
+    def __init__(
+        self, label_texts: dict[LabelKey, str], groups: dict[Hashable, Written] | None = None
+    ) -> None:
         self._label_texts = label_texts
-        # id(labels) → (labels, text), for this scrape: the dict is kept, so its id is not
-        # reused by another while the entry lives.
-        self._seen: dict[int, tuple[Mapping[str, str], str]] = {}
+        self._groups: dict[Hashable, Written] = {} if groups is None else groups
+        # id(labels) → (labels, text, number of its label names), for this scrape: the dict is
+        # kept, so its id is not reused by another while the entry lives.
+        self._seen: dict[int, tuple[Mapping[str, str], str, int]] = {}
         self._lines: defaultdict[str, list[str]] = defaultdict(list)
+        self.samples = 0  # written, kept groups' included
+        self.groups = 0  # add_group calls
 
     def add_sample(self, name: str, labels: dict[str, str], value: float | None) -> None:
         if value is None:
             return
-        if labels.keys() != LABEL_NAMES[name]:
-            refuse(name, labels)
         seen = self._seen.get(id(labels))
-        text = self._text(labels) if seen is None else seen[1]
-        value = float(value)
-        if -1e300 < value < 1e6:  # floatToGoString's own answer here: no exponent, Inf, NaN
-            self._lines[name].append(f"{name}{text}{value!r}\n")
-        else:
-            self._lines[name].append(f"{name}{text}{go_float(value)}\n")
+        _, text, schema = self._label_set(labels) if seen is None else seen
+        if SCHEMA[name] != schema:
+            refuse(name, labels)
+        self._line(name, name, text, float(value))
 
     def add_samples(
         self, labels: dict[str, str], samples: Iterable[tuple[str, float | None]]
     ) -> None:
         seen = self._seen.get(id(labels))
-        text = self._text(labels) if seen is None else seen[1]
-        keys, lines = labels.keys(), self._lines
+        _, text, schema = self._label_set(labels) if seen is None else seen
+        lines, added = self._lines, 0
         for name, value in samples:
             if value is None:
                 continue
-            if keys != LABEL_NAMES[name]:
+            if SCHEMA[name] != schema:
                 refuse(name, labels)
             value = float(value)
-            if -1e300 < value < 1e6:
+            added += 1
+            if -1e300 < value < 1e6:  # floatToGoString's own answer here: no exponent, Inf, NaN
                 lines[name].append(f"{name}{text}{value!r}\n")
             else:
                 lines[name].append(f"{name}{text}{go_float(value)}\n")
+        self.samples += added
+
+    def add_group(self, write: Callable[[Samples, *_Args], None], *args: *_Args) -> None:
+        self.groups += 1
+        key = (write, args)
+        written = self._groups.get(key)
+        if written is None:
+            outer, before = self._lines, self.samples
+            self._lines = defaultdict(list)
+            try:
+                write(self, *args)
+                lines = tuple((family, "".join(text)) for family, text in self._lines.items())
+                written = self._groups[key] = (self.samples - before, lines)
+            finally:
+                self._lines, self.samples = outer, before
+        self.samples += written[0]
+        for family, text in written[1]:
+            self._lines[family].append(text)
 
     def _sample(self, family: str, name: str, labels: dict[str, str], value: float) -> None:
         seen = self._seen.get(id(labels))
-        self._line(family, name, self._text(labels) if seen is None else seen[1], value)
+        self._line(family, name, (self._label_set(labels) if seen is None else seen)[1], value)
 
     def _derived(
         self, family: str, name: str, labels: dict[str, str], label: str, text: str, value: float
     ) -> None:
         seen = self._seen.get(id(labels))
-        base = self._text(labels) if seen is None else seen[1]
+        base = (self._label_set(labels) if seen is None else seen)[1]
         key = (base, label, text)  # a key no label set's items can equal
         derived = self._label_texts.get(key)
         if derived is None:
@@ -172,10 +209,20 @@ class Exposition(Samples):
         self._line(family, name, derived, value)
 
     def _line(self, family: str, name: str, text: str, value: float) -> None:
+        self.samples += 1
         if -1e300 < value < 1e6:
             self._lines[family].append(f"{name}{text}{value!r}\n")
         else:
             self._lines[family].append(f"{name}{text}{go_float(value)}\n")
+
+    def _label_set(self, labels: Mapping[str, str]) -> tuple[Mapping[str, str], str, int]:
+        """What this scrape remembers of ``labels``: itself, its text, its names' number."""
+        seen = self._seen[id(labels)] = (
+            labels,
+            self._text(labels),
+            _SCHEMAS.get(frozenset(labels), -1),
+        )
+        return seen
 
     def _text(self, labels: Mapping[str, str]) -> str:
         """``{label="value",…} `` (sorted by name, values escaped), or `` `` without labels."""
@@ -184,48 +231,58 @@ class Exposition(Samples):
         if text is None:
             pairs = ",".join(f'{label}="{escape(value)}"' for label, value in sorted(items))
             text = self._label_texts[items] = f"{{{pairs}}} " if pairs else " "
-        self._seen[id(labels)] = (labels, text)
         return text
-
-    @property
-    def samples(self) -> int:
-        return sum(len(lines) for lines in self._lines.values())
 
 
 def write(parts: Sequence[Exposition], *, openmetrics: bool) -> bytes:
     """The exposition of ``parts`` (the targets', then the rest): every family once, in
     catalogue order, with its header lines, then its lines from each part in turn."""
     which = 1 if openmetrics else 0
-    tables = [part._lines for part in parts]
-    out: list[bytes] = []
-    for family in sorted(set().union(*tables), key=catalogue_order):
+    merged: dict[str, list[list[str]]] = {}
+    for part in parts:
+        for family, lines in part._lines.items():
+            chunks = merged.get(family)
+            if chunks is None:
+                merged[family] = [lines]
+            else:
+                chunks.append(lines)
+    out: list[str] = []
+    for family in sorted(merged, key=catalogue_order):
         out.append(HEADERS[family][which])
-        for table in tables:
-            lines = table.get(family)
-            if lines:
-                out.append("".join(lines).encode())
+        for lines in merged[family]:
+            out += lines
     if openmetrics:
-        out.append(b"# EOF\n")
-    return b"".join(out)
+        out.append("# EOF\n")
+    return "".join(out).encode()
 
 
 class ExpositionWriter:
-    """Writes collections in the format negotiated; keeps the label sets' text between scrapes.
+    """Writes collections in the format negotiated; keeps the label sets' text, and what the
+    groups of samples wrote, between scrapes.
 
     One per server (not shared between threads). The label-set cache is emptied when it grows
     past :attr:`max_cached` entries or four times a scrape's samples, whichever is more
-    (targets, commands and masters come and go).
+    (targets, commands and masters come and go). The groups kept are the last written, at most
+    twice as many as the largest scrape so far used (at least :attr:`min_groups`): a command run
+    since the last scrape is a new group, and its old one is dropped in time.
     """
 
     max_cached = 20_000
+    min_groups = 256
 
     def __init__(self) -> None:
         self._label_texts: dict[LabelKey, str] = {}
+        self._groups: dict[Hashable, Written] = {}
+        self._most_groups = 0  # the most groups one scrape used so far
         self._event_parts: dict[str, tuple[EventSnapshot, EventMasters, Exposition]] = {}
 
     @property
     def cached_label_sets(self) -> int:
         return len(self._label_texts)
+
+    @property
+    def cached_groups(self) -> int:
+        return len(self._groups)
 
     def negotiate(self, accept: str) -> tuple[Render, str]:
         """The renderer and content type for an ``Accept`` header, as prometheus_client
@@ -284,13 +341,19 @@ class ExpositionWriter:
 
     def exposition(self) -> Exposition:
         """A sink for samples."""
-        return Exposition(self._label_texts)
+        return Exposition(self._label_texts, self._groups)
 
     def finish(self, parts: Sequence[Exposition], *, openmetrics: bool) -> bytes:
-        """The bytes of ``parts``; the label-set cache trimmed."""
+        """The bytes of ``parts``; the caches trimmed."""
         samples = sum(part.samples for part in parts)
         if len(self._label_texts) > max(self.max_cached, 4 * samples):
             self._label_texts.clear()
+        groups = self._groups
+        self._most_groups = max(self._most_groups, sum(part.groups for part in parts))
+        limit = max(self.min_groups, 2 * self._most_groups)
+        if len(groups) > limit:  # the oldest written go first
+            for key in list(itertools.islice(groups, len(groups) - limit)):
+                del groups[key]
         return write(parts, openmetrics=openmetrics)
 
 

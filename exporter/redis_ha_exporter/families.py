@@ -26,8 +26,8 @@ from __future__ import annotations
 
 import math
 import platform
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import NoReturn
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import NoReturn, TypeVarTuple
 
 from prometheus_client import CollectorRegistry
 from prometheus_client.core import (
@@ -45,9 +45,11 @@ from redis_ha_exporter.catalogue import BY_NAME, CONFIG_FIELDS, INFO_FIELDS, Kin
 from redis_ha_exporter.events.state import DEFAULT_FAILOVER_BUCKETS, EventSnapshot
 from redis_ha_exporter.parse.info import Replication
 from redis_ha_exporter.parse.sentinel import SentinelPeer, SentinelReplica
+from redis_ha_exporter.parse.stats import CommandLatency, CommandStat, DbKeyspace
 from redis_ha_exporter.snapshot import Collection, Instance, SentinelState, TargetSnapshot
 
 PYTHON = platform.python_version()
+_Args = TypeVarTuple("_Args")
 #: Databases assumed when ``CONFIG GET databases`` is refused (Redis' default, as redis_exporter).
 DEFAULT_DATABASES = 16
 
@@ -110,6 +112,14 @@ class Samples:
         value)`` pairs, each as :meth:`add_sample`."""
         for name, value in samples:
             self.add_sample(name, labels, value)
+
+    def add_group(self, write: Callable[[Samples, *_Args], None], *args: *_Args) -> None:
+        """The samples ``write(self, *args)`` adds, which follow from its arguments alone
+        (hashable, compared by value: an address and a parsed record). A sink may keep them and
+        add them again for equal arguments without calling ``write``:
+        :class:`~redis_ha_exporter.exposition.Exposition` does, between scrapes (a command not
+        run since the last scrape has the same line in ``commandstats``, and the same samples)."""
+        write(self, *args)
 
     def add_histogram(
         self,
@@ -409,49 +419,18 @@ def add_instance(out: Samples, addr: str, instance: Instance) -> None:
     out.add_samples(at, [(table[f][0], v / table[f][1]) for f, v in stats.numbers.items()])
     config = instance.config or {}
     out.add_samples(at, [(s.name, config[p]) for p, s in CONFIG_FIELDS.items() if p in config])
-    present = set()
-    for db in stats.keyspace:
-        present.add(db.db)
-        ttl = None if db.avg_ttl_ms is None else db.avg_ttl_ms / 1e3
-        out.add_samples(
-            {"addr": addr, "db": db.db},
-            (
-                ("redis_db_keys", db.keys),
-                ("redis_db_keys_expiring", db.expires),
-                ("redis_db_avg_ttl_seconds", ttl),
-            ),
-        )
     databases = int(config.get("databases", 0)) or DEFAULT_DATABASES
-    for index in range(databases):
-        if f"db{index}" not in present:
-            empty = {"addr": addr, "db": f"db{index}"}
-            out.add_samples(empty, (("redis_db_keys", 0), ("redis_db_keys_expiring", 0)))
+    out.add_group(_add_keyspace, addr, stats.keyspace, databases)
     calls = {}
     for command in stats.commands:
-        cmd = command.cmd
-        calls[cmd] = command
-        out.add_samples(
-            {"addr": addr, "cmd": cmd},
-            (
-                ("redis_commands_total", command.calls),
-                ("redis_commands_duration_seconds_total", command.usec / 1e6),
-                ("redis_commands_rejected_calls_total", command.rejected_calls),
-                ("redis_commands_failed_calls_total", command.failed_calls),
-            ),
-        )
+        calls[command.cmd] = command
+        out.add_group(_add_command, addr, command)
     for error in stats.errors:
         out.add_sample("redis_errors_total", {"addr": addr, "err": error.err}, error.count)
     for latency in stats.latencies:
         counted = calls.get(latency.cmd)
         if counted is not None:
-            out.add_summary(
-                "redis_latency_percentiles_usec",
-                latency.percentiles,
-                counted.calls,
-                counted.usec,
-                addr=addr,
-                cmd=latency.cmd,
-            )
+            out.add_group(_add_latency, addr, latency, counted)
     out.add_sample("redis_slowlog_length", at, instance.slowlog_length)
     if instance.slowlog is not None:
         newest = instance.slowlog[0] if instance.slowlog else None
@@ -462,6 +441,53 @@ def add_instance(out: Samples, addr: str, instance: Instance) -> None:
         event = {"addr": addr, "event_name": spike.event}
         out.add_sample("redis_latency_spike_last", event, spike.last_timestamp)
         out.add_sample("redis_latency_spike_duration_seconds", event, spike.latest_ms / 1e3)
+
+
+def _add_keyspace(
+    out: Samples, addr: str, keyspace: tuple[DbKeyspace, ...], databases: int
+) -> None:
+    """``dbN`` lines, and zeros for the other databases up to ``databases``."""
+    present = set()
+    for db in keyspace:
+        present.add(db.db)
+        ttl = None if db.avg_ttl_ms is None else db.avg_ttl_ms / 1e3
+        out.add_samples(
+            {"addr": addr, "db": db.db},
+            (
+                ("redis_db_keys", db.keys),
+                ("redis_db_keys_expiring", db.expires),
+                ("redis_db_avg_ttl_seconds", ttl),
+            ),
+        )
+    for index in range(databases):
+        if f"db{index}" not in present:
+            empty = {"addr": addr, "db": f"db{index}"}
+            out.add_samples(empty, (("redis_db_keys", 0), ("redis_db_keys_expiring", 0)))
+
+
+def _add_command(out: Samples, addr: str, command: CommandStat) -> None:
+    """One ``cmdstat_*`` line."""
+    out.add_samples(
+        {"addr": addr, "cmd": command.cmd},
+        (
+            ("redis_commands_total", command.calls),
+            ("redis_commands_duration_seconds_total", command.usec / 1e6),
+            ("redis_commands_rejected_calls_total", command.rejected_calls),
+            ("redis_commands_failed_calls_total", command.failed_calls),
+        ),
+    )
+
+
+def _add_latency(out: Samples, addr: str, latency: CommandLatency, counted: CommandStat) -> None:
+    """One ``latency_percentiles_usec_*`` line, its count and sum from ``cmdstat_*``."""
+    out.add_summary(
+        "redis_latency_percentiles_usec",
+        latency.percentiles,
+        counted.calls,
+        counted.usec,
+        addr=addr,
+        cmd=latency.cmd,
+    )
 
 
 def add_target(out: Samples, snap: TargetSnapshot, dropped_total: int = 0) -> None:

@@ -342,7 +342,15 @@ class Scraper:
         """Collect every target; a scrape arriving meanwhile shares the running collection."""
         if self._inflight is None or self._inflight.done():
             self._inflight = asyncio.create_task(self._collect(timeout))
+            self._inflight.add_done_callback(self._forget)
         return await asyncio.shield(self._inflight)
+
+    def _forget(self, task: asyncio.Task[Collection]) -> None:
+        """A finished collection is kept by its scrapes alone: its thousands of objects are freed
+        once they are done with it (their answers sent), not when the next collection starts, in
+        the next scrape's time."""
+        if self._inflight is task:
+            self._inflight = None
 
     async def _collect(self, timeout: float) -> Collection:
         self._scrapes += 1

@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gzip
 import html
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 
 from aiohttp import web
+from isal import isal_zlib
 
 from redis_ha_exporter import __version__
 from redis_ha_exporter.access import Refused, ScrapePolicy, SentinelReports
@@ -45,9 +45,11 @@ TIMEOUT_HEADER = "X-Prometheus-Scrape-Timeout-Seconds"
 REFRESH_AFTER = 5.0
 #: The least time a collection is given, however little of the deadline is left.
 MIN_BUDGET = 0.05
-#: gzip's fastest level: a third of the CPU of the default for a body a fifth larger, on the
-#: loop (well under a millisecond for a host's 50 KB, less than handing it to a thread).
+#: ISA-L's gzip, level 1: a fifth of the CPU of zlib's fastest level for a smaller body (0.09
+#: against 0.39 ms for a host's 58 KB), on the loop (less than handing it to a thread).
 GZIP_LEVEL = 1
+#: zlib's ``wbits`` for a gzip member (header and trailer; its mtime is 0).
+GZIP_WBITS = 31
 #: Seconds an HTTP connection may stay idle, or take to send a request's headers: Prometheus
 #: reuses its connection at every scrape interval up to a minute; hundreds of idle clients, or
 #: clients that trickle their headers, hold their sockets no longer than this.
@@ -76,7 +78,7 @@ def exposition(
     body = render(collection, events)
     headers = {"Content-Type": content_type}
     if "gzip" in request.headers.get("Accept-Encoding", ""):
-        body = gzip.compress(body, compresslevel=GZIP_LEVEL, mtime=0)
+        body = isal_zlib.compress(body, GZIP_LEVEL, GZIP_WBITS)
         headers["Content-Encoding"] = "gzip"
     return web.Response(body=body, headers=headers)
 

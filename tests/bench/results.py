@@ -22,10 +22,12 @@ import platform
 import re
 import subprocess
 import sys
+import sysconfig
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness.exporter import SYSTEM_PYTHON
 from harness.process import binary
 from redis_ha_exporter.reference import splice
 
@@ -167,6 +169,24 @@ def _version(package: str) -> str:
         return "not installed"
 
 
+def _host_python() -> str:
+    """The version of the Python our exporter runs on in the benchmarks, and where it is."""
+    version = _first_line(
+        [SYSTEM_PYTHON, "-c", "import platform; print(platform.python_version())"]
+    )
+    return f"{version}, {SYSTEM_PYTHON}"
+
+
+def _tests_python() -> str:
+    """The tests' Python, and whether it was built with ``--enable-optimizations`` (PGO)."""
+    optimised = "--enable-optimizations" in str(sysconfig.get_config_var("CONFIG_ARGS"))
+    return (
+        f"{platform.python_version()}, {sys.executable}, built "
+        + ("with" if optimised else "without")
+        + " `--enable-optimizations`"
+    )
+
+
 def machine() -> str:
     """The machine, the versions of everything measured, and the commit."""
     cpuinfo = Path("/proc/cpuinfo").read_text()
@@ -184,7 +204,8 @@ def machine() -> str:
             f"{platform.system()} {platform.release()}, Debian "
             f"{debian.read_text().strip() if debian.exists() else '?'}",
         ),
-        ("Python", platform.python_version()),
+        ("Python of ours (Debian's python3, as installed on the hosts)", _host_python()),
+        ("Python of the tests (their venv)", _tests_python()),
         ("redis-ha-exporter", f"{_version('redis-ha-exporter')}, commit {COMMIT}"),
         (
             "its libraries",

@@ -49,15 +49,19 @@ def latencies(exporter: ExporterProcess, headers: dict[str, str]) -> dict[str, f
     }
 
 
-def test_authorised_scrape_latency_quiet_and_under_a_wrong_password_flood(tmp_path: Path) -> None:
+def test_authorised_scrape_latency_quiet_and_under_a_wrong_password_flood(
+    tmp_path: Path, installed: tuple[str, ...]
+) -> None:
     hashed = bcrypt.hashpw(b"right", bcrypt.gensalt(rounds=COST)).decode()
     web = tmp_path / "web.yml"
     web.write_text(f"basic_auth_users:\n  prometheus: '{hashed}'\n")
     with Topology(tmp_path / "topo", replicas=0, sentinels=1, quorum=1) as topo:
         args = ["--redis.addr", topo.redis[0].uri, "--sentinel.addr", topo.sentinels[0].uri]
-        with run_exporter(args, tmp_path) as open_exporter:
+        with run_exporter(args, tmp_path, program=installed) as open_exporter:
             figures = {"open": latencies(open_exporter, {})}
-        with run_exporter([*args, "--web.config.file", str(web)], tmp_path) as exporter:
+        with run_exporter(
+            [*args, "--web.config.file", str(web)], tmp_path, program=installed
+        ) as exporter:
             started = time.perf_counter()
             assert exporter.get("/metrics", basic("prometheus", "right"))[0] == 200
             first = 1000 * (time.perf_counter() - started)

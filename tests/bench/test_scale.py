@@ -200,7 +200,9 @@ def growth(what: str, one: str, sizes: Sequence[Size], late: Size | None = None)
     )
 
 
-def test_one_exporter_for_a_hundred_redis_servers(tmp_path: Path) -> None:
+def test_one_exporter_for_a_hundred_redis_servers(
+    tmp_path: Path, installed: tuple[str, ...]
+) -> None:
     started = Stamp.now()
     groups = [f"g{i:03d}" for i in range(100)]
     sizes = []
@@ -212,13 +214,15 @@ def test_one_exporter_for_a_hundred_redis_servers(tmp_path: Path) -> None:
             lines = "".join(f"  - {node.uri}\n" for node in topo.redis[:count])
             config.write_text(f"redis:\n{lines}")
             alone = max(alone_ms(node, REDIS_COMMANDS) for node in topo.redis[:count])
-            with run_exporter(["--config.file", str(config)], tmp_path) as exporter:
+            with run_exporter(
+                ["--config.file", str(config)], tmp_path, program=installed
+            ) as exporter:
                 url, pid = exporter.url + "/metrics", exporter.proc.pid
                 sizes.append(measure(url, pid, count, topo.redis[:count], alone=alone))
         paused = topo.redis[-1]
         with (
             redis.Redis(host=HOST, port=paused.port, protocol=2) as pauser,
-            run_exporter(["--config.file", str(config)], tmp_path) as exporter,
+            run_exporter(["--config.file", str(config)], tmp_path, program=installed) as exporter,
         ):
 
             def pause() -> None:
@@ -289,7 +293,9 @@ def all_see_their_replica(sentinel: Node, count: int) -> bool:
     return len(seen) == count and all(int(m["num-slaves"]) >= 1 for m in seen)
 
 
-def test_one_exporter_for_a_sentinel_with_a_thousand_masters(tmp_path: Path) -> None:
+def test_one_exporter_for_a_sentinel_with_a_thousand_masters(
+    tmp_path: Path, installed: tuple[str, ...]
+) -> None:
     started = Stamp.now()
     groups = [f"m{i}" for i in range(10)]
     sizes = []
@@ -304,7 +310,7 @@ def test_one_exporter_for_a_sentinel_with_a_thousand_masters(tmp_path: Path) -> 
             monitored = count
             wait_for(functools.partial(all_see_their_replica, sentinel, count), timeout=60)
             alone = alone_ms(sentinel, sentinel_commands(sentinel))
-            with run_exporter(args, tmp_path) as exporter:
+            with run_exporter(args, tmp_path, program=installed) as exporter:
                 url, pid = exporter.url + "/metrics", exporter.proc.pid
                 sizes.append(
                     measure(

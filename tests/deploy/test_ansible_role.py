@@ -54,7 +54,7 @@ from deploy.test_systemd_units import (
     unreadable_files,
     verify,
 )
-from harness.exporter import ExporterProcess, Samples
+from harness.exporter import WHEELHOUSE, ExporterProcess, Samples
 from harness.process import HOST, binary, free_ports, spawn, terminate, wait_for
 from harness.stack import RULES, Prometheus
 from harness.topology import Topology
@@ -222,7 +222,7 @@ def handler_items(result: subprocess.CompletedProcess[str], handler: str) -> lis
 
 @pytest.fixture(scope="module")
 def wheelhouse() -> Path:
-    found = REPO / os.environ.get("WHEELHOUSE", "dist/wheelhouse")  # relative to the repository
+    found = WHEELHOUSE
     if not (found / "SHA256SUMS").is_file() or not list(found.glob("redis_ha_exporter-*.whl")):
         pytest.fail(f"no wheelhouse in {found}: build it with `make wheel`")
     wheels = [w.name for w in found.glob("redis_ha_exporter-*.whl")]

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from harness.exporter import install_from_wheelhouse, run_exporter
+from harness.topology import Topology
 from redis_ha_exporter import __version__
 from support import build_wheel
 
@@ -73,3 +75,14 @@ def test_the_wheel_holds_every_runbook_as_the_repository_has_it(wheel: zipfile.Z
     for source in sources:
         copy = wheel.read(f"redis_ha_exporter/runbooks/{source.name}")
         assert copy == source.read_bytes(), source.name
+
+
+def test_the_wheelhouse_installs_offline_with_the_hosts_python(tmp_path: Path) -> None:
+    # What the Ansible role does on the seeds' Debian hosts, whose python3 (3.11.2) needs
+    # redis-py's async-timeout, which `make wheel` run by a newer Python would leave out.
+    program = install_from_wheelhouse(tmp_path / "venv")
+    with (
+        Topology(tmp_path / "topo", replicas=0, sentinels=0) as topo,
+        run_exporter(["--redis.addr", topo.redis[0].uri], tmp_path, program=program) as exporter,
+    ):
+        assert exporter.scrape().value("redis_up", addr=topo.redis[0].addr) == 1.0

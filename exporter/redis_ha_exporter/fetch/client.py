@@ -26,12 +26,12 @@ subscriber are both built here, so both speak TLS the same way.
 from __future__ import annotations
 
 import asyncio
-import math
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
 import redis.asyncio as aioredis
 from redis._parsers import _AsyncHiredisParser
+from redis._parsers.hiredis import NOT_ENOUGH_DATA
 from redis.asyncio.connection import AbstractConnection, Connection
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
@@ -48,6 +48,13 @@ RAW_REPLY_COMMANDS = ("INFO",)
 # collecting a target is a bug of ours and must not pass for a target that is down.
 TARGET_ERRORS: tuple[type[Exception], ...] = (RedisError, OSError, ParseError)
 
+
+#: Bytes a scrape's connection reads at a time (redis-py's default).
+DEFAULT_READ_SIZE = 65536
+#: Bytes a subscription reads at a time: the events of one read are handled before the loop
+#: turns to anything else (another Sentinel's events, a scrape), so in a flood a smaller read
+#: (some 200 events, a millisecond) keeps one busy Sentinel from holding up the rest.
+EVENT_READ_SIZE = 16384
 
 #: The largest reply read from a target: a real ``INFO ALL`` is some 10 KiB, ``SENTINEL MASTERS``
 #: of 500 masters some 400 KiB.
@@ -77,6 +84,24 @@ class BoundedParser(_AsyncHiredisParser):
     async def read_response(self, *args: Any, **kwargs: Any) -> Any:
         self._fed = 0
         return await super().read_response(*args, **kwargs)
+
+    async def read_replies(self, count: int) -> list[Any]:
+        """The next ``count`` replies, in order, straight from the reader (an error reply as its
+        ``ResponseError``, not raised): what ``read_response()`` each would give, without its
+        per-reply bookkeeping."""
+        reader = cast(Any, self._reader)  # set by on_connect()
+        replies: list[Any] = []
+        self._fed = 0
+        while len(replies) < count:
+            reply = reader.gets()
+            if reply is NOT_ENOUGH_DATA:
+                await self.read_from_socket()
+                continue
+            if isinstance(reply, ConnectionError):
+                raise reply
+            replies.append(reply)
+            self._fed = 0
+        return replies
 
     async def read_from_socket(self) -> bool:
         stream, reader = self._stream, cast(Any, self._reader)  # set by on_connect()
@@ -179,16 +204,10 @@ class ScrapeClient(aioredis.Redis):
             # object per reply was a good part of reading a Sentinel's); None: no bound.
             async with asyncio.timeout(connection.socket_timeout):
                 await connection.send_packed_command(packed, check_health=False)
-                replies: list[Any] = []
-                for _ in range(count):
-                    try:
-                        replies.append(await connection.read_response(timeout=math.inf))
-                    except ResponseError as error:
-                        replies.append(error)
+                return await cast(BoundedParser, connection._parser).read_replies(count)
         except BaseException:
             await connection.disconnect()
             raise
-        return replies
 
     async def aclose(self, close_connection_pool: bool | None = None) -> None:
         connection, self._connection = self._connection, None
@@ -215,6 +234,7 @@ def make_client(target: Target, timeout: float, *, blocking_reads: bool = False)
         decode_responses=True,
         encoding_errors="replace",
         socket_timeout=None if blocking_reads else timeout,
+        socket_read_size=EVENT_READ_SIZE if blocking_reads else DEFAULT_READ_SIZE,
         socket_connect_timeout=timeout,
         retry=Retry(NoBackoff(), 0 if blocking_reads else 1),
         health_check_interval=0,

@@ -62,14 +62,14 @@ def parse_info_fields(text: str | bytes) -> dict[str, str]:
     if isinstance(text, bytes):
         text = text.decode("utf-8", errors="replace")
     fields: dict[str, str] = {}
-    for raw in text.split("\n"):
-        line = raw.removesuffix("\r")
-        if not line or line.startswith("#"):
-            continue
+    for line in text.split("\n"):
         key, sep, value = line.partition(":")
-        if not sep or not key:
-            raise InfoParseError(f"not an INFO line: {line[:60]!r}")
-        fields[key] = value
+        if sep and key and key[0] != "#":  # most lines: a field, its \r dropped
+            fields[key] = value.removesuffix("\r")
+        elif line.startswith("#") or not line.removesuffix("\r"):
+            continue
+        else:
+            raise InfoParseError(f"not an INFO line: {line.removesuffix(chr(13))[:60]!r}")
     return fields
 
 

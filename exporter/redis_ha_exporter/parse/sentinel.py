@@ -219,7 +219,11 @@ class _Entry:
         elif isinstance(raw, list | tuple):
             if len(raw) % 2:
                 raise SentinelParseError(f"{what}: odd number of elements ({len(raw)})")
-            pairs = zip(raw[::2], raw[1::2], strict=True)
+            keys = raw[::2]
+            if all(type(key) is str for key in keys):  # what the client decodes: taken at once
+                self.fields = dict(zip(keys, raw[1::2], strict=True))
+                return
+            pairs = zip(keys, raw[1::2], strict=True)
         else:
             raise SentinelParseError(f"{what}: entry is a {type(raw).__name__}")
         for key, value in pairs:

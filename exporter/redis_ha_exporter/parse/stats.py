@@ -23,10 +23,13 @@ import functools
 import re
 from collections.abc import Iterable, Mapping, Set
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from redis_ha_exporter.parse import read_float, read_int
 from redis_ha_exporter.parse.info import InfoParseError, parse_info_pairs
 
+# The records a scrape's samples are grouped by (redis_ha_exporter.families' add_group) are
+# named tuples: hashed and compared in C on every scrape.
 __all__ = [
     "CommandLatency",
     "CommandStat",
@@ -41,13 +44,14 @@ COMMAND_PREFIX = "cmdstat_"
 ERROR_PREFIX = "errorstat_"
 LATENCY_PREFIX = "latency_percentiles_usec_"
 _DB_KEY = re.compile(r"db[0-9]+")
+#: The prefixes of the fields read as lists.
+_LISTED = (COMMAND_PREFIX, LATENCY_PREFIX, ERROR_PREFIX, "db")
 # Status words Redis prints for yes/no fields (``rdb_last_bgsave_status:ok``), read as
 # redis_exporter reads them.
 _WORDS = {"ok": 1.0, "true": 1.0, "err": 0.0, "fail": 0.0, "false": 0.0}
 
 
-@dataclass(frozen=True)
-class DbKeyspace:
+class DbKeyspace(NamedTuple):
     """One ``dbN:`` line of ``INFO keyspace``; ``avg_ttl_ms`` is None when not printed."""
 
     db: str
@@ -56,8 +60,7 @@ class DbKeyspace:
     avg_ttl_ms: int | None
 
 
-@dataclass(frozen=True)
-class CommandStat:
+class CommandStat(NamedTuple):
     """One ``cmdstat_<cmd>:`` line; ``rejected_calls``/``failed_calls`` are None before 6.2."""
 
     cmd: str
@@ -75,8 +78,7 @@ class ErrorStat:
     count: int
 
 
-@dataclass(frozen=True)
-class CommandLatency:
+class CommandLatency(NamedTuple):
     """One ``latency_percentiles_usec_<cmd>:`` line (Redis >= 7.0): ``(percentile, µs)``
     pairs in the order printed, the percentile as redis_exporter labels it (``p99.9`` →
     ``"99.9"``, ``p50`` → ``"50"``)."""
@@ -189,6 +191,8 @@ def parse_instance_stats(fields: Mapping[str, str], wanted: Iterable[str]) -> In
     for key, value in fields.items():
         if key in wanted:
             numbers[key] = read_info_number(value, key)
+        elif not key.startswith(_LISTED):  # a field not exported
+            continue
         elif key.startswith(COMMAND_PREFIX):
             commands.append(_command(key, value))
         elif key.startswith(LATENCY_PREFIX):
