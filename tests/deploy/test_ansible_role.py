@@ -54,7 +54,7 @@ from deploy.test_systemd_units import (
     unreadable_files,
     verify,
 )
-from harness.exporter import WHEELHOUSE, ExporterProcess, Samples
+from harness.exporter import SYSTEM_PYTHON, WHEELHOUSE, ExporterProcess, Samples
 from harness.process import HOST, binary, free_ports, spawn, terminate, wait_for
 from harness.stack import RULES, Prometheus
 from harness.topology import Topology
@@ -150,6 +150,9 @@ def playbook_variables(
 ) -> dict[str, Any]:
     return {
         "redis_ha_exporter_root": str(root),
+        # The host's own python3, as on the seeds' Debian hosts (this machine's PATH may name
+        # another python3 first: the venv's would hide what Debian's needs from the wheelhouse).
+        "redis_ha_exporter_python": SYSTEM_PYTHON,
         "redis_ha_exporter_manage_service": False,
         "redis_ha_exporter_wheelhouse": str(wheelhouse),
         "redis_ha_exporter_instances": exporters,
