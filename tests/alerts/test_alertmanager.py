@@ -328,11 +328,16 @@ def test_each_inhibition_holds_back_what_it_explains(alertmanager: Alertmanager)
     every = incidents()
     posted = [labels for i in every for labels in (i.source, *i.held, *i.sent)]
     alertmanager.post_alerts([{"labels": labels} for labels in posted])
+    # Alertmanager's inhibitor learns the source alerts asynchronously: an alert can be listed
+    # before its inhibitor has seen the source that holds it back. Wait until every alert is
+    # listed and each expected to be held back is (or the deadline), then check by whom.
+    to_hold = [key(labels) for i in every for labels in i.held]
     deadline = time.monotonic() + 10
     while True:
         alerts = alertmanager.alerts()
         held = {key(a["labels"]): a["status"]["inhibitedBy"] for a in alerts}
-        if len(held) == len(posted) or time.monotonic() > deadline:
+        settled = len(held) == len(posted) and all(held.get(k) for k in to_hold)
+        if settled or time.monotonic() > deadline:
             break
         time.sleep(0.2)
     assert len(held) == len(posted), held
