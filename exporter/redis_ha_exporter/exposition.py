@@ -151,8 +151,7 @@ class Exposition(Samples):
     def add_sample(self, name: str, labels: dict[str, str], value: float | None) -> None:
         if value is None:
             return
-        seen = self._seen.get(id(labels))
-        _, text, schema = self._label_set(labels) if seen is None else seen
+        _, text, schema = self._label_set(labels)
         if SCHEMA[name] != schema:
             refuse(name, labels)
         self._line(name, name, text, float(value))
@@ -160,8 +159,7 @@ class Exposition(Samples):
     def add_samples(
         self, labels: dict[str, str], samples: Iterable[tuple[str, float | None]]
     ) -> None:
-        seen = self._seen.get(id(labels))
-        _, text, schema = self._label_set(labels) if seen is None else seen
+        _, text, schema = self._label_set(labels)
         lines, added = self._lines, 0
         for name, value in samples:
             if value is None:
@@ -194,14 +192,12 @@ class Exposition(Samples):
             self._lines[family].append(text)
 
     def _sample(self, family: str, name: str, labels: dict[str, str], value: float) -> None:
-        seen = self._seen.get(id(labels))
-        self._line(family, name, (self._label_set(labels) if seen is None else seen)[1], value)
+        self._line(family, name, self._label_set(labels)[1], value)
 
     def _derived(
         self, family: str, name: str, labels: dict[str, str], label: str, text: str, value: float
     ) -> None:
-        seen = self._seen.get(id(labels))
-        base = (self._label_set(labels) if seen is None else seen)[1]
+        base = self._label_set(labels)[1]
         key = (base, label, text)  # a key no label set's items can equal
         derived = self._label_texts.get(key)
         if derived is None:
@@ -216,12 +212,12 @@ class Exposition(Samples):
             self._lines[family].append(f"{name}{text}{go_float(value)}\n")
 
     def _label_set(self, labels: Mapping[str, str]) -> tuple[Mapping[str, str], str, int]:
-        """What this scrape remembers of ``labels``: itself, its text, its names' number."""
-        seen = self._seen[id(labels)] = (
-            labels,
-            self._text(labels),
-            _SCHEMAS.get(frozenset(labels), -1),
-        )
+        """What this scrape remembers of ``labels`` (found once per dict): itself, its text,
+        the number of its label names."""
+        seen = self._seen.get(id(labels))
+        if seen is None:
+            text, schema = self._text(labels), _SCHEMAS.get(frozenset(labels), -1)
+            seen = self._seen[id(labels)] = (labels, text, schema)
         return seen
 
     def _text(self, labels: Mapping[str, str]) -> str:

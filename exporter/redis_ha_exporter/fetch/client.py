@@ -49,11 +49,10 @@ RAW_REPLY_COMMANDS = ("INFO",)
 TARGET_ERRORS: tuple[type[Exception], ...] = (RedisError, OSError, ParseError)
 
 
-#: Bytes a scrape's connection reads at a time (redis-py's default).
-DEFAULT_READ_SIZE = 65536
-#: Bytes a subscription reads at a time: the events of one read are handled before the loop
-#: turns to anything else (another Sentinel's events, a scrape), so in a flood a smaller read
-#: (some 200 events, a millisecond) keeps one busy Sentinel from holding up the rest.
+#: Bytes a subscription reads at a time (a scrape's connection keeps redis-py's default): the
+#: events of one read are handled before the loop turns to anything else (another Sentinel's
+#: events, a scrape), so in a flood a small read (some 200 events, a millisecond) keeps one
+#: busy Sentinel from holding up the rest.
 EVENT_READ_SIZE = 16384
 
 #: The largest reply read from a target: a real ``INFO ALL`` is some 10 KiB, ``SENTINEL MASTERS``
@@ -234,7 +233,6 @@ def make_client(target: Target, timeout: float, *, blocking_reads: bool = False)
         decode_responses=True,
         encoding_errors="replace",
         socket_timeout=None if blocking_reads else timeout,
-        socket_read_size=EVENT_READ_SIZE if blocking_reads else DEFAULT_READ_SIZE,
         socket_connect_timeout=timeout,
         retry=Retry(NoBackoff(), 0 if blocking_reads else 1),
         health_check_interval=0,
@@ -246,6 +244,8 @@ def make_client(target: Target, timeout: float, *, blocking_reads: bool = False)
     # connection_kwargs take ours before the first connection is made.
     pool = client.connection_pool
     pool.connection_kwargs["parser_class"] = BoundedParser
+    if blocking_reads:
+        pool.connection_kwargs["socket_read_size"] = EVENT_READ_SIZE
     if target.uses_tls:
         pool.connection_class = TLSConnection
         pool.connection_kwargs["tls_target"] = target

@@ -69,7 +69,8 @@ def parse_info_fields(text: str | bytes) -> dict[str, str]:
         elif line.startswith("#") or not line.removesuffix("\r"):
             continue
         else:
-            raise InfoParseError(f"not an INFO line: {line.removesuffix(chr(13))[:60]!r}")
+            shown = line.removesuffix("\r")[:60]
+            raise InfoParseError(f"not an INFO line: {shown!r}")
     return fields
 
 

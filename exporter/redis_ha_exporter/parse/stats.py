@@ -28,8 +28,6 @@ from typing import NamedTuple
 from redis_ha_exporter.parse import read_float, read_int
 from redis_ha_exporter.parse.info import InfoParseError, parse_info_pairs
 
-# The records a scrape's samples are grouped by (redis_ha_exporter.families' add_group) are
-# named tuples: hashed and compared in C on every scrape.
 __all__ = [
     "CommandLatency",
     "CommandStat",
@@ -49,6 +47,10 @@ _LISTED = (COMMAND_PREFIX, LATENCY_PREFIX, ERROR_PREFIX, "db")
 # Status words Redis prints for yes/no fields (``rdb_last_bgsave_status:ok``), read as
 # redis_exporter reads them.
 _WORDS = {"ok": 1.0, "true": 1.0, "err": 0.0, "fail": 0.0, "false": 0.0}
+
+
+# The records a scrape's samples are grouped by (redis_ha_exporter.families' add_group) are
+# named tuples: hashed and compared in C on every scrape.
 
 
 class DbKeyspace(NamedTuple):
