@@ -621,3 +621,35 @@ def test_apply_never_raises_and_invariants_hold(
     for master, n in snap.failovers.items():
         assert n >= snap.reconciled_failovers.get(master, 0)
         assert master in snap.last_failover
+
+
+@pytest.mark.parametrize(("name", "source"), [("kill_master", "s1"), ("failover_command", "s2")])
+def test_a_batch_counts_and_tracks_as_its_events_one_by_one(name: str, source: str) -> None:
+    """``apply_all`` is ``apply`` for each event in turn at the batch's time: counters, the
+    failover tracker and the ring come out the same, whatever the cut into batches."""
+    events = [
+        parse_event(channel, payload)
+        for _, channel, payload in stream(name, source)
+        if is_event_channel(channel)
+    ]
+    one_by_one, batched = EventState(ring_size=64), EventState(ring_size=64)
+    for i, start in enumerate(range(0, len(events), 3)):
+        batch = events[start : start + 3]
+        for event in batch:
+            one_by_one.apply(event, T0 + i)
+        batched.apply_all(batch, T0 + i)
+    assert batched.snapshot() == one_by_one.snapshot()
+    assert batched.recent() == one_by_one.recent()
+    assert sum(batched.snapshot().failovers.values()) == 1
+
+
+def test_a_batch_is_one_change_with_one_time() -> None:
+    state = EventState()
+    before = state.snapshot()
+    state.apply_all([ev("+sdown", "master m1 10.0.0.1 6379"), ev("+new-epoch", "7")], 5.0)
+    after = state.snapshot()
+    assert after is not before
+    assert after.events == {("m1", "+sdown"): 1, ("", "+new-epoch"): 1}
+    assert [r["time"] for r in state.recent()] == [5.0, 5.0]
+    state.apply_all([], 6.0)
+    assert state.snapshot().events == after.events

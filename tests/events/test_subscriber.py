@@ -19,11 +19,14 @@ import math
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, cast
 
+import hiredis
 import pytest
 import redis.asyncio as aioredis
 from prometheus_client import CollectorRegistry
+from redis._parsers.hiredis import NOT_ENOUGH_DATA
 from redis.exceptions import ConnectionError, NoPermissionError, ResponseError
 
 from redis_ha_exporter.events import subscriber as subscriber_module
@@ -595,3 +598,40 @@ async def test_sentinel_masters_refused_by_an_acl_is_said_once(
         logging.DEBUG,
     ]
     assert result.sentinel.seen_connected == [(True, 0), (True, 1), (True, 2)]
+
+
+def resp(*parts: str) -> bytes:
+    """``parts`` as one RESP array of bulk strings, as a server sends a message."""
+    encoded = [p.encode() for p in parts]
+    return b"*%d\r\n" % len(encoded) + b"".join(b"$%d\r\n%s\r\n" % (len(p), p) for p in encoded)
+
+
+def test_buffered_events_are_counted_at_once_up_to_an_error_reply_which_is_raised() -> None:
+    """In a flood the subscriber handles what the connection's reader already holds, straight
+    from it: events counted in one batch at one time, a malformed event a parse error, other
+    channels and replies skipped, an error reply raised after the events before it counted,
+    and what follows it left for the next read."""
+    state = EventState()
+    subscriber = EventSubscriber(TARGET, state)
+    reader = hiredis.Reader(notEnoughData=NOT_ENOUGH_DATA, encoding="utf-8", errors="strict")
+    pubsub = cast(
+        Any, SimpleNamespace(connection=SimpleNamespace(_parser=SimpleNamespace(_reader=reader)))
+    )
+    sdown = "master m1 10.0.0.1 6379"
+    reader.feed(
+        resp("pmessage", "*", "+sdown", sdown)
+        + resp("pmessage", "*", "+new-epoch", "not a number")
+        + resp("pmessage", "*", "__keyspace@0__:k", "set")
+        + b"+PONG\r\n"
+        + resp("pmessage", "*", "-sdown", sdown)
+        + b"-ERR boom\r\n"
+        + resp("pmessage", "*", "+sdown", sdown)
+    )
+    with pytest.raises(hiredis.ReplyError, match="boom"):
+        subscriber._handle_buffered(pubsub)
+    snap = state.snapshot()
+    assert snap.events == {("m1", "+sdown"): 1, ("m1", "-sdown"): 1}
+    assert snap.parse_errors == 1
+    assert len({entry["time"] for entry in state.recent()}) == 1
+    subscriber._handle_buffered(pubsub)
+    assert state.snapshot().events == {("m1", "+sdown"): 2, ("m1", "-sdown"): 1}

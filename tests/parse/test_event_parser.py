@@ -395,3 +395,9 @@ def test_any_well_formed_instance_payload_round_trips(
         assert (event.master_name, event.master_address) == (name, f"{host}:{port}")
     else:
         assert (event.master_name, event.master_address) == (master, f"10.9.8.7:{mport}")
+
+
+def test_every_known_event_has_its_own_parser() -> None:
+    from redis_ha_exporter.parse import events
+
+    assert set(events._PARSERS) == KNOWN_EVENTS

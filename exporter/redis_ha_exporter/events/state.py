@@ -4,10 +4,11 @@ Pure: no I/O, no asyncio, no clock (``now`` is always passed in, as Unix seconds
 ``time.time()``), no locks (one instance is written and read from the same event loop).
 One ``EventState`` per Sentinel target.
 
-Writers (the subscriber task): ``apply()`` for each parsed event, ``record_parse_error()`` for
-each message ``parse_event()`` rejected, ``mark_connected()`` / ``mark_disconnected()`` around
-each subscription, ``reconcile()`` with ``SENTINEL MASTERS`` after each (re)connection, and
-``rebaseline()`` with ``SENTINEL MASTERS`` whenever ``needs_rebaseline`` says so.
+Writers (the subscriber task): ``apply()`` for each parsed event (``apply_all()`` for the
+events of one read), ``record_parse_error()`` for each message ``parse_event()`` rejected,
+``mark_connected()`` / ``mark_disconnected()`` around each subscription, ``reconcile()`` with
+``SENTINEL MASTERS`` after each (re)connection, and ``rebaseline()`` with ``SENTINEL MASTERS``
+whenever ``needs_rebaseline`` says so.
 Readers (the scrape path, ``/events``): ``snapshot()`` and ``recent()``.
 
 Failover accounting, per master:
@@ -60,12 +61,12 @@ import bisect
 import itertools
 import math
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
-from ..parse.events import SentinelEvent
+from ..parse.events import KNOWN_EVENTS, OTHER, SentinelEvent, parse_event
 
 __all__ = [
     "DEFAULT_FAILOVER_BUCKETS",
@@ -138,10 +139,22 @@ class _Histogram:
         return DurationHistogram(tuple(cumulative), self.total, self.count)
 
 
-#: (time, the event's fields, reconciled): plain tuples of strings and numbers, which the
-#: garbage collector stops tracking, where a ring of named tuples (a tuple subclass stays
-#: tracked) made every full collection walk the whole ring (some 50 ms for 100 000 events).
-_RingEntry = tuple[float, tuple[Any, ...], bool]
+#: (time, channel, payload, None) as the event arrived, parsed again by ``recent()`` (that
+#: costs the reader, not each event of a flood), or (time, channel, "", its fields) for a
+#: failover ``reconcile()`` found. Plain tuples of strings and numbers, which the garbage
+#: collector stops tracking, where a ring of named tuples (a tuple subclass stays tracked)
+#: made every full collection walk the whole ring (some 50 ms for 100 000 events).
+_RingEntry = tuple[float, str, str, tuple[Any, ...] | None]
+
+
+#: The events that move the failover tracker (the second half of ``apply()``); in a flood of
+#: others (``+sdown``, ``+new-epoch``), one set look-up passes them by.
+_TRACKED = frozenset(
+    name
+    for name in KNOWN_EVENTS
+    if name in ("+try-failover", "+failover-end", "+switch-master", "+reset-master", "-monitor")
+    or name.startswith(("+failover-state-", "-failover-abort-"))
+)
 
 
 class MasterView(NamedTuple):
@@ -198,15 +211,31 @@ class EventState:
     # --- writers ------------------------------------------------------------------------
 
     def apply(self, event: SentinelEvent, now: float) -> None:
-        """Count one parsed event and update the failover tracker and the ring."""
-        master = self._master_label(event)
-        key = (master, event.label)
-        self._events[key] = self._events.get(key, 0) + 1
-        self._ring.append((now, tuple(event), False))
+        """Count one event of ``parse_event()`` and update the failover tracker and the ring."""
+        self.apply_all((event,), now)
+
+    def apply_all(self, events: Iterable[SentinelEvent], now: float) -> None:
+        """Count ``events`` of ``parse_event()`` in order, all at ``now``, and update the failover
+        tracker and the ring: one change, so a scrape sees all of them or none (the subscriber
+        counts what one read brought at once).
+
+        A known event makes its master tracked (up to ``max_masters``); an unknown one is
+        counted under its master only if that master is tracked already.
+        """
+        counts, ring, masters = self._events, self._ring, self._masters
+        for event in events:
+            name, known, master = event.event, event.known, event.master_name
+            if master and master not in masters:
+                master = self._admit(master) if known else ""
+            key = (master, name if known else OTHER)
+            counts[key] = counts.get(key, 0) + 1
+            ring.append((now, name, event.payload, None))
+            if known and master and name in _TRACKED:
+                self._track(name, master, event, now)
         self._version += 1
-        if not event.known or not master:
-            return
-        name = event.event
+
+    def _track(self, name: str, master: str, event: SentinelEvent, now: float) -> None:
+        """The failover tracker's part of a known event ``name`` (of ``_TRACKED``) on ``master``."""
         if name == "+try-failover":
             self._start(master, now)
         elif name.startswith("+failover-state-"):
@@ -277,7 +306,7 @@ class EventState:
                         old_address=old_address,
                         new_address=address,
                     )
-                    self._ring.append((now, tuple(synthetic), True))
+                    self._ring.append((now, "+switch-master", "", tuple(synthetic)))
                     reconciled.append(name)
             self._known[name] = (address, epoch)
             self._stale_epochs.discard(name)
@@ -329,8 +358,11 @@ class EventState:
     def recent(self) -> list[dict[str, object]]:
         """The ring, newest first, as JSON-ready dicts (fresh copies)."""
         recent: list[dict[str, object]] = []
-        for when, fields, reconciled in reversed(self._ring):
-            ev = SentinelEvent._make(fields)
+        for when, channel, payload, reconciled in reversed(self._ring):
+            if reconciled is None:
+                ev = parse_event(channel, payload)
+            else:
+                ev = SentinelEvent._make(reconciled)
             recent.append(
                 {
                     "time": when,
@@ -344,7 +376,7 @@ class EventState:
                     "old_address": ev.old_address,
                     "new_address": ev.new_address,
                     "payload": ev.payload,
-                    "reconciled": reconciled,
+                    "reconciled": reconciled is not None,
                 }
             )
         return recent
@@ -363,14 +395,6 @@ class EventState:
             return ""
         self._masters.add(master)
         return master
-
-    def _master_label(self, event: SentinelEvent) -> str:
-        master = event.master_name
-        if not master:
-            return ""
-        if event.known:
-            return self._admit(master)
-        return master if master in self._masters else ""
 
     def _start(self, master: str, now: float) -> None:
         self._started[master] = now

@@ -47,6 +47,7 @@ from redis_ha_exporter.fetch.client import TARGET_ERRORS, make_client
 from redis_ha_exporter.logs import kv
 from redis_ha_exporter.parse.events import (
     EventParseError,
+    SentinelEvent,
     is_event_channel,
     parse_event,
 )
@@ -248,30 +249,42 @@ class EventSubscriber:
     def _handle_buffered(self, pubsub: aioredis.client.PubSub) -> None:
         """Handle the events the connection has already read off the socket, straight from
         its reply reader: in a flood, ``get_message()`` per event (a timeout, a retry wrapper,
-        a dict) cost more than the event itself. A reply that is not an event (``PONG``) was
-        heard, an error reply is raised as ``get_message()`` raises it; what does not fit in
-        the buffer waits for the next ``get_message()``."""
+        a dict) cost more than the event itself. They are counted at once, at the time they
+        are (``EventState.apply_all``). A reply that is not an event (``PONG``) was heard, an
+        error reply is raised as ``get_message()`` raises it, after the events before it are
+        counted; what does not fit in the buffer waits for the next ``get_message()``."""
         reader = _reply_reader(pubsub)
         if reader is None:
             return
-        gets, handle = reader.gets, self.handle
-        while (reply := gets()) is not NOT_ENOUGH_DATA:
-            if type(reply) is list and reply[0] == "pmessage" and len(reply) == 4:
-                handle(reply[2], reply[3])  # str: the client decodes replies
-            elif isinstance(reply, BaseException):
-                raise reply
+        gets, more = reader.gets, NOT_ENOUGH_DATA
+        events: list[SentinelEvent] = []
+        add = events.append
+        try:
+            while (reply := gets()) is not more:
+                match reply:  # a match is the cheapest test of a reply's shape
+                    case ["pmessage", _, channel, payload]:
+                        try:
+                            add(parse_event(channel, payload))
+                        except EventParseError:
+                            self._rejected(channel)
+                    case BaseException():
+                        raise reply
+        finally:
+            self.state.apply_all(events, time.time())
 
     def handle(self, channel: str, payload: str) -> None:
         """One published message → event state (non-event channels are ignored)."""
-        if not is_event_channel(channel):
-            return
         try:
-            event = parse_event(channel, payload)
+            self.state.apply(parse_event(channel, payload), time.time())
         except EventParseError:
+            self._rejected(channel)
+
+    def _rejected(self, channel: str) -> None:
+        """A message ``parse_event()`` refused: a parse error if its channel is an event's,
+        else not an event at all (checked here, off the hot path)."""
+        if is_event_channel(channel):
             self.state.record_parse_error()
             log.debug("unparsable event", extra=kv(addr=self.target.addr, channel=channel[:64]))
-            return
-        self.state.apply(event, time.time())
 
 
 def _reply_reader(pubsub: aioredis.client.PubSub) -> Any:

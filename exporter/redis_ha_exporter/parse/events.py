@@ -37,6 +37,7 @@ the payload ambiguous; such events are parse errors or are split at the first sp
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import NamedTuple
 
 from redis_ha_exporter.parse import ParseError, format_address
@@ -201,37 +202,66 @@ def parse_event(channel: str, payload: str) -> SentinelEvent:
     Raises ``EventParseError`` (and nothing else) for a non-event channel, a malformed
     channel name or a known event whose payload does not have its documented shape.
     """
-    if channel not in KNOWN_EVENTS:  # a known name is a well-formed one
+    parse = _PARSERS.get(channel)
+    if parse is None:  # a known name is a well-formed one
         if not is_event_channel(channel):
             raise EventParseError("not an event channel")
         if len(channel) > MAX_CHANNEL_LENGTH or _CHANNEL_RE.fullmatch(channel) is None:
             raise EventParseError("malformed event channel name")
     if len(payload) > MAX_PAYLOAD_LENGTH:
         raise EventParseError("payload too long")
-    if channel in _FREE:
-        return _parse_free(channel, payload)
-    known = channel in KNOWN_EVENTS
-    inst = _parse_instance(payload, strict=known)
+    return _parse_unknown(channel, payload) if parse is None else parse(channel, payload)
+
+
+# A flood of events parses each one here: the parsers below build their event from all its
+# fields at once (``_event``, tuple.__new__ without NamedTuple's keyword handling, a third of
+# the cost) and call as few functions as they can.
+_event = tuple.__new__
+_NO_TYPED = (None, None, None, "", "", "")  # quorum, quorum_votes, epoch, leader, old, new
+_NO_INSTANCE = ("", "", "", "", "")  # instance_type ... master_address
+
+
+def _parse_plain(channel: str, payload: str) -> SentinelEvent:
+    """``%@`` (any text after it tolerated and kept as ``detail``)."""
+    inst = _parse_instance(payload, strict=True)
     if inst is None:
-        if known:
-            raise EventParseError(f"{channel}: malformed instance identifier")
-        return SentinelEvent(channel, payload, False, detail=payload)
+        raise EventParseError(f"{channel}: malformed instance identifier")
+    itype, name, address, master, master_address, detail = inst
+    return _event(
+        SentinelEvent,
+        (channel, payload, True, itype, name, address, master, master_address, detail,
+         None, None, None, "", "", ""),
+    )  # fmt: skip
+
+
+def _parse_detailed(channel: str, payload: str) -> SentinelEvent:
+    """``%@ <text>``: the text is required, and checked for ``+odown`` and ``+monitor``."""
+    inst = _parse_instance(payload, strict=True)
+    if inst is None:
+        raise EventParseError(f"{channel}: malformed instance identifier")
+    detail = inst[5]
+    if not detail:
+        raise EventParseError(f"{channel}: missing text after the instance")
     quorum = votes = None
-    if known and channel in _WITH_DETAIL:
-        quorum, votes = _check_detail(channel, inst.detail)
-    return SentinelEvent(
-        channel,
-        payload,
-        known,
-        instance_type=inst.itype,
-        instance_name=inst.name,
-        instance_address=inst.address,
-        master_name=inst.master_name,
-        master_address=inst.master_address,
-        detail=inst.detail,
-        quorum=quorum,
-        quorum_votes=votes,
-    )
+    if channel == "+odown":  # "#quorum 2/2": Sentinels agreeing / configured quorum
+        m = _ODOWN_RE.fullmatch(detail)
+        if m is None:
+            raise EventParseError("+odown: expected '#quorum <k>/<q>'")
+        quorum, votes = int(m.group(2)), int(m.group(1))
+    elif channel == "+monitor":  # "quorum 2"
+        m = _MONITOR_RE.fullmatch(detail)
+        if m is None:
+            raise EventParseError("+monitor: expected 'quorum <q>'")
+        quorum = int(m.group(1))
+    return _event(SentinelEvent, (channel, payload, True, *inst, quorum, votes, None, "", "", ""))
+
+
+def _parse_unknown(channel: str, payload: str) -> SentinelEvent:
+    """An event name outside ``KNOWN_EVENTS``: its instance if the payload starts with one."""
+    inst = _parse_instance(payload, strict=False)
+    if inst is None:
+        return _event(SentinelEvent, (channel, payload, False, *_NO_INSTANCE, payload, *_NO_TYPED))
+    return _event(SentinelEvent, (channel, payload, False, *inst, *_NO_TYPED))
 
 
 def _uint(text: str, digits: int = 20) -> bool:
@@ -239,21 +269,26 @@ def _uint(text: str, digits: int = 20) -> bool:
     return len(text) <= digits and text.isascii() and text.isdigit()
 
 
-def _port(text: str) -> int | None:
-    """A TCP port (0 allowed: Sentinel marks invalid Sentinel addresses with port 0)."""
-    if not _uint(text, 5):
+def _address(host: str, port: str) -> str | None:
+    """``("10.0.0.1", "6379")`` → ``"10.0.0.1:6379"`` (:func:`format_address`), or None: no host,
+    or a port that is not 0 to 65535 in ASCII digits (0: Sentinel marks invalid Sentinel
+    addresses with port 0). Compares the digits as text: ``int()`` cost a flood more than the
+    rest of the check."""
+    if (
+        not host
+        or not port.isdigit()
+        or not port.isascii()
+        or len(port) > 5
+        or (len(port) == 5 and port > "65535")
+    ):
         return None
-    port = int(text)
-    return port if port <= 65535 else None
+    if port[0] == "0" and len(port) > 1:  # "06379": leading zeros, never from sentinel.c
+        port = str(int(port))
+    return format_address(host, port)
 
 
-class _Instance(NamedTuple):
-    itype: str
-    name: str
-    address: str
-    master_name: str
-    master_address: str
-    detail: str
+_Instance = tuple[str, str, str, str, str, str]
+"""instance_type, instance_name, instance_address, master_name, master_address, detail."""
 
 
 def _parse_instance(payload: str, *, strict: bool) -> _Instance | None:
@@ -263,89 +298,98 @@ def _parse_instance(payload: str, *, strict: bool) -> _Instance | None:
     always do in sentinel.c).
     """
     head = payload.split(" ", 4)
-    if len(head) < 4:
+    if len(head) == 5:
+        itype, name, host, port, rest = head
+    elif len(head) == 4:
+        itype, name, host, port = head
+        rest = ""
+    else:
         return None
-    itype, name, host, port_text = head[:4]
-    rest = head[4] if len(head) == 5 else None
-    port = _port(port_text)
-    if itype not in INSTANCE_TYPES or not name or not host or port is None:
+    if itype not in INSTANCE_TYPES or not name:
         return None
-    address = format_address(host, port)
-    if rest is not None and (rest == "@" or rest.startswith("@ ")):
+    address = _address(host, port)
+    if address is None:
+        return None
+    if rest[:2] == "@ " or rest == "@":
         if itype == "master":
             return None
         tail = rest.split(" ", 4)
-        if len(tail) < 4:
+        if len(tail) < 4 or not tail[1]:
             return None
-        _, mname, mhost, mport_text = tail[:4]
-        mport = _port(mport_text)
-        if not mname or not mhost or mport is None:
+        master_address = _address(tail[2], tail[3])
+        if master_address is None:
             return None
         detail = tail[4] if len(tail) == 5 else ""
-        return _Instance(itype, name, address, mname, format_address(mhost, mport), detail)
+        return itype, name, address, tail[1], master_address, detail
     if itype != "master":
-        return None if strict else _Instance(itype, name, address, "", "", rest or "")
-    return _Instance(itype, name, address, name, address, rest or "")
+        return None if strict else (itype, name, address, "", "", rest)
+    return itype, name, address, name, address, rest
 
 
-def _check_detail(channel: str, detail: str) -> tuple[int | None, int | None]:
-    """Check the text after the instance of ``_WITH_DETAIL`` events; (quorum, votes) if any."""
-    if not detail:
-        raise EventParseError(f"{channel}: missing text after the instance")
-    if channel == "+odown":
-        # "#quorum 2/2": Sentinels agreeing / configured quorum
-        m = _ODOWN_RE.fullmatch(detail)
-        if m is None:
-            raise EventParseError("+odown: expected '#quorum <k>/<q>'")
-        return int(m.group(2)), int(m.group(1))
-    if channel == "+monitor":
-        # "quorum 2"
-        m = _MONITOR_RE.fullmatch(detail)
-        if m is None:
-            raise EventParseError("+monitor: expected 'quorum <q>'")
-        return int(m.group(1)), None
-    return None, None
+def _parse_switch_master(channel: str, payload: str) -> SentinelEvent:
+    """``mymaster 127.0.0.1 6379 127.0.0.1 6380``: the master, its old and new address."""
+    fields = payload.split(" ")
+    if len(fields) != 5 or not fields[0]:
+        raise EventParseError("+switch-master: expected '<name> <ip> <port> <ip> <port>'")
+    old, new = _address(fields[1], fields[2]), _address(fields[3], fields[4])
+    if old is None or new is None:
+        raise EventParseError("+switch-master: bad address")
+    return _event(
+        SentinelEvent,
+        (channel, payload, True, "", "", "", fields[0], new, payload,
+         None, None, None, "", old, new),
+    )  # fmt: skip
 
 
-def _parse_free(channel: str, payload: str) -> SentinelEvent:
-    if channel == "+switch-master":
-        # "mymaster 127.0.0.1 6379 127.0.0.1 6380"
-        fields = payload.split(" ")
-        if len(fields) != 5 or not all(fields[:2]) or not fields[3]:
-            raise EventParseError("+switch-master: expected '<name> <ip> <port> <ip> <port>'")
-        old_port, new_port = _port(fields[2]), _port(fields[4])
-        if old_port is None or new_port is None:
-            raise EventParseError("+switch-master: bad port")
-        new = format_address(fields[3], new_port)
-        return SentinelEvent(
-            channel,
-            payload,
-            True,
-            master_name=fields[0],
-            master_address=new,
-            detail=payload,
-            old_address=format_address(fields[1], old_port),
-            new_address=new,
-        )
-    if channel == "+new-epoch":
-        # "3"
-        if not _uint(payload):
-            raise EventParseError("+new-epoch: expected '<epoch>'")
-        return SentinelEvent(channel, payload, True, detail=payload, epoch=int(payload))
-    if channel == "+vote-for-leader":
-        # "b2b6a2b5c1b2e0f4a0b5a39e8e1f5a8b8c4f7d21 3"
-        fields = payload.split(" ")
-        if len(fields) != 2 or not fields[0] or not _uint(fields[1]):
-            raise EventParseError("+vote-for-leader: expected '<runid> <epoch>'")
-        return SentinelEvent(
-            channel, payload, True, detail=payload, leader=fields[0], epoch=int(fields[1])
-        )
-    if channel in ("-script-error", "-script-timeout"):
-        # "-script-error": "/path/notify.sh 0 2"; "-script-timeout": "/path/notify.sh 4242"
-        want = 3 if channel == "-script-error" else 2
-        fields = payload.rsplit(" ", want - 1)
-        if len(fields) != want or not fields[0] or not all(_uint(f) for f in fields[1:]):
+def _parse_new_epoch(channel: str, payload: str) -> SentinelEvent:
+    """``3``: the epoch."""
+    if not (len(payload) <= 20 and payload.isascii() and payload.isdigit()):
+        raise EventParseError("+new-epoch: expected '<epoch>'")
+    return _event(
+        SentinelEvent,
+        (channel, payload, True, "", "", "", "", "", payload, None, None, int(payload), "", "", ""),
+    )
+
+
+def _parse_vote(channel: str, payload: str) -> SentinelEvent:
+    """``b2b6a2b5c1b2e0f4a0b5a39e8e1f5a8b8c4f7d21 3``: the leader voted for and the epoch."""
+    fields = payload.split(" ")
+    if len(fields) != 2 or not fields[0] or not _uint(fields[1]):
+        raise EventParseError("+vote-for-leader: expected '<runid> <epoch>'")
+    epoch = int(fields[1])
+    return _event(
+        SentinelEvent,
+        (channel, payload, True, *_NO_INSTANCE, payload, None, None, epoch, fields[0], "", ""),
+    )
+
+
+def _script_parser(numbers: int) -> Callable[[str, str], SentinelEvent]:
+    """``-script-error`` ``/path/notify.sh 0 2`` (two numbers), ``-script-timeout``
+    ``/path/notify.sh 4242`` (one): a script path, then its numbers."""
+
+    def parse(channel: str, payload: str) -> SentinelEvent:
+        fields = payload.rsplit(" ", numbers)
+        if len(fields) != numbers + 1 or not fields[0] or not all(map(_uint, fields[1:])):
             raise EventParseError(f"{channel}: expected '<path> <number>...'")
-        return SentinelEvent(channel, payload, True, detail=payload)
-    # +tilt "#tilt mode entered", -tilt "#tilt mode exited": the text carries nothing more
-    return SentinelEvent(channel, payload, True, detail=payload)
+        return _parse_text(channel, payload)
+
+    return parse
+
+
+def _parse_text(channel: str, payload: str) -> SentinelEvent:
+    """``+tilt`` ``#tilt mode entered``, ``-tilt`` ``#tilt mode exited``: the text carries
+    nothing more."""
+    return _event(SentinelEvent, (channel, payload, True, *_NO_INSTANCE, payload, *_NO_TYPED))
+
+
+_PARSERS: dict[str, Callable[[str, str], SentinelEvent]] = {
+    **dict.fromkeys(_PLAIN, _parse_plain),
+    **dict.fromkeys(_WITH_DETAIL, _parse_detailed),
+    "+switch-master": _parse_switch_master,
+    "+new-epoch": _parse_new_epoch,
+    "+vote-for-leader": _parse_vote,
+    "+tilt": _parse_text,
+    "-tilt": _parse_text,
+    "-script-error": _script_parser(2),
+    "-script-timeout": _script_parser(1),
+}
