@@ -205,7 +205,8 @@ def test_a_hundred_thousand_events_across_three_sentinels(
         f"pipelines of {BATCH}, as fast as the servers take them, then paced at {PACED:.0f} "
         "events/s in all (a fresh exporter each time). Latency is from the moment the pipeline "
         "carrying an event was sent to the moment the exporter recorded it (its `/events` "
-        "ring, sized to keep them all), both on this machine's clock; at full speed it is "
+        "ring, sized to keep them all; the events of one read are recorded together, once all "
+        "are counted), both on this machine's clock; at full speed it is "
         "mostly the queue of events published faster than the exporter counts them.\n\n" + body_md,
         [r.summary() for r in runs],
     )
