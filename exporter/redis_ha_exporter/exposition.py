@@ -234,14 +234,10 @@ def write(parts: Sequence[Exposition], *, openmetrics: bool) -> bytes:
     """The exposition of ``parts`` (the targets', then the rest): every family once, in
     catalogue order, with its header lines, then its lines from each part in turn."""
     which = 1 if openmetrics else 0
-    merged: dict[str, list[list[str]]] = {}
+    merged: defaultdict[str, list[list[str]]] = defaultdict(list)
     for part in parts:
         for family, lines in part._lines.items():
-            chunks = merged.get(family)
-            if chunks is None:
-                merged[family] = [lines]
-            else:
-                chunks.append(lines)
+            merged[family].append(lines)
     out: list[str] = []
     for family in sorted(merged, key=catalogue_order):
         out.append(HEADERS[family][which])

@@ -343,7 +343,7 @@ def _parse_switch_master(channel: str, payload: str) -> SentinelEvent:
 
 def _parse_new_epoch(channel: str, payload: str) -> SentinelEvent:
     """``3``: the epoch."""
-    if not (len(payload) <= 20 and payload.isascii() and payload.isdigit()):
+    if not _uint(payload):
         raise EventParseError("+new-epoch: expected '<epoch>'")
     return _event(
         SentinelEvent,
